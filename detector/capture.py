@@ -1,0 +1,25 @@
+"""The capture loop shared by every backend: read a frame, then switch the LEDs for the
+next one (the switch lands in the gap between exposures; a late one makes a mixed frame,
+which the camera backend labels from the switch log)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from detector.hw.camera import Camera, Frame
+from detector.hw.lights import LightSequencer, Lights
+
+
+def capture_frames(camera: Camera, lights: Lights, sequencer: LightSequencer,
+                   max_frames: int | None = None) -> Iterator[Frame]:
+    lights.set(sequencer.state_for(0))
+    count = 0
+    while max_frames is None or count < max_frames:
+        frame = camera.read()
+        if frame is None:
+            return
+        lights.set(sequencer.state_for(frame.index + 1))
+        # Keep the log short: frames already delivered never look back.
+        lights.trim_log(frame.t_ns)
+        count += 1
+        yield frame

@@ -1,0 +1,246 @@
+"""Layered TOML configuration: bundled defaults, a user file, command-line overrides.
+
+Every key must exist in the bundled defaults, and its value must have the default's type
+(an int is accepted where a float is expected). A few keys also have a set of allowed
+values or a range. Each effective value remembers where it came from, for
+`detector config show`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from detector.errors import ConfigError
+
+DEFAULTS_NAME = "defaults.toml"
+BACKENDS = ("sim", "pi", "replay")
+LIGHT_STATES = ("onaxis", "offaxis", "dark")
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "backend.camera": BACKENDS,
+    "backend.lights": BACKENDS,
+    "backend.buzzer": BACKENDS,
+    "backend.display": BACKENDS,
+    "backend.buttons": BACKENDS,
+    "display.driver": ("st7789", "ili9341", "ssd1306"),
+    "sim.display": ("capture", "window", "none"),
+}
+# (low, high) inclusive; None means unbounded on that side.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "camera.fps": (1, 240),
+    "camera.exposure_us": (10, 100_000),
+    "camera.analogue_gain": (1, 16),
+    "camera.hfov_deg": (10, 170),
+    "camera.readout_ms": (0, 100),
+    "lights.ring_mm": (0, 100),
+    "lights.offaxis_mm": (0, 500),
+    "buttons.hold_s": (0.1, 10),
+    "buttons.bounce_s": (0, 1),
+    "display.rotate": (0, 3),
+    "display.width": (16, 4096),
+    "display.height": (16, 4096),
+    "sim.display_every": (1, 1000),
+    "sim.switch_latency_ms": (0, 100),
+    "sim.switch_late_prob": (0, 1),
+    "sim.switch_late_ms": (0, 100),
+}
+
+
+@dataclass
+class Config:
+    """Effective configuration: nested values plus the source of every leaf key."""
+
+    values: dict[str, Any]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.values
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.values[name])
+
+    def flat(self) -> dict[str, Any]:
+        return dict(_flatten(self.values))
+
+
+def _flatten(tree: dict[str, Any], prefix: str = ""):
+    for key, value in tree.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, dotted + ".")
+        else:
+            yield dotted, value
+
+
+def _describe_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        inner = _describe_type(value[0]) if value else "values"
+        return f"a list of {inner.removeprefix('a ').removeprefix('an ')}s"
+    return type(value).__name__
+
+
+def _matches(default: Any, value: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            return False
+        return not default or all(_matches(default[0], v) for v in value)
+    return False
+
+
+def _check_value(origin: str, key: str, default: Any, value: Any) -> Any:
+    if not _matches(default, value):
+        raise ConfigError(f"{origin}: {key}: expected {_describe_type(default)}, got {value!r}")
+    if isinstance(default, float):
+        value = float(value)
+    if isinstance(default, list) and default and isinstance(default[0], int | float):
+        if len(value) != len(default) and key.endswith(("resolution", "sensor_mode")):
+            raise ConfigError(f"{origin}: {key}: expected {len(default)} values, got {value!r}")
+    choices = CHOICES.get(key)
+    if choices and value not in choices:
+        raise ConfigError(f"{origin}: {key}: expected one of {', '.join(choices)}, got {value!r}")
+    if key == "lights.pattern":
+        bad = [v for v in value if v not in LIGHT_STATES]
+        if bad or not value:
+            raise ConfigError(
+                f"{origin}: {key}: expected a non-empty list of {', '.join(LIGHT_STATES)}, "
+                f"got {value!r}"
+            )
+    bounds = RANGES.get(key)
+    if bounds:
+        low, high = bounds
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(f"{origin}: {key}: expected a value from {low} to {high}, got {value}")
+    return value
+
+
+def _merge(base: Config, layer: dict[str, Any], origin: str) -> None:
+    defaults = dict(_flatten(_load_defaults_raw()))
+    for key, value in _flatten(layer):
+        if key not in defaults:
+            section = key.split(".")[0]
+            if section in base.values and "." not in key:
+                raise ConfigError(f"{origin}: {key}: expected a table, got a value")
+            raise ConfigError(f"{origin}: {key}: unknown key")
+        checked = _check_value(origin, key, defaults[key], value)
+        node = base.values
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = checked
+        base.sources[key] = origin
+
+
+def _load_defaults_raw() -> dict[str, Any]:
+    text = resources.files("detector").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a one-line ConfigError."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def user_config_path() -> Path:
+    env = os.environ.get("DETECTOR_CONFIG")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "detector" / "config.toml"
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse `section.key=value`, where value is TOML (bare words are taken as strings)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text}: expected KEY=VALUE")
+    key, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def load_config(
+    user_file: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    use_user_file: bool = True,
+) -> Config:
+    """Build the effective configuration.
+
+    `user_file` given explicitly must exist; the default user file is read only if present.
+    """
+    raw = _load_defaults_raw()
+    config = Config(values=raw, sources={k: "default" for k, _ in _flatten(raw)})
+    if user_file is not None:
+        _merge(config, read_toml(Path(user_file)), str(user_file))
+    elif use_user_file:
+        path = user_config_path()
+        if path.is_file():
+            _merge(config, read_toml(path), str(path))
+    for text in overrides:
+        key, value = parse_override(text)
+        nested: dict[str, Any] = {}
+        node = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        _merge(config, nested, f"--set {key}")
+    return config
+
+
+def format_config(config: Config) -> str:
+    """Render the effective configuration as TOML-like lines with their sources."""
+    lines: list[str] = []
+    current = None
+    for key, value in config.flat().items():
+        section, name = key.rsplit(".", 1)
+        if section != current:
+            if current is not None:
+                lines.append("")
+            lines.append(f"[{section}]")
+            current = section
+        lines.append(f"{name} = {_toml_value(value)}  # {config.sources.get(key, 'default')}")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)

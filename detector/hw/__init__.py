@@ -1,0 +1,1 @@
+"""Hardware interfaces (abstract devices) and their backends: sim, pi, replay."""

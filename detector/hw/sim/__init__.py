@@ -1,0 +1,1 @@
+"""Simulated backends: frames from the scenario renderer, recorded outputs, scripted inputs."""

@@ -1,0 +1,1 @@
+"""What the inspector sees and hears: screens, buzzer patterns, button handling."""
