@@ -28,12 +28,12 @@ import cv2
 import numpy as np
 
 from detector.sim import optics_model as om
+from detector.sim.exposure import lens_view
 from detector.sim.motion import Pose, Trajectory
 from detector.sim.scenario import SceneObject, Scenario
 from detector.sim.textures import TEXTURE_PPM, surface_texture
 
 GRID = 8  # coarse geometry grid step, pixels
-TRUTH_RANGE_M = 3.0  # a camera counts as exposed within this distance (scenario format)
 NOISE_POOL_EXTRA = 1 << 20
 
 
@@ -533,16 +533,10 @@ class Renderer:
         if not (0 <= u < self.cam.width and 0 <= v < self.cam.height):
             return
         obj = placed.obj
-        to_dev = pose.position - placed.at
         if obj.kind == "camera":
-            facing = np.array(obj["facing"], dtype=float)
-            if facing @ to_dev <= 0:
-                return  # the lens faces away: not in view
-            cone, _ = om.lens_cone_factor(facing, placed.at, pose.position, obj["fov_deg"])
-            inside = (np.degrees(np.arccos(np.clip(facing @ to_dev / (np.linalg.norm(facing)
-                      * np.linalg.norm(to_dev)), -1, 1))) <= obj["fov_deg"] / 2
-                      and np.linalg.norm(to_dev) <= TRUTH_RANGE_M)
-            truth.cameras.append((obj.id, round(u, 2), round(v, 2), bool(inside and cone > 0)))
+            view = lens_view(obj, pose, self.cam.fx, (self.cam.width, self.cam.height))
+            if view.in_view:
+                truth.cameras.append((obj.id, round(u, 2), round(v, 2), view.in_cone))
         else:
             truth.distractors.append((obj.id, obj.kind, round(u, 2), round(v, 2)))
 

@@ -1,0 +1,43 @@
+import os
+import tomllib
+
+import pytest
+
+from detector.sim.scenario import parse_scenario
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+SMALL = """
+format = 1
+name = "unit"
+seed = 3
+
+[room]
+size = [2.0, 3.0, 2.5]
+surface = "paint"
+ambient = 0.02
+
+[device]
+resolution = [320, 180]
+
+[path]
+tremor_deg = 0.0
+start_at_door_s = 0
+waypoints = [
+  { t = 0, at = [1.0, 1.5, 1.2], look = [1.0, 3.0, 1.2] },
+  { t = 1, at = [1.0, 1.5, 1.2], look = [1.0, 3.0, 1.2] },
+]
+"""
+
+
+def scenario_from(objects_toml: str = "", base: str = SMALL, **path_overrides):
+    """A small scenario (device 1.5 m from the back wall, looking at it) plus objects."""
+    data = tomllib.loads(base + "\n" + objects_toml)
+    return parse_scenario(data, "test.toml")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_config(tmp_path, monkeypatch):
+    """No test reads the developer's own configuration file."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("DETECTOR_CONFIG", raising=False)
