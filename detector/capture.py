@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from detector.hw.camera import Camera, Frame
-from detector.hw.lights import LightSequencer, Lights
+from detector.hw.lights import Lights, LightSequencer
 
 
 def capture_frames(camera: Camera, lights: Lights, sequencer: LightSequencer,

@@ -98,8 +98,8 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 def _sim(args: argparse.Namespace, config) -> int:
     from detector.hw.sim.devices import parse_press
-    from detector.simulate import run_sim
     from detector.sim.scenario import load_scenario
+    from detector.simulate import run_sim
 
     scenario = load_scenario(args.scenario)
     try:

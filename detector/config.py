@@ -116,9 +116,9 @@ def _check_value(origin: str, key: str, default: Any, value: Any) -> Any:
         raise ConfigError(f"{origin}: {key}: expected {_describe_type(default)}, got {value!r}")
     if isinstance(default, float):
         value = float(value)
-    if isinstance(default, list) and default and isinstance(default[0], int | float):
-        if len(value) != len(default) and key.endswith(("resolution", "sensor_mode")):
-            raise ConfigError(f"{origin}: {key}: expected {len(default)} values, got {value!r}")
+    fixed_length = key.endswith(("resolution", "sensor_mode"))
+    if fixed_length and len(value) != len(default):
+        raise ConfigError(f"{origin}: {key}: expected {len(default)} values, got {value!r}")
     choices = CHOICES.get(key)
     if choices and value not in choices:
         raise ConfigError(f"{origin}: {key}: expected one of {', '.join(choices)}, got {value!r}")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from detector.hw.lights import LightSequencer, Lights
+from detector.hw.lights import Lights, LightSequencer
 from detector.hw.timing import label_frame, row_state_weights, state_at
 
 MS = 1_000_000

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detector.sim.motion import Pose, Trajectory
-from detector.sim.scenario import SceneObject, Scenario
+from detector.sim.scenario import Scenario, SceneObject
 
 EXPOSURE_RANGE_M = 3.0
 

@@ -30,7 +30,7 @@ import numpy as np
 from detector.sim import optics_model as om
 from detector.sim.exposure import lens_view
 from detector.sim.motion import Pose, Trajectory
-from detector.sim.scenario import SceneObject, Scenario
+from detector.sim.scenario import Scenario, SceneObject
 from detector.sim.textures import TEXTURE_PPM, surface_texture
 
 GRID = 8  # coarse geometry grid step, pixels
@@ -277,6 +277,11 @@ class Renderer:
         return big[GRID:GRID + h, GRID:GRID + w]
 
     def _sample_texture(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        # The texture is periodic, so shifting by whole periods changes nothing; keeping
+        # coordinates inside the texture avoids cv2.remap's slow BORDER_WRAP path (5x).
+        period = float(self.texture.shape[0])
+        u = u - np.float32(period * np.floor(u.min() / period))
+        v = v - np.float32(period * np.floor(v.min() / period))
         map_x = np.ascontiguousarray(self._upsample(u))
         map_y = np.ascontiguousarray(self._upsample(v))
         return cv2.remap(self.texture, map_x, map_y, cv2.INTER_LINEAR,
@@ -394,7 +399,7 @@ class Renderer:
         steps = int(min(max(np.ceil(length), 1), 24))
         peak = flux / (2 * np.pi * sigma**2 * steps)
         reach = sigma * np.sqrt(2 * np.log(max(peak / 0.05, 1.0001))) + 1
-        reach = min(reach, 200.0)
+        reach = min(reach, 48.0)  # caps the bloom of huge sources (LEDs seen in a mirror)
         h, w = img.shape
         x_lo = int(max(np.floor(min(u0, u1) - reach), 0))
         x_hi = int(min(np.ceil(max(u0, u1) + reach) + 1, w))

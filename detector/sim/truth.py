@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from detector.hw.camera import Frame
-from detector.sim.scenario import SceneObject, Scenario
+from detector.sim.scenario import Scenario, SceneObject
 
 TX_CYCLE_S = 20.0  # an intermittent transmitter's on/off cycle
 

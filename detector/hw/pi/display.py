@@ -11,9 +11,11 @@ from detector.hw.display import LumaDisplay
 LUMA_HINT = "pip install 'restroom-camera-detector[pi]' (luma.lcd and luma.oled)"
 
 
-def make_luma_device(settings: dict[str, Any], serial_interface: Any = None) -> Any:
-    """Build the luma device named by the [display] settings. `serial_interface` is
-    injected in tests; on the Pi it is luma.core's SPI (TFT) or I2C (OLED) interface."""
+def make_luma_device(settings: dict[str, Any], serial_interface: Any = None,
+                     gpio: Any = None) -> Any:
+    """Build the luma device named by the [display] settings. `serial_interface` and
+    `gpio` (an RPi.GPIO-compatible module, for the backlight) are injected in tests; on
+    the Pi they are luma.core's SPI (TFT) or I2C (OLED) interface and RPi.GPIO."""
     driver = settings["driver"]
     rotate = settings.get("rotate", 0)
     if driver == "ssd1306":
@@ -32,7 +34,7 @@ def make_luma_device(settings: dict[str, Any], serial_interface: Any = None) -> 
                                bus_speed_hz=32_000_000)
     cls = lcd.st7789 if driver == "st7789" else lcd.ili9341
     return cls(serial_interface, width=settings["width"], height=settings["height"],
-               rotate=rotate, gpio_LIGHT=settings["backlight_pin"])
+               rotate=rotate, gpio_LIGHT=settings["backlight_pin"], gpio=gpio)
 
 
 def pi_display(settings: dict[str, Any]) -> LumaDisplay:
