@@ -198,3 +198,22 @@ def test_library_covers_disguises_and_conditions():
     kinds = {o.kind for s in scenarios for o in s.distractors}
     assert kinds == {"screw", "chrome", "water-drop", "glass", "retro-tape", "toy-eye", "led",
                      "hole"}
+
+
+def test_every_library_scenario_renders():
+    from detector.capture import capture_frames
+    from detector.hw.clock import SimClock
+    from detector.hw.lights import LightSequencer
+    from detector.hw.sim.camera import SimCamera
+    from detector.hw.sim.lights import SimLights
+
+    for path in bundled_scenarios():
+        scenario = load_scenario(path)
+        clock = SimClock()
+        lights = SimLights(clock)
+        camera = SimCamera(scenario, lights, clock, seconds=0.04)
+        frames = list(capture_frames(camera, lights, LightSequencer(["onaxis", "offaxis"])))
+        assert len(frames) == 3, path.name
+        w, h = scenario.device.resolution
+        assert frames[0].image.shape == (h, w)
+        assert frames[0].image.mean() > 1, path.name  # the room is lit, not black

@@ -64,7 +64,7 @@ def live_view(frame: np.ndarray, status: LiveStatus, size: tuple[int, int] = (32
     minutes, seconds = divmod(int(status.elapsed_s), 60)
     draw.text((4, y0 + 4), f"{minutes:02d}:{seconds:02d}  {status.title}"[:48],
               fill=COLOURS["text"], font=font)
-    draw.text((4, y0 + 22), f"LED {status.lights:<8} {status.rf_text}", fill=COLOURS["dim"],
+    draw.text((4, y0 + 22), f"LED: {status.lights}   {status.rf_text}", fill=COLOURS["dim"],
               font=font)
     if status.faults:
         draw.text((width - 120, y0 + 22), ("! " + status.faults[0])[:20], fill=COLOURS["fault"],
