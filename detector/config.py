@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def _check_value(origin: str, key: str, default: Any, value: Any) -> Any:
 
 
 def _merge(base: Config, layer: dict[str, Any], origin: str) -> None:
-    defaults = dict(_flatten(_load_defaults_raw()))
+    defaults = _default_leaves()
     for key, value in _flatten(layer):
         if key not in defaults:
             section = key.split(".")[0]
@@ -154,9 +155,20 @@ def _merge(base: Config, layer: dict[str, Any], origin: str) -> None:
         base.sources[key] = origin
 
 
+@lru_cache(maxsize=1)
+def _defaults_text() -> str:
+    return resources.files("detector").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _default_leaves() -> dict[str, Any]:
+    """Dotted key -> default value; the schema every layer is checked against."""
+    return dict(_flatten(tomllib.loads(_defaults_text())))
+
+
 def _load_defaults_raw() -> dict[str, Any]:
-    text = resources.files("detector").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """A fresh, mutable tree of the defaults (the cached text is parsed again, cheaply)."""
+    return tomllib.loads(_defaults_text())
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ FORMAT = 1
 FRAMES_HEADER = ["index", "t_ns", "exposure_us", "lights", "file"]
 
 
-def _check_writable(path: Path, exc: OSError) -> RecordingError:
+def _write_error(path: Path, exc: OSError) -> RecordingError:
     reason = "disk full" if exc.errno == 28 else (exc.strerror or str(exc))
     return RecordingError(f"{path}: cannot write ({reason})")
 
@@ -53,7 +53,7 @@ class RecordingWriter:
             _write_json(self.dir / "session.json", session)
             self._csv_file = open(self.dir / "frames.csv", "w", newline="", encoding="utf-8")
         except OSError as exc:
-            raise _check_writable(self.dir, exc) from None
+            raise _write_error(self.dir, exc) from None
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(FRAMES_HEADER)
         self._rf_file = None
@@ -70,7 +70,7 @@ class RecordingWriter:
                                 name])
             self._csv_file.flush()
         except OSError as exc:
-            raise _check_writable(path, exc) from None
+            raise _write_error(path, exc) from None
         self.count += 1
 
     def add_rf(self, reading: dict[str, Any]) -> None:
@@ -80,7 +80,7 @@ class RecordingWriter:
             self._rf_file.write(json.dumps(reading, separators=(",", ":")) + "\n")
             self._rf_file.flush()
         except OSError as exc:
-            raise _check_writable(self.dir / "rf.jsonl", exc) from None
+            raise _write_error(self.dir / "rf.jsonl", exc) from None
 
     def set_truth(self, truth: dict[str, Any]) -> None:
         self.truth = truth
@@ -93,7 +93,7 @@ class RecordingWriter:
             try:
                 _write_json(self.dir / "truth.json", self.truth)
             except OSError as exc:
-                raise _check_writable(self.dir / "truth.json", exc) from None
+                raise _write_error(self.dir / "truth.json", exc) from None
 
     def __enter__(self) -> RecordingWriter:
         return self

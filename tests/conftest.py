@@ -30,7 +30,7 @@ waypoints = [
 """
 
 
-def scenario_from(objects_toml: str = "", base: str = SMALL, **path_overrides):
+def scenario_from(objects_toml: str = "", base: str = SMALL):
     """A small scenario (device 1.5 m from the back wall, looking at it) plus objects."""
     data = tomllib.loads(base + "\n" + objects_toml)
     return parse_scenario(data, "test.toml")

@@ -63,8 +63,7 @@ def test_lens_invisible_in_dark_frame():
 def test_lens_return_falls_with_distance():
     near = scenario_from(obj("camera", "[1.0, 3.0, 1.2]", "facing = [0, -1, 0]\nlens_mm = 0.3"))
     far_text = LENS_FACING_DEVICE.replace('kind = "camera"', 'kind = "camera"\nlens_mm = 0.3')
-    far = scenario_from(far_text.replace("[1.0, 3.0, 1.2]", "[1.0, 3.0, 1.2]"),
-                        base=_moved_device(0.5))
+    far = scenario_from(far_text, base=_moved_device(0.5))  # 2.5 m from the lens, not 1.5 m
     assert peak_above_background(render(near, "onaxis")) > 2 * peak_above_background(
         render(far, "onaxis"))
 

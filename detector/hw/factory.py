@@ -49,8 +49,7 @@ def build_devices(config: Config, *, scenario: Scenario | None = None,
                   presses: list[tuple[float, str, bool]] | None = None,
                   pin_factory: Any = None) -> Devices:
     backend = config.section("backend")
-    uses_sim = "sim" in backend.values()
-    if uses_sim and backend["camera"] == "sim" and scenario is None:
+    if backend["camera"] == "sim" and scenario is None:
         raise DetectorError("the sim camera needs a scenario (detector sim SCENARIO)")
     clock: Clock = SimClock() if backend["camera"] in ("sim", "replay") else SystemClock()
     lights = _lights(config, backend["lights"], clock, pin_factory)

@@ -27,12 +27,10 @@ class LensView:
 
 def lens_view(camera: SceneObject, pose: Pose, fx: float, size: tuple[int, int]) -> LensView:
     lens = np.array(camera.at, dtype=float)
-    pc = pose.to_camera(lens)
     width, height = size
-    if pc[2] <= 1e-6:
+    u, v, z = pose.project(lens, fx, (width - 1) / 2.0, (height - 1) / 2.0)
+    if z <= 1e-6:
         return LensView(float("nan"), float("nan"), False, False)
-    u = fx * pc[0] / pc[2] + (width - 1) / 2.0
-    v = fx * pc[1] / pc[2] + (height - 1) / 2.0
     facing = np.array(camera["facing"], dtype=float)
     to_device = pose.position - lens
     distance = float(np.linalg.norm(to_device))

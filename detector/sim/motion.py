@@ -44,6 +44,15 @@ class Pose:
         """Camera-frame offsets (..., 3) -> room points."""
         return self.position + np.asarray(offsets) @ self.rotation.T
 
+    def project(self, point: np.ndarray, fx: float, cx: float,
+                cy: float) -> tuple[float, float, float]:
+        """Pinhole projection of a room point: pixel (u, v) and depth; nan behind the camera."""
+        pc = self.to_camera(point)
+        z = float(pc[2])
+        if z <= 1e-6:
+            return float("nan"), float("nan"), z
+        return fx * pc[0] / z + cx, fx * pc[1] / z + cy, z
+
 
 def look_rotation(forward: np.ndarray) -> np.ndarray:
     """Rotation with z along `forward`, x horizontal to the right, y pointing down."""

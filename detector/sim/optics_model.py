@@ -95,6 +95,13 @@ def led_beam(cos_theta: np.ndarray | float) -> np.ndarray:
     return np.power(c, LED_BEAM_EXPONENT)
 
 
+def led_falloff(offsets: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For vectors from an LED to points: (beam(angle off the device axis) / d², 1 / d)."""
+    dist2 = np.einsum("...i,...i->...", offsets, offsets)
+    inv = 1.0 / np.sqrt(dist2)
+    return led_beam(np.einsum("...i,i->...", offsets, forward) * inv) / dist2, inv
+
+
 @dataclass(frozen=True)
 class LedGroup:
     """LED positions in the camera frame (metres) and each LED's share of the group."""

@@ -170,24 +170,18 @@ class Renderer:
 
     # ---- geometry ----------------------------------------------------------------------
     def project(self, pose: Pose, point: np.ndarray) -> tuple[float, float, float]:
-        """Pixel (u, v) and depth of a room point."""
-        pc = pose.to_camera(point)
-        z = pc[2]
-        if z <= 1e-6:
-            return float("nan"), float("nan"), float(z)
-        return (self.cam.fx * pc[0] / z + self.cam.cx,
-                self.cam.fx * pc[1] / z + self.cam.cy, float(z))
+        """Pixel (u, v) and depth of a room point in this camera."""
+        return pose.project(point, self.cam.fx, self.cam.cx, self.cam.cy)
 
     def _led_points(self, pose: Pose, state: str) -> np.ndarray:
         return pose.to_room(self.leds[state].offsets)
 
-    def _irradiance_from(self, pose: Pose, state: str, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _irradiance_from(self, pose: Pose, state: str,
+                         point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """LED positions of a group and the irradiance each gives at `point` (normal)."""
         leds = self._led_points(pose, state)
-        d = point - leds
-        dist2 = np.einsum("ij,ij->i", d, d)
-        cos = (d @ pose.forward) / np.sqrt(dist2)
-        return leds, self.leds[state].share * om.led_beam(cos) / dist2
+        falloff, _ = om.led_falloff(point - leds, pose.forward)
+        return leds, self.leds[state].share * falloff
 
     # ---- background ----------------------------------------------------------------------
     def _background(self, poses: _FramePoses, weights: dict[str, np.ndarray]) -> np.ndarray:
@@ -226,13 +220,11 @@ class Renderer:
             e = np.zeros((gh, gw))
             for led in leds:
                 d = hit - led
-                dist2 = np.einsum("...i,...i->...", d, d)
-                inv = 1.0 / np.sqrt(dist2)
-                beam = om.led_beam(np.einsum("...i,i->...", d, mid.forward) * inv)
+                falloff, inv = om.led_falloff(d, mid.forward)
                 cos_inc = np.clip(-np.einsum("...i,...i->...", d, normal) * inv, 0, 1)
-                e += share * beam * cos_inc / dist2
+                e += share * falloff * cos_inc
                 if self.specular is not None:
-                    spec += weight[:, None] * share * beam / dist2 * self._spec_lobe(
+                    spec += weight[:, None] * share * falloff * self._spec_lobe(
                         hit, normal, led, origin)
             total += weight[:, None] * e
         shading = (total * self.cam.dn_scale * self.vignetting).astype(np.float32)
@@ -307,7 +299,9 @@ class Renderer:
         kind = obj.kind
         points: list[tuple[np.ndarray, float, float]] = []
         discs: list[tuple[np.ndarray, float, float]] = []
-        lit = self._object_light(pose, at, weights)
+        # Holes, active LEDs and glass (handled per LED image) need no light at the point.
+        lit = (self._object_light(pose, at, weights)
+               if kind in ("camera", "screw", "chrome", "water-drop", "toy-eye") else [])
         if kind == "camera":
             lens_r = obj["lens_mm"] / 2000.0
             discs.append((at, lens_r * om.LENS_BODY_SCALE, om.LENS_BODY_ALBEDO))

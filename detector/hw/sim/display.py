@@ -59,10 +59,6 @@ class CaptureDisplay(Display):
         self.capture.display(image)
         self.gif.display(image)
 
-    @property
-    def frames_written(self) -> int:
-        return self.capture._count
-
     def close(self) -> None:
         if not self._closed:
             self.gif.write_animation()
