@@ -184,7 +184,9 @@ class Renderer:
         return leds, self.leds[state].share * falloff
 
     # ---- background ----------------------------------------------------------------------
-    def _background(self, poses: _FramePoses, weights: dict[str, np.ndarray]) -> np.ndarray:
+    def _background(self, poses: _FramePoses, weights: dict[str, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Full-size (albedo, diffuse lighting in DN per unit albedo, specular DN or None)."""
         gh, gw = self.gh, self.gw
         frac = self.grid_row_frac[:, None]
         s = ((frac * poses.readout + 0.5 * poses.exposure) / poses.span)[..., None]
@@ -233,10 +235,9 @@ class Renderer:
             spec_img = (spec * self.specular[0] * self.cam.dn_scale * self.vignetting)
 
         albedo = self._sample_texture(tex_u, tex_v)
-        signal = cv2.multiply(albedo, self._upsample(shading))
         if spec_img is not None:
-            signal = cv2.add(signal, self._upsample(spec_img.astype(np.float32)))
-        return signal
+            spec_img = np.ascontiguousarray(self._upsample(spec_img.astype(np.float32)))
+        return albedo, self._upsample(shading), spec_img
 
     def _spec_lobe(self, hit, normal, led, origin) -> np.ndarray:
         to_led = led - hit
@@ -413,10 +414,12 @@ class Renderer:
             patch += np.outer(gy, gx)
         img[y_lo:y_hi, x_lo:x_hi] += patch * np.float32(peak)
 
-    def _darken_disc(self, albedo_factor: np.ndarray, u: float, v: float, radius_px: float,
-                     albedo: float, base: float = 0.6) -> None:
-        """Multiply the background by albedo/base inside an anti-aliased disc."""
-        h, w = albedo_factor.shape
+    @staticmethod
+    def _paint_disc(albedo_img: np.ndarray, spec_img: np.ndarray | None, u: float, v: float,
+                    radius_px: float, albedo: float) -> None:
+        """Give an anti-aliased disc of the surface its own albedo (a hole, a housing); the
+        wall's specular sheen does not show through it."""
+        h, w = albedo_img.shape
         r = max(radius_px, 0.3)
         x_lo, x_hi = int(max(u - r - 2, 0)), int(min(u + r + 3, w))
         y_lo, y_hi = int(max(v - r - 2, 0)), int(min(v + r + 3, h))
@@ -427,8 +430,10 @@ class Renderer:
         cover = np.clip(r + 0.5 - dist, 0.0, 1.0).astype(np.float32)
         if r < 0.5:
             cover *= np.float32((r / 0.5) ** 2)
-        factor = np.float32(albedo / base)
-        albedo_factor[y_lo:y_hi, x_lo:x_hi] *= 1 - cover * (1 - factor)
+        patch = albedo_img[y_lo:y_hi, x_lo:x_hi]
+        patch += cover * (np.float32(albedo) - patch)
+        if spec_img is not None:
+            spec_img[y_lo:y_hi, x_lo:x_hi] *= 1 - cover
 
     def _draw_tape(self, img: np.ndarray, placed: _PlacedObject, poses: _FramePoses,
                    weights_at) -> None:
@@ -483,9 +488,9 @@ class Renderer:
         cam = self.cam
         poses = _FramePoses(self.trajectory, t0, cam.readout_ms / 1000.0,
                             cam.exposure_us / 1e6)
-        signal = self._background(poses, light_weights_grid)
-        albedo_factor: np.ndarray | None = None
+        albedo, shading, spec = self._background(poses, light_weights_grid)
         truth = FrameTruth()
+        tapes: list[_PlacedObject] = []
         mid = poses.at(0.5, 0.5)
         spots: list[tuple[float, float, float, float, float, float]] = []
         for placed in self.objects:
@@ -500,15 +505,13 @@ class Renderer:
                 continue
             self._record_truth(truth, placed, pose, u, v)
             if placed.obj.kind == "retro-tape":
-                self._draw_tape(signal, placed, poses, weights_fn)
+                tapes.append(placed)  # drawn onto the lit surface below
                 continue
             points, discs = self._emissions(placed, pose, weights_fn(row), t0 + poses.span / 2)
-            for point, radius_m, albedo in discs:
+            for point, radius_m, disc_albedo in discs:
                 pu, pv, pz = self.project(pose, point)
                 if pz > 0:
-                    if albedo_factor is None:
-                        albedo_factor = np.ones_like(signal)
-                    self._darken_disc(albedo_factor, pu, pv, cam.fx * radius_m / pz, albedo)
+                    self._paint_disc(albedo, spec, pu, pv, cam.fx * radius_m / pz, disc_albedo)
             start, end = poses.at(row, 0.0), poses.at(row, 1.0)
             for point, intensity, diameter in points:
                 distance = float(np.linalg.norm(point - pose.position))
@@ -519,8 +522,11 @@ class Renderer:
                 u1, v1, _ = self.project(end, point)
                 if np.isfinite(u0) and np.isfinite(u1):
                     spots.append((u0, v0, u1, v1, flux, sigma))
-        if albedo_factor is not None:
-            signal = cv2.multiply(signal, albedo_factor)
+        signal = cv2.multiply(albedo, shading)
+        if spec is not None:
+            signal = cv2.add(signal, spec)
+        for placed in tapes:
+            self._draw_tape(signal, placed, poses, weights_fn)
         self._motion_blur(signal, poses)
         for spot in spots:
             self._add_spot(signal, *spot)
