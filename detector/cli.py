@@ -36,6 +36,26 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--press", action="append", default=[], metavar="T:BUTTON",
                      help="scripted button press, e.g. 12.5:select or 20:up-long")
 
+    ev = sub.add_parser("eval", help="run lens detection on scenarios or recordings and "
+                                     "score it against ground truth")
+    ev.add_argument("paths", nargs="*", metavar="PATH",
+                    help="scenario file or bundled name, directory of scenarios, or recorded "
+                         "session (default: the bundled library)")
+    ev.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    ev.add_argument("--seeds", type=int, default=1, metavar="N",
+                    help="run each scenario with N seeds (its own and the next N-1)")
+    ev.add_argument("--plots", type=Path, metavar="DIR",
+                    help="where the PNG plots go (default: beside --json, else eval-out)")
+    ev.add_argument("--jobs", type=int, metavar="N",
+                    help="worker processes (default: number of cores, at most 4)")
+    ev.add_argument("--check", action="store_true",
+                    help="exit 1 when a lens-detection target is missed")
+
+    rp = sub.add_parser("replay", help="run lens detection on a recorded session and print "
+                                       "the alerts")
+    rp.add_argument("directory", type=Path, metavar="DIR")
+    rp.add_argument("--json", type=Path, metavar="FILE", help="also write the alerts as JSON")
+
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective configuration and its sources")
@@ -76,6 +96,15 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _scenarios(args)
     if args.command == "sim":
         return _sim(args, config)
+    if args.command == "eval":
+        from detector.evaluation.commands import eval_command
+
+        return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
+                            plots_dir=args.plots, workers=args.jobs, check=args.check)
+    if args.command == "replay":
+        from detector.evaluation.commands import replay_command
+
+        return replay_command(args.directory, config, args.json)
     raise AssertionError(args.command)
 
 

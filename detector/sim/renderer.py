@@ -12,9 +12,11 @@ Pipeline per frame (all in 10-bit digital numbers, DN10, until the last step):
    function plus the object's own size) smeared along their image motion during the
    exposure (motion blur), or as filled polygons (retro-tape); holes and housings darken
    the albedo.
-4. Camera noise: shot noise (electrons = DN · e/DN) and read noise, from a pre-drawn
-   buffer of normals at a random offset per frame (drawing 1M normals per frame would
-   cost more than the rest of the frame).
+4. Camera noise: shot noise (electrons = DN · e/DN) and read noise, drawn fresh for
+   every frame as random bytes mapped through a 256-level table of the normal
+   distribution (10x cheaper than drawing normals; tails clip at 2.7 sigma). Noise must
+   be independent between frames: a shifted copy of one pattern, which an earlier
+   version used, is what phase correlation locks onto instead of the scene.
 5. Saturation at 1023 and conversion of 10 bits to 8 bits.
 Motion blur of the background is a line filter along the image motion of the centre
 pixel during the exposure, applied only when that motion exceeds a pixel.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from scipy.special import ndtri
 
 from detector.sim import optics_model as om
 from detector.sim.exposure import lens_view
@@ -34,7 +37,6 @@ from detector.sim.scenario import Scenario, SceneObject
 from detector.sim.textures import TEXTURE_PPM, surface_texture
 
 GRID = 8  # coarse geometry grid step, pixels
-NOISE_POOL_EXTRA = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,8 @@ class Renderer:
         self.rng = np.random.default_rng([scenario.seed, 0x5E75])
         self.objects = [self._place(o) for o in scenario.objects]
         self._build_grid()
-        if noise:
-            n = self.cam.width * self.cam.height
-            self._noise_pool = self.rng.standard_normal(n + NOISE_POOL_EXTRA, dtype=np.float32)
+        levels = ndtri((np.arange(256) + 0.5) / 256.0)
+        self._normal_table = (levels / levels.std()).astype(np.float32)
 
     # ---- setup -------------------------------------------------------------------------
     def _place(self, obj: SceneObject) -> _PlacedObject:
@@ -568,9 +569,8 @@ class Renderer:
             read_dn = om.READ_NOISE_E / e_per_dn
             variance = cv2.add(cv2.multiply(signal, 1.0 / e_per_dn), read_dn**2)
             sd = cv2.sqrt(cv2.max(variance, 0.0))
-            n = signal.size
-            offset = int(self.rng.integers(0, NOISE_POOL_EXTRA))
-            noise = self._noise_pool[offset:offset + n].reshape(signal.shape)
+            draws = np.frombuffer(self.rng.bytes(signal.size), np.uint8).reshape(signal.shape)
+            noise = cv2.LUT(draws, self._normal_table)
             signal = cv2.add(signal, cv2.multiply(sd, noise))
         signal = cv2.threshold(signal, 0.0, 0.0, cv2.THRESH_TOZERO)[1]
         return cv2.convertScaleAbs(signal, alpha=0.25)  # 1023 DN10 -> 255, saturates

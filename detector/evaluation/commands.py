@@ -1,0 +1,73 @@
+"""The `detector eval` and `detector replay` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from detector.config import Config
+from detector.errors import DetectorError
+from detector.evaluation.jobs import Progress, default_workers, expand, run_jobs
+from detector.evaluation.plots import write_plots
+from detector.evaluation.report import evaluate, format_table
+from detector.evaluation.runs import replay_alerts
+from detector.evaluation.scoring import alerts_at, score_run
+
+
+def _write_json(path: Path, data: object) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise DetectorError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def eval_command(paths: list[str], config: Config, *, json_path: Path | None, seeds: int,
+                 plots_dir: Path | None, workers: int | None, check: bool) -> int:
+    jobs = expand(paths, seeds)
+    lens = config.section("lens")
+    progress = Progress(len(jobs)) if len(jobs) > 1 else None
+    runs = run_jobs(jobs, config, workers or default_workers(), progress)
+    result = evaluate(runs, lens["confirm_score"], lens["confirm_min_hits"])
+    print(format_table(result))
+    if json_path is not None:
+        _write_json(json_path, result)
+        print(f"results: {json_path}")
+    out = plots_dir or (json_path.parent if json_path is not None else Path("eval-out"))
+    try:
+        plots = write_plots(result, out)
+    except OSError as exc:
+        raise DetectorError(f"cannot write plots to {out}: {exc.strerror or exc}") from None
+    print("plots: " + ", ".join(str(p) for p in plots))
+    if check and not all(v is not False for v in result["targets"].values()):
+        print("detector: targets missed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def replay_command(directory: Path, config: Config, json_path: Path | None) -> int:
+    alerts, run = replay_alerts(directory, config)
+    start = min(run.frame_t_ns.values(), default=0)
+    print(f"{run.name}: {run.frames} frames, {run.sets} frame sets, "
+          f"{run.mixed_dropped} mixed frames dropped, {len(alerts)} lens alert"
+          f"{'s' if len(alerts) != 1 else ''}")
+    for a in alerts:
+        f = a.features
+        print(f"  {(a.t_ns - start) / 1e9:7.2f} s  frame {a.index:<6} track {a.track_id:<4} "
+              f"x {a.x:7.1f}  y {a.y:6.1f}  score {a.score:.2f}  hits {a.hits:<3} "
+              f"contrast {f['contrast']:g}  ratio {f['ratio']:g}  area {f['area']}")
+    cams = run.truth.get("cameras", [])
+    if cams:
+        lens = config.section("lens")
+        score = score_run(run, alerts_at(run, lens["confirm_score"], lens["confirm_min_hits"]))
+        for c in score.cameras:
+            state = ("not exposed" if not c.exposed else
+                     f"detected after {c.time_to_alert_s:.2f} s" if c.detected else "MISSED")
+            print(f"  truth: {c.id}: {state}")
+        print(f"  truth: {len(score.false_alerts)} false alert"
+              f"{'s' if len(score.false_alerts) != 1 else ''}")
+    if json_path is not None:
+        _write_json(json_path, {"name": run.name, "frames": run.frames, "sets": run.sets,
+                                "alerts": [a.to_json() for a in alerts]})
+    return 0

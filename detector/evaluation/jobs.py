@@ -1,0 +1,114 @@
+"""What `detector eval` runs: PATH arguments expanded into sweeps, run in worker
+processes, with a progress bar on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from detector.config import Config
+from detector.errors import DetectorError
+from detector.evaluation.runs import SweepRun, run_recording, run_scenario
+from detector.sim.scenario import bundled_scenarios, load_scenario
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # "scenario" or "recording"
+    path: str
+    seed: int | None = None
+    label: str = ""
+
+
+def expand(paths: list[str], seeds: int) -> list[Job]:
+    """Scenario files, directories of scenarios and recorded sessions into jobs; no PATH
+    means the bundled library. Each scenario runs with its own seed and seeds-1 more."""
+    if seeds < 1:
+        raise DetectorError("--seeds: expected at least 1")
+    files: list[tuple[str, str]] = []
+    for text in paths or [str(p) for p in bundled_scenarios()]:
+        path = Path(text)
+        if path.is_dir() and (path / "session.json").is_file():
+            files.append(("recording", str(path)))
+        elif path.is_dir():
+            found = sorted(path.glob("*.toml"))
+            if not found:
+                raise DetectorError(f"{path}: no scenario files (*.toml) and no recorded "
+                                    "session (session.json) in this directory")
+            files.extend(("scenario", str(p)) for p in found)
+        elif path.is_file() or not path.suffix:
+            files.append(("scenario", text))  # a file, or the name of a bundled scenario
+        else:
+            raise DetectorError(f"{path}: no such file or directory")
+    jobs = []
+    for kind, path in files:
+        if kind == "recording":
+            jobs.append(Job(kind, path, None, Path(path).name))
+            continue
+        scenario = load_scenario(path)  # validates before any worker starts
+        jobs.extend(Job(kind, path, scenario.seed + k, scenario.name) for k in range(seeds))
+    return jobs
+
+
+def _run(job: Job, config: Config) -> SweepRun:
+    import cv2
+
+    cv2.setNumThreads(1)
+    if job.kind == "recording":
+        return run_recording(job.path, config)
+    return run_scenario(load_scenario(job.path), config, seed=job.seed)
+
+
+class Progress:
+    """A one-line progress bar on stderr (a line per tenth when stderr is not a terminal)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last_tenth = -1
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        filled = int(30 * self.done / self.total)
+        line = (f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} sweeps, "
+                f"{elapsed:.0f} s, ~{left:.0f} s left  {label[:30]}")
+        if self.tty:
+            self.stream.write("\r" + line.ljust(100))
+            if self.done == self.total:
+                self.stream.write("\n")
+        elif self.done * 10 // self.total != self.last_tenth:
+            self.last_tenth = self.done * 10 // self.total
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def run_jobs(jobs: list[Job], config: Config, workers: int,
+             progress: Progress | None = None) -> list[SweepRun]:
+    """Run every job; results come back in job order."""
+    results: dict[int, SweepRun] = {}
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            results[i] = _run(job, config)
+            if progress:
+                progress.step(job.label)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_run, job, config): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                if progress:
+                    progress.step(jobs[i].label)
+    return [results[i] for i in range(len(jobs))]
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))

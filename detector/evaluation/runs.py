@@ -1,0 +1,117 @@
+"""One detection run over a sweep (a simulated scenario or a recorded session), reduced to
+what scoring needs: ground truth, frame times, track histories and alerts. Plain data, so
+runs can come back from worker processes."""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detector.capture import capture_frames
+from detector.config import Config
+from detector.hw.factory import build_devices
+from detector.hw.lights import LightSequencer
+from detector.optics import LensDetector
+from detector.optics.tracking import LensAlert
+from detector.recording import load_recording
+from detector.sim.scenario import Scenario, load_scenario
+from detector.sim.truth import TruthCollector
+
+
+@dataclass
+class SweepRun:
+    name: str
+    seed: int | None
+    width: int
+    truth: dict[str, Any]
+    frame_t_ns: dict[int, int]
+    tracks: list[list[tuple[int, int, float, float, float, int]]]
+    alerts: list[dict[str, Any]]
+    # Per camera id: device-to-lens distance (m) in each frame it is exposed (sim only).
+    exposure_distance_m: dict[str, dict[int, float]] = field(default_factory=dict)
+    frames: int = 0
+    sets: int = 0
+    mixed_dropped: int = 0
+    wall_s: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
+def _detect(frames, detector: LensDetector, on_frame=None) -> tuple[dict[int, int], float]:
+    started = time.perf_counter()
+    times = {}
+    for frame in frames:
+        times[frame.index] = frame.t_ns
+        if on_frame is not None:
+            on_frame(frame)
+        detector.add_frame(frame)
+    return times, time.perf_counter() - started
+
+
+def _finish(name: str, seed: int | None, width: int, truth: dict, times: dict[int, int],
+            detector: LensDetector, wall_s: float) -> SweepRun:
+    stats = detector.stats()
+    return SweepRun(name=name, seed=seed, width=width, truth=truth, frame_t_ns=times,
+                    tracks=[t.history for t in detector.tracks()],
+                    alerts=[a.to_json() for a in detector.alerts], frames=stats.frames,
+                    sets=stats.sets, mixed_dropped=stats.mixed_dropped, wall_s=wall_s,
+                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
+                 seconds: float | None = None) -> SweepRun:
+    """Render the scenario through the sim backends and detect on the fly (frames are not
+    kept, so memory stays flat however long the sweep)."""
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
+    devices = build_devices(config, scenario=scenario, seconds=seconds)
+    detector = LensDetector(config, pattern=config.get("lights.pattern"))
+    clock = devices.clock
+    truth = TruthCollector(scenario, clock.start_ns)  # type: ignore[attr-defined]
+    positions: dict[int, list[float]] = {}
+
+    def collect(frame) -> None:
+        truth.add(frame)
+        positions[frame.index] = frame.meta["position"]
+
+    try:
+        devices.camera.start()
+        frames = capture_frames(devices.camera, devices.lights,
+                                LightSequencer(config.get("lights.pattern")))
+        times, wall = _detect(frames, detector, collect)
+    finally:
+        devices.close()
+    width = scenario.device.resolution[0]
+    run = _finish(scenario.name, scenario.seed, width, truth.to_json(), times, detector, wall)
+    lenses = {cam.id: np.array(cam.at, dtype=float) for cam in scenario.cameras}
+    run.exposure_distance_m = {
+        c["id"]: {i: float(np.linalg.norm(np.array(positions[i]) - lenses[c["id"]]))
+                  for i, _x, _y, in_cone in c["frames"] if in_cone}
+        for c in run.truth["cameras"]}
+    return run
+
+
+def run_recording(directory: str | Path, config: Config) -> SweepRun:
+    recording = load_recording(directory)
+    detector = LensDetector(config, pattern=config.get("lights.pattern"))
+    times, wall = _detect(recording.frames(), detector)
+    name = recording.session.get("scenario") or Path(directory).name
+    truth = recording.truth or {"cameras": [], "distractors": [], "transmitters": []}
+    return _finish(str(name), None, recording.resolution[0], truth, times, detector, wall)
+
+
+def replay_alerts(directory: str | Path, config: Config) -> tuple[list[LensAlert], SweepRun]:
+    run = run_recording(directory, config)
+    return [LensAlert(track_id=a["track"], t_ns=a["t_ns"], index=a["frame"], x=a["x"],
+                      y=a["y"], score=a["score"], hits=a["hits"],
+                      first_seen_t_ns=a["first_seen_t_ns"], features=a["features"])
+            for a in run.alerts], run
+
+
+def scenario_for(path: str) -> Scenario:
+    return load_scenario(path)

@@ -1,0 +1,306 @@
+"""Lens candidates in one frame set: spots that light up under the on-axis ring only.
+
+Method (DESIGN.md section 2): align the off-axis frame to the on-axis frame globally,
+take the on-axis frame minus a small max filter of the off-axis frame (so a highlight
+that moved by a pixel or two cancels), threshold relative to the measured noise, group
+the surviving pixels, and describe each group by features the tracker and the score use.
+
+Speed matters (the Pi must keep up with 60 fps on one core): whole-frame work is limited
+to a few cheap OpenCV passes; connected components run on a 4x max-pooled mask (labelling
+the full frame costs more than everything else together), and features are computed in
+small windows around each group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from detector.errors import DetectorError
+from detector.optics.align import NO_SHIFT, Shift, estimate_shift, overlap, shrink
+from detector.optics.params import REFERENCE_WIDTH, LensParams, resolve_params
+
+POOL = 4  # max-pooling factor of the mask that is labelled
+NOISE_STEP = 8  # subsampling of the difference image for the noise estimate
+PAIR_NOISE_SIGMAS = 4.0  # a negative lobe must clear the noise by this much to count
+ALIGN_TOLERANCE_PX = 4.0  # measured on/off shift this close to the predicted one is kept
+MAX_FRAME_MOTION_PX = 40.0  # a faster pan than ~150 deg/s between two frames is implausible
+
+
+class FrameError(DetectorError, ValueError):
+    """An array handed to lens detection is not a usable frame."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A spot brighter under the on-axis ring than under the off-axis group.
+
+    x, y: sub-pixel position in the on-axis frame. score: 0-1, how lens-like the spot is
+    in this set alone. contrast: on-axis minus max-filtered off-axis, above the local
+    background (DN). ratio: on-axis over off-axis response. dark: dark-frame level as a
+    fraction of the contrast (an active source when high). pair: strength of a nearby
+    negative lobe as a fraction of the contrast (a moved highlight or a mirror image of
+    the LEDs when high).
+    """
+
+    x: float
+    y: float
+    score: float
+    contrast: float
+    snr: float
+    peak: float
+    integrated: float
+    area: int
+    compactness: float
+    ratio: float
+    dark: float
+    pair: float
+    saturated: bool
+
+    def features(self) -> dict[str, float | int | bool]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class SetAnalysis:
+    """What one frame set yielded: candidates plus the by-products the tracker reuses."""
+
+    candidates: list[Candidate]
+    offaxis_shift: Shift
+    noise: float
+    threshold: float
+    onaxis_small: np.ndarray
+
+
+def check_frames(onaxis: object, offaxis: object, dark: object = None) -> None:
+    named = [("onaxis", onaxis), ("offaxis", offaxis)] + ([("dark", dark)] if dark is not None
+                                                          else [])
+    for name, image in named:
+        if not isinstance(image, np.ndarray):
+            raise FrameError(f"{name} frame: expected a numpy array, got {type(image).__name__}")
+        if image.ndim != 2:
+            raise FrameError(f"{name} frame: expected a 2-D grayscale array, got shape "
+                             f"{image.shape}")
+        if image.dtype not in (np.uint8, np.uint16):
+            raise FrameError(f"{name} frame: expected uint8 or uint16, got {image.dtype}")
+        if min(image.shape) < 32:
+            raise FrameError(f"{name} frame: {image.shape[1]}x{image.shape[0]} is too small "
+                             "(at least 32x32)")
+    for name, image in named[1:]:
+        if image.shape != onaxis.shape or image.dtype != onaxis.dtype:  # type: ignore[union-attr]
+            raise FrameError(f"{name} frame is {image.shape[1]}x{image.shape[0]} "
+                             f"{image.dtype}, the onaxis frame {onaxis.shape[1]}x"  # type: ignore[union-attr]
+                             f"{onaxis.shape[0]} {onaxis.dtype}")  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=16)
+def _square(radius: int) -> np.ndarray:
+    return np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+
+
+def _ramp_down(value: float, limit: float) -> float:
+    """1 below half the limit, 0 above 1.5 times it, linear between."""
+    return float(np.clip(1.5 - value / limit, 0.0, 1.0)) if limit > 0 else 1.0
+
+
+def _ring_median(window: np.ndarray) -> float:
+    border = np.concatenate([window[0], window[-1], window[1:-1, 0], window[1:-1, -1]])
+    return float(np.median(border))
+
+
+def _window(shape: tuple[int, int], x: int, y: int, radius: int) -> tuple[slice, slice]:
+    h, w = shape
+    return (slice(max(0, y - radius), min(h, y + radius + 1)),
+            slice(max(0, x - radius), min(w, x + radius + 1)))
+
+
+class CandidateFinder:
+    """find_candidates with its per-size constants prepared once."""
+
+    def __init__(self, params: LensParams, width: int, dtype: np.dtype) -> None:
+        self.p = params
+        self.px = width / REFERENCE_WIDTH  # pixel sizes scale with the width
+        self.full = 255.0 if dtype == np.uint8 else 65535.0
+        self.dn = self.full / 255.0  # DN levels are 8-bit in the configuration
+        self.radius = max(1, int(round(params.max_filter_radius * max(self.px, 0.5))))
+        self.max_area = params.max_area_px * self.px * self.px
+        self.pair_radius = max(4, int(round(params.pair_radius_px * self.px)))
+
+    def analyse(self, onaxis: np.ndarray, offaxis: np.ndarray, dark: np.ndarray | None = None,
+                *, onaxis_small: np.ndarray | None = None,
+                predicted: Shift | None = None, dark_shift_factor: float = 2.0,
+                keep_rejected: bool = False) -> SetAnalysis:
+        """Candidates of one set. `predicted`: the on- to off-axis shift expected from the
+        device's motion between sets, when known (see _offaxis_shift)."""
+        p = self.p
+        factor = p.align_downscale
+        on_small = shrink(onaxis, factor) if onaxis_small is None else onaxis_small
+        shift = self._offaxis_shift(estimate_shift(on_small, shrink(offaxis, factor), factor),
+                                    predicted)
+        sx, sy = int(round(shift.dx)), int(round(shift.dy))
+        s_on, s_off = overlap(onaxis.shape, sx, sy)
+        on = onaxis[s_on]
+        off = offaxis[s_off]
+        if on.size == 0:
+            return SetAnalysis([], shift, 0.0, 0.0, on_small)
+        off_max = cv2.dilate(offaxis, _square(self.radius))[s_off]
+        diff = cv2.subtract(on, off_max)
+
+        sample = (on[::NOISE_STEP, ::NOISE_STEP].astype(np.float32)
+                  - off[::NOISE_STEP, ::NOISE_STEP].astype(np.float32))
+        mad = float(np.median(np.abs(sample - np.median(sample))))
+        noise = max(1.4826 * mad, 0.5 * self.dn)
+        threshold = max(p.threshold_sigmas * noise, p.min_contrast_dn * self.dn)
+        mask = cv2.compare(diff, threshold, cv2.CMP_GT)
+        if cv2.countNonZero(mask) == 0:
+            return SetAnalysis([], shift, noise, threshold, on_small)
+
+        # Radius POOL-1 reaches the sample at or below every pixel, the last rows included.
+        pooled = np.ascontiguousarray(cv2.dilate(mask, _square(POOL - 1))[::POOL, ::POOL])
+        count, labels = cv2.connectedComponents(pooled, connectivity=8)
+        ys, xs = np.nonzero(labels)
+        ids = labels[ys, xs]
+        order = np.argsort(ids, kind="stable")
+        ys, xs, ids = ys[order], xs[order], ids[order]
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        boxes = zip(np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts),
+                    np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts), strict=True)
+
+        dark_view = None
+        if dark is not None:
+            # View pixel (x, y) is on-axis pixel (x + ox, y + oy); the dark frame, taken
+            # one more frame later, has moved on by about the same shift again.
+            dark_view = (dark, shift.dx * dark_shift_factor + s_on[1].start,
+                         shift.dy * dark_shift_factor + s_on[0].start,
+                         abs(shift.dx) + abs(shift.dy))
+        found = []
+        h, w = diff.shape
+        for x0, x1, y0, y1 in boxes:
+            roi = (slice(max(0, y0 * POOL - 2), min(h, (y1 + 1) * POOL + 2)),
+                   slice(max(0, x0 * POOL - 2), min(w, (x1 + 1) * POOL + 2)))
+            cand = self._describe(diff, on, off, roi, noise, threshold, dark_view)
+            if cand is not None:
+                found.append(cand)
+        ox, oy = s_on[1].start, s_on[0].start
+        found = [c if (ox, oy) == (0, 0) else _moved(c, ox, oy) for c in found]
+        if not keep_rejected:
+            found = [c for c in found if c.score > 0]
+        found.sort(key=lambda c: (c.score, c.contrast), reverse=True)
+        return SetAnalysis(found[:p.max_candidates], shift, noise, threshold, on_small)
+
+    def _offaxis_shift(self, measured: Shift, predicted: Shift | None) -> Shift:
+        """Trust the correlation between the on- and off-axis frames only near where the
+        motion says the off-axis frame must be. The two frames are lit differently, and on
+        dim or periodic surfaces (tile grout) their correlation can peak a whole tile
+        away; consecutive on-axis frames, lit alike, give the motion far more reliably."""
+        limit = ALIGN_TOLERANCE_PX * self.px
+        if predicted is None:
+            far = math.hypot(measured.dx, measured.dy) > MAX_FRAME_MOTION_PX * self.px
+            return NO_SHIFT if far or not measured.reliable else measured
+        if not measured.reliable or math.hypot(measured.dx - predicted.dx,
+                                               measured.dy - predicted.dy) > limit:
+            return predicted
+        return measured
+
+    def _describe(self, diff: np.ndarray, on: np.ndarray, off: np.ndarray,
+                  roi: tuple[slice, slice], noise: float, threshold: float,
+                  dark_view: tuple | None) -> Candidate | None:
+        p = self.p
+        sub = diff[roi].astype(np.float32)
+        flat = int(np.argmax(sub))
+        py, px = divmod(flat, sub.shape[1])
+        py += roi[0].start
+        px += roi[1].start
+        peak = float(diff[py, px])
+        reach = max(sub.shape) // 2 + 4
+        bg_win = _window(diff.shape, px, py, reach)
+        background = _ring_median(diff[bg_win].astype(np.float32))
+        contrast = peak - background
+        if contrast <= threshold:
+            return None
+        half = background + contrast / 2.0
+        above = sub > half
+        area = int(np.count_nonzero(above))
+        rows = np.flatnonzero(above.any(axis=1))
+        cols = np.flatnonzero(above.any(axis=0))
+        bh, bw = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+        compactness = area / float(bh * bw) * min(bh, bw) / max(bh, bw)
+        weights = np.where(above, sub - half, 0.0)
+        total = float(weights.sum())
+        gy, gx = np.mgrid[roi[0], roi[1]]
+        cx = float((weights * gx).sum() / total) if total > 0 else float(px)
+        cy = float((weights * gy).sum() / total) if total > 0 else float(py)
+        integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
+
+        # On/off-axis response, each above its own local background.
+        win = _window(on.shape, px, py, reach)
+        on_c = float(on[py, px]) - _ring_median(on[win].astype(np.float32))
+        near = _window(off.shape, px, py, self.radius)
+        off_c = float(off[near].max()) - _ring_median(off[win].astype(np.float32))
+        ratio = max(on_c, 0.0) / max(off_c, noise)
+        saturated = float(on[py, px]) >= self.full * 0.98
+
+        dark_frac = 0.0
+        if dark_view is not None:
+            dark, ddx, ddy, slack = dark_view
+            dxp, dyp = int(round(px + ddx)), int(round(py + ddy))
+            search = _window(dark.shape, dxp, dyp, self.radius + 1 + int(slack * 0.25))
+            big = _window(dark.shape, dxp, dyp, reach + int(slack * 0.25))
+            if dark[search].size:
+                level = float(dark[search].max()) - _ring_median(dark[big].astype(np.float32))
+                dark_frac = max(level, 0.0) / contrast
+
+        pw = _window(on.shape, px, py, self.pair_radius)
+        on_pw = cv2.dilate(on[pw], _square(self.radius)).astype(np.int32)
+        neg = off[pw].astype(np.int32) - on_pw
+        lobe = float(neg.max()) - float(np.median(neg)) - PAIR_NOISE_SIGMAS * noise
+        pair = max(lobe, 0.0) / contrast
+
+        snr = contrast / noise
+        s_snr = float(np.clip((snr - p.threshold_sigmas) / p.threshold_sigmas + 0.5, 0, 1))
+        s_ratio = float(np.clip(np.log(max(ratio, 1e-6) / p.ratio_min)
+                                / np.log(p.ratio_full / p.ratio_min), 0, 1))
+        s_size = 1.0 if area <= self.max_area else 0.0
+        s_shape = float(np.clip(compactness / 0.35, 0, 1))
+        score = (s_snr * s_ratio * s_size * s_shape * _ramp_down(pair, p.pair_fraction_max)
+                 * _ramp_down(dark_frac, p.dark_fraction_max))
+        return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
+                         peak=peak, integrated=integrated, area=area,
+                         compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,
+                         saturated=saturated)
+
+
+def _moved(c: Candidate, ox: int, oy: int) -> Candidate:
+    from dataclasses import replace
+
+    return replace(c, x=c.x + ox, y=c.y + oy)
+
+
+@lru_cache(maxsize=8)
+def _finder(params: LensParams, width: int, dtype_name: str) -> CandidateFinder:
+    return CandidateFinder(params, width, np.dtype(dtype_name))
+
+
+def finder_for(params: LensParams, image: np.ndarray) -> CandidateFinder:
+    return _finder(params, image.shape[1], image.dtype.name)
+
+
+def find_candidates(onaxis: np.ndarray, offaxis: np.ndarray, dark: np.ndarray | None = None,
+                    config: object = None, *, keep_rejected: bool = False) -> list[Candidate]:
+    """Lens candidates in one frame set, best first.
+
+    onaxis, offaxis, dark: 2-D uint8 or uint16 frames of the same size, taken in that
+    order at equal intervals (the dark frame's search window assumes so). config: None
+    for the defaults, a LensParams, a Config, or a dict of `[lens]` overrides. Only
+    candidates with a score above zero are returned unless keep_rejected is set.
+    """
+    check_frames(onaxis, offaxis, dark)
+    params = resolve_params(config)
+    return finder_for(params, onaxis).analyse(onaxis, offaxis, dark,
+                                              keep_rejected=keep_rejected).candidates

@@ -1,0 +1,89 @@
+"""LensDetector: labelled frames in, confirmed lens alerts out. Pure computation: it
+holds no device handle and works the same on live, simulated and recorded frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from detector.optics.align import NO_SHIFT, Shift, estimate_shift, shrink
+from detector.optics.candidates import Candidate, CandidateFinder, check_frames, finder_for
+from detector.optics.framesets import FrameLike, FrameSet, FrameSetBuilder
+from detector.optics.params import LensParams, resolve_params
+from detector.optics.tracking import LensAlert, Tracker
+
+MAX_MOTION_GAP_NS = 200_000_000  # motion between sets further apart says little about the next
+
+
+@dataclass
+class SetResult:
+    frame_set: FrameSet
+    candidates: list[Candidate]
+    motion: Shift
+    alerts: list[LensAlert]
+
+
+@dataclass
+class DetectorStats:
+    frames: int = 0
+    sets: int = 0
+    mixed_dropped: int = 0
+    spread_dropped: int = 0
+    candidates: int = 0
+    alerts: int = 0
+    counts: dict = field(default_factory=dict)
+
+
+class LensDetector:
+    def __init__(self, config: object = None,
+                 pattern: list[str] | tuple[str, ...] = ("onaxis", "offaxis", "dark")) -> None:
+        self.params: LensParams = resolve_params(config)
+        self.builder = FrameSetBuilder(pattern, self.params.max_set_span_ms)
+        self.finder: CandidateFinder | None = None
+        self.tracker: Tracker | None = None
+        self.previous_small: np.ndarray | None = None
+        self.previous_t_ns: int | None = None
+        self.alerts: list[LensAlert] = []
+        self.frames = 0
+
+    def add_frame(self, frame: FrameLike) -> SetResult | None:
+        self.frames += 1
+        frame_set = self.builder.add(frame)
+        return self.process(frame_set) if frame_set is not None else None
+
+    def process(self, fs: FrameSet) -> SetResult:
+        check_frames(fs.onaxis, fs.offaxis, fs.dark)
+        if self.finder is None:
+            self.finder = finder_for(self.params, fs.onaxis)
+            self.tracker = Tracker(self.params, fs.onaxis.shape[1])
+        assert self.tracker is not None
+        factor = self.params.align_downscale
+        small = shrink(fs.onaxis, factor)
+        motion = NO_SHIFT
+        predicted = None
+        if self.previous_small is not None and self.previous_small.shape == small.shape:
+            measured = estimate_shift(self.previous_small, small, factor)
+            interval = fs.t_ns - (self.previous_t_ns or fs.t_ns)
+            if measured.reliable and 0 < interval <= MAX_MOTION_GAP_NS:
+                motion = measured
+                predicted = measured.scaled((fs.offaxis_t_ns - fs.t_ns) / interval)
+        self.previous_small, self.previous_t_ns = small, fs.t_ns
+        span = fs.offaxis_t_ns - fs.t_ns
+        dark_factor = ((fs.dark_t_ns - fs.t_ns) / span if fs.dark_t_ns is not None and span > 0
+                       else 2.0)
+        analysis = self.finder.analyse(fs.onaxis, fs.offaxis, fs.dark, onaxis_small=small,
+                                       predicted=predicted, dark_shift_factor=dark_factor,
+                                       keep_rejected=True)
+        alerts = self.tracker.update(analysis.candidates, motion, fs.index, fs.t_ns)
+        self.alerts.extend(alerts)
+        return SetResult(fs, analysis.candidates, motion, alerts)
+
+    def stats(self) -> DetectorStats:
+        return DetectorStats(frames=self.frames, sets=self.builder.sets,
+                             mixed_dropped=self.builder.mixed_dropped,
+                             spread_dropped=self.builder.spread_dropped,
+                             alerts=len(self.alerts))
+
+    def tracks(self):
+        return self.tracker.all_tracks() if self.tracker is not None else []

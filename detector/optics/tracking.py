@@ -1,0 +1,171 @@
+"""Tracking: candidates associated across frame sets into tracks that gather evidence.
+
+The image moves between sets (a handheld sweep pans ~5-40 px per set), so each track's
+position is carried forward by the global shift between consecutive on-axis frames
+before candidates are matched to it, nearest first, within a gate.
+
+Evidence score of a track (0-1), the product of:
+- quality: mean score of its last hits (a hit whose candidate failed a test counts 0,
+  so a glint that passes now and then stays low);
+- persistence: 1 - exp(-hits / 2.5), a single set is never enough;
+- hit rate: hits over the sets the track lived through (x1.25, capped at 1);
+- ratio stability and size consistency over the last hits: a lens's on/off ratio and
+  size change slowly, a glint or a moving reflection flickers;
+- viewpoints: a small bonus once the spot has held while the image moved by 20 px.
+A track is confirmed as a lens when its score reaches `confirm_score` with at least
+`confirm_min_hits` hits; it then raises one alert.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from detector.optics.align import Shift
+from detector.optics.candidates import Candidate
+from detector.optics.params import REFERENCE_WIDTH, LensParams
+
+RECENT = 8  # hits that the quality, stability and size terms look at
+TRAVEL_FULL_PX = 20.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int
+    t_ns: int
+    candidate: Candidate
+
+
+@dataclass
+class Track:
+    id: int
+    x: float
+    y: float
+    first_t_ns: int
+    hits: list[Hit] = field(default_factory=list)
+    sets: int = 0
+    missed: int = 0
+    travel: float = 0.0
+    score: float = 0.0
+    confirmed: bool = False
+    # (index, t_ns, x, y, score, hits) after every hit: lets `detector eval` replay
+    # the confirmation rule at other thresholds without re-running detection.
+    history: list[tuple[int, int, float, float, float, int]] = field(default_factory=list)
+
+    def evidence(self) -> float:
+        recent = [h.candidate for h in self.hits[-RECENT:]]
+        n = len(self.hits)
+        quality = float(np.mean([c.score for c in recent]))
+        persistence = 1.0 - math.exp(-n / 2.5)
+        rate = min(1.0, 1.25 * n / max(self.sets, 1))
+        ratios = np.log([max(c.ratio, 0.05) for c in recent])
+        stability = float(np.clip(1.25 - 0.5 * ratios.std(), 0.5, 1.0))
+        areas = np.array([c.area for c in recent], dtype=float)
+        size = float(np.clip(1.2 - 0.5 * areas.std() / max(areas.mean(), 1.0), 0.6, 1.0))
+        view = 0.85 + 0.15 * min(self.travel / TRAVEL_FULL_PX, 1.0)
+        return quality * persistence * rate * stability * size * view
+
+
+@dataclass(frozen=True)
+class LensAlert:
+    """A confirmed lens: where (on-axis frame `index`, pixels), when, and why."""
+
+    track_id: int
+    t_ns: int
+    index: int
+    x: float
+    y: float
+    score: float
+    hits: int
+    first_seen_t_ns: int
+    features: dict
+
+    def to_json(self) -> dict:
+        return {"track": self.track_id, "t_ns": self.t_ns, "frame": self.index,
+                "x": round(self.x, 2), "y": round(self.y, 2), "score": round(self.score, 3),
+                "hits": self.hits, "first_seen_t_ns": self.first_seen_t_ns,
+                "features": self.features}
+
+
+def summarise(hits: list[Hit]) -> dict:
+    cands = [h.candidate for h in hits]
+    return {"contrast": round(float(np.median([c.contrast for c in cands])), 1),
+            "snr": round(float(np.median([c.snr for c in cands])), 1),
+            "ratio": round(float(np.median([c.ratio for c in cands])), 2),
+            "area": int(np.median([c.area for c in cands])),
+            "compactness": round(float(np.median([c.compactness for c in cands])), 2),
+            "dark": round(float(max(c.dark for c in cands)), 2),
+            "pair": round(float(max(c.pair for c in cands)), 2),
+            "saturated": round(float(np.mean([c.saturated for c in cands])), 2)}
+
+
+class Tracker:
+    def __init__(self, params: LensParams, width: int) -> None:
+        self.p = params
+        self.gate = params.track_gate_px * width / REFERENCE_WIDTH
+        self.tracks: list[Track] = []
+        self.finished: list[Track] = []
+        self.next_id = 1
+
+    def update(self, candidates: list[Candidate], motion: Shift, index: int,
+               t_ns: int) -> list[LensAlert]:
+        """Advance every track by `motion`, match this set's candidates, and return the
+        alerts of tracks confirmed by this set."""
+        step = math.hypot(motion.dx, motion.dy)
+        for track in self.tracks:
+            track.x += motion.dx
+            track.y += motion.dy
+            track.sets += 1
+        pairs = []
+        for ti, track in enumerate(self.tracks):
+            gate = self.gate * (1.0 + 0.5 * track.missed)
+            for ci, cand in enumerate(candidates):
+                d = math.hypot(cand.x - track.x, cand.y - track.y)
+                if d <= gate:
+                    pairs.append((d, ti, ci))
+        pairs.sort()
+        used_t: set[int] = set()
+        used_c: set[int] = set()
+        for _d, ti, ci in pairs:
+            if ti in used_t or ci in used_c:
+                continue
+            used_t.add(ti)
+            used_c.add(ci)
+            self._hit(self.tracks[ti], candidates[ci], index, t_ns, step)
+        for ti, track in enumerate(self.tracks):
+            if ti not in used_t:
+                track.missed += 1
+        for ci, cand in enumerate(candidates):
+            if ci not in used_c:
+                track = Track(id=self.next_id, x=cand.x, y=cand.y, first_t_ns=t_ns)
+                self.next_id += 1
+                self._hit(track, cand, index, t_ns, 0.0)
+                self.tracks.append(track)
+        alive = []
+        for track in self.tracks:
+            (alive if track.missed <= self.p.track_max_missed else self.finished).append(track)
+        self.tracks = alive
+        return [self._confirm(t, index, t_ns) for t in self.tracks
+                if not t.confirmed and t.hits and t.hits[-1].index == index
+                and t.score >= self.p.confirm_score and len(t.hits) >= self.p.confirm_min_hits]
+
+    def _hit(self, track: Track, cand: Candidate, index: int, t_ns: int, step: float) -> None:
+        if not track.hits:
+            track.sets = 1
+        track.x, track.y = cand.x, cand.y
+        track.missed = 0
+        track.travel += step
+        track.hits.append(Hit(index, t_ns, cand))
+        track.score = track.evidence()
+        track.history.append((index, t_ns, cand.x, cand.y, track.score, len(track.hits)))
+
+    def _confirm(self, track: Track, index: int, t_ns: int) -> LensAlert:
+        track.confirmed = True
+        return LensAlert(track_id=track.id, t_ns=t_ns, index=index, x=track.x, y=track.y,
+                         score=track.score, hits=len(track.hits),
+                         first_seen_t_ns=track.first_t_ns, features=summarise(track.hits))
+
+    def all_tracks(self) -> list[Track]:
+        return self.finished + self.tracks
