@@ -67,9 +67,10 @@ def _run(job: Job, config: Config) -> SweepRun:
 class Progress:
     """A one-line progress bar on stderr (a line per tenth when stderr is not a terminal)."""
 
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-        self.tty = stream.isatty()
+    def __init__(self, total: int, stream=None) -> None:
+        self.total, self.done = total, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
         self.started = time.monotonic()
         self.last_tenth = -1
 

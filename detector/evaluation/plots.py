@@ -21,9 +21,14 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
     xs = [p["false_alerts_per_sweep"] for p in curve]
     ys = [p["recall"] for p in curve]
     ax.plot(xs, ys, "o-", color="#1f5fa8", markersize=4)
-    for p in curve[::3]:
-        ax.annotate(f"{p['threshold']:.2f}", (p["false_alerts_per_sweep"], p["recall"]),
-                    textcoords="offset points", xytext=(5, -10), fontsize=7, color="#555")
+    span = max(xs + [0.1]) - min(xs + [0.0])
+    labelled: list[tuple[float, float]] = []
+    for p in curve:  # label thresholds where points do not crowd each other
+        here = (p["false_alerts_per_sweep"] / span, p["recall"])
+        if all(abs(here[0] - a) > 0.06 or abs(here[1] - b) > 0.04 for a, b in labelled):
+            labelled.append(here)
+            ax.annotate(f"{p['threshold']:.2f}", (p["false_alerts_per_sweep"], p["recall"]),
+                        textcoords="offset points", xytext=(4, -11), fontsize=7, color="#555")
     t = result["totals"]
     if t["recall"] is not None:
         ax.plot([t["false_alerts_per_sweep"]], [t["recall"]], "*", color="#c0392b",
@@ -33,8 +38,10 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_xlabel("false alerts per sweep")
     ax.set_ylabel("recall of exposed cameras")
     ax.set_title(f"Lens detection: confirmation threshold varied ({t['sweeps']} sweeps)")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlim(left=-0.02)
+    ax.set_ylim(max(0.0, min(ys + [1.0]) - 0.1), 1.01)
+    ax.set_xlim(left=-0.02 * span)
+    ax.text(0.01, 0.02, "point labels: confirmation threshold", transform=ax.transAxes,
+            fontsize=7, color="#555")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

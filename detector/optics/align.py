@@ -43,9 +43,17 @@ NO_SHIFT = Shift(0.0, 0.0, 1.0)
 
 def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     """The image reduced by `factor` (area average), as float32 for correlation."""
-    h, w = image.shape
-    small = cv2.resize(image, (max(w // factor, 8), max(h // factor, 8)),
-                       interpolation=cv2.INTER_AREA)
+    small = image
+    # Halving repeatedly is the same box average as one step of `factor` when it is a
+    # power of two, and OpenCV's 2x area path is several times faster than the general one.
+    while factor > 1 and factor % 2 == 0 and min(small.shape) >= 16:
+        small = cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2),
+                           interpolation=cv2.INTER_AREA)
+        factor //= 2
+    if factor > 1:
+        h, w = small.shape
+        small = cv2.resize(small, (max(w // factor, 8), max(h // factor, 8)),
+                           interpolation=cv2.INTER_AREA)
     return small.astype(np.float32)
 
 

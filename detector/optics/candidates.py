@@ -25,7 +25,9 @@ from detector.optics.align import NO_SHIFT, Shift, estimate_shift, overlap, shri
 from detector.optics.params import REFERENCE_WIDTH, LensParams, resolve_params
 
 POOL = 4  # max-pooling factor of the mask that is labelled
-NOISE_STEP = 8  # subsampling of the difference image for the noise estimate
+NOISE_STEP = 12  # subsampling of the difference image for the noise estimate
+WIDTH_RAMP_PX = 0.2  # the point-width score falls from 1 to 0 over this much extra width
+SPOT_RADIUS = 4  # window half-size for the spot's second-moment width
 PAIR_NOISE_SIGMAS = 4.0  # a negative lobe must clear the noise by this much to count
 ALIGN_TOLERANCE_PX = 4.0  # measured on/off shift this close to the predicted one is kept
 MAX_FRAME_MOTION_PX = 40.0  # a faster pan than ~150 deg/s between two frames is implausible
@@ -57,6 +59,7 @@ class Candidate:
     peak: float
     integrated: float
     area: int
+    width: float
     compactness: float
     ratio: float
     dark: float
@@ -237,11 +240,21 @@ class CandidateFinder:
         cx = float((weights * gx).sum() / total) if total > 0 else float(px)
         cy = float((weights * gy).sum() / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
+        # Second-moment radius of the spot: a lens is a point (the optics' blur), a water
+        # drop or a bead is a disc several pixels wide at close range.
+        sw = _window(diff.shape, int(round(cx)), int(round(cy)), SPOT_RADIUS)
+        spot = np.clip(diff[sw].astype(np.float32) - background, 0, None)
+        spot[spot < 0.2 * contrast] = 0.0
+        sy, sx = np.mgrid[sw]
+        mass = float(spot.sum())
+        width = (float(np.sqrt((spot * ((sx - cx) ** 2 + (sy - cy) ** 2)).sum() / mass))
+                 if mass > 0 else 0.0)
 
         # On/off-axis response, each above its own local background.
         win = _window(on.shape, px, py, reach)
         on_c = float(on[py, px]) - _ring_median(on[win].astype(np.float32))
-        near = _window(off.shape, px, py, self.radius)
+        # Twice the max-filter radius: a misaligned off-axis spot must still be found.
+        near = _window(off.shape, px, py, 2 * self.radius)
         off_c = float(off[near].max()) - _ring_median(off[win].astype(np.float32))
         ratio = max(on_c, 0.0) / max(off_c, noise)
         saturated = float(on[py, px]) >= self.full * 0.98
@@ -268,10 +281,12 @@ class CandidateFinder:
                                 / np.log(p.ratio_full / p.ratio_min), 0, 1))
         s_size = 1.0 if area <= self.max_area else 0.0
         s_shape = float(np.clip(compactness / 0.35, 0, 1))
-        score = (s_snr * s_ratio * s_size * s_shape * _ramp_down(pair, p.pair_fraction_max)
+        point = p.max_point_width_saturated_px if saturated else p.max_point_width_px
+        s_point = float(np.clip((point + WIDTH_RAMP_PX - width) / WIDTH_RAMP_PX, 0, 1))
+        score = (s_snr * s_ratio * s_size * s_shape * s_point * _ramp_down(pair, p.pair_fraction_max)
                  * _ramp_down(dark_frac, p.dark_fraction_max))
         return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
-                         peak=peak, integrated=integrated, area=area,
+                         peak=peak, integrated=integrated, area=area, width=width,
                          compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,
                          saturated=saturated)
 

@@ -19,6 +19,8 @@ class LensParams:
     min_contrast_dn: float
     max_candidates: int
     max_area_px: float
+    max_point_width_px: float
+    max_point_width_saturated_px: float
     ratio_min: float
     ratio_full: float
     dark_fraction_max: float

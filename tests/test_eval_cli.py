@@ -1,0 +1,114 @@
+"""`detector eval` and `detector replay` end to end on a short simulated sweep: a camera
+on the wall 1.5 m in front of the device, a screw beside it."""
+
+import json
+
+import cv2
+import pytest
+
+from detector.cli import main
+from tests.conftest import SMALL
+
+SCENARIO = SMALL.replace("resolution = [320, 180]", "resolution = [640, 360]").replace(
+    "{ t = 1,", "{ t = 1.2,") + """
+[[objects]]
+kind = "camera"
+id = "cam1"
+at = [1.1, 3.0, 1.25]
+facing = [0, -1, 0]
+disguise = "screw"
+
+[[objects]]
+kind = "screw"
+id = "screw1"
+at = [0.8, 3.0, 1.1]
+"""
+
+CLEAN = SCENARIO.split("[[objects]]")[0] + """
+[[objects]]
+kind = "screw"
+id = "screw1"
+at = [0.8, 3.0, 1.1]
+"""
+
+
+@pytest.fixture(scope="module")
+def scenario_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scenarios")
+    (base / "camera.toml").write_text(SCENARIO)
+    (base / "clean.toml").write_text(CLEAN.replace('name = "unit"', 'name = "unit-clean"'))
+    return base
+
+
+def test_eval_of_one_scenario_writes_json_table_and_plots(scenario_dir, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(scenario_dir / "camera.toml"), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    totals = result["totals"]
+    assert (totals["sweeps"], totals["cameras_exposed"], totals["detected"]) == (1, 1, 1)
+    assert totals["recall"] == 1.0 and totals["false_alerts"] == 0
+    assert 0 <= totals["median_time_to_alert_s"] < 1.0
+    assert list(result["scenarios"]) == ["unit"]
+    for name in ("eval-threshold-curve.png", "eval-distance-bands.png"):
+        image = cv2.imread(str(tmp_path / name))
+        assert image is not None and image.shape[0] > 200
+    text = capsys.readouterr().out
+    assert "unit" in text and "TOTAL" in text and "recall by distance band" in text
+
+
+def test_eval_of_a_directory_runs_every_scenario_with_every_seed(scenario_dir, tmp_path,
+                                                                 capsys):
+    out = tmp_path / "eval.json"
+    code = main(["eval", str(scenario_dir), "--seeds", "2", "--jobs", "2", "--json", str(out),
+                 "--check"])
+    result = json.loads(out.read_text())
+    assert code == 0
+    assert result["totals"]["sweeps"] == 4
+    assert sorted(result["scenarios"]) == ["unit", "unit-clean"]
+    assert [r["seed"] for r in result["scenarios"]["unit"]["runs"]] == [3, 4]
+    assert result["scenarios"]["unit-clean"]["false_alerts"] == 0
+    assert "4/4 sweeps" in capsys.readouterr().err  # progress
+
+
+def test_eval_and_replay_of_a_recorded_session(scenario_dir, tmp_path, capsys):
+    session = tmp_path / "session"
+    assert main(["sim", str(scenario_dir / "camera.toml"), "--out", str(tmp_path / "o"),
+                 "--display", "none", "--record", str(session)]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(session), "--json", str(tmp_path / "alerts.json")]) == 0
+    text = capsys.readouterr().out
+    assert "1 lens alert" in text and "truth: cam1: detected" in text
+    alerts = json.loads((tmp_path / "alerts.json").read_text())["alerts"]
+    assert len(alerts) == 1 and alerts[0]["features"]["ratio"] > 3
+    assert main(["eval", str(session), "--json", str(tmp_path / "e.json")]) == 0
+    assert json.loads((tmp_path / "e.json").read_text())["totals"]["detected"] == 1
+
+
+def test_replay_of_a_damaged_session_is_one_line_and_non_zero(scenario_dir, tmp_path, capsys):
+    session = tmp_path / "session"
+    assert main(["sim", str(scenario_dir / "clean.toml"), "--out", str(tmp_path / "o"),
+                 "--display", "none", "--record", str(session), "--seconds", "0.2"]) == 0
+    capsys.readouterr()
+    victim = sorted((session / "frames").iterdir())[4]
+    victim.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main(["replay", str(session)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and victim.name in err
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["eval", "no/such/file.toml"], "no/such/file.toml"),
+    (["eval", "--seeds", "0", "default"], "--seeds"),
+    (["replay", "."], "session.json"),
+])
+def test_eval_and_replay_errors_are_one_line(argv, fragment, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("detector: ") and fragment in err
+
+
+def test_eval_of_an_empty_directory_says_what_it_expected(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["eval", str(tmp_path / "empty")]) != 0
+    assert "no scenario files" in capsys.readouterr().err

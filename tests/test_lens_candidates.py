@@ -1,0 +1,138 @@
+"""The candidate stage on synthetic frame sets: what lights up under the on-axis ring only
+is found, what looks the same under both groups or moved between them is not."""
+
+import math
+
+import numpy as np
+import pytest
+
+from detector.optics import FrameError, find_candidates
+from tests.frames import frame_set, shifted, spot, wall
+
+LENS = (301.3, 187.6)
+
+
+def near(cands, x, y, radius=2.0):
+    return [c for c in cands if math.hypot(c.x - x, c.y - y) <= radius]
+
+
+def test_lens_under_the_onaxis_ring_is_found_with_subpixel_position():
+    on, off = wall(), wall()
+    spot(on, *LENS, 120)
+    cands = find_candidates(*frame_set(on, off))
+    assert len(cands) == 1
+    c = cands[0]
+    assert abs(c.x - LENS[0]) < 0.4 and abs(c.y - LENS[1]) < 0.4
+    assert c.score > 0.8 and c.ratio > 10 and c.area < 10
+
+
+def test_screw_highlight_under_both_groups_is_not_a_candidate():
+    on, off = wall(), wall()
+    for image in (on, off):
+        spot(image, 410, 90, 150)
+    assert find_candidates(*frame_set(on, off)) == []
+
+
+def test_highlight_moved_two_pixels_between_frames_is_rejected():
+    on, off = wall(), wall()
+    spot(on, 410, 90, 150)
+    spot(off, 412, 90, 150)
+    assert near(find_candidates(*frame_set(on, off)), 410, 90, 4) == []
+
+
+def test_lens_is_found_after_global_motion_and_the_moved_screw_cancels():
+    scene_on, scene_off = wall(1), wall(1)
+    spot(scene_on, 200, 120, 150)  # screw glint, in both frames
+    spot(scene_off, 200, 120, 150)
+    spot(scene_on, *LENS, 110)  # lens, on-axis only
+    off = shifted(scene_off, 7, -3)  # the device panned between the frames
+    cands = find_candidates(*frame_set(scene_on, off))
+    assert len(near(cands, *LENS, 1.0)) == 1
+    assert near(cands, 200, 120, 6) == []
+
+
+def test_indicator_led_in_the_dark_frame_is_rejected():
+    # A blinking LED: lit in the on-axis and dark frames, off in the off-axis frame.
+    on, off, dark = wall(), wall(), wall() * 0.05
+    spot(on, 500, 250, 150)
+    spot(dark, 500, 250, 150)
+    with_dark = find_candidates(*frame_set(on, off, dark))
+    without_dark = find_candidates(*frame_set(on, off))
+    assert near(with_dark, 500, 250) == []
+    assert len(near(without_dark, 500, 250)) == 1  # the dark frame is what rejects it
+
+
+def test_mirror_image_of_the_leds_pairs_with_the_offaxis_image_and_is_rejected():
+    on, off = wall(), wall()
+    spot(on, 320, 180, 200, sigma=1.2)  # the ring's image in a mirror
+    spot(off, 335, 180, 200, sigma=1.2)  # the off-axis group's image, beside it
+    cands = find_candidates(*frame_set(on, off), keep_rejected=True)
+    hit = near(cands, 320, 180)
+    assert hit and hit[0].pair > 0.5 and hit[0].score == 0.0
+
+
+def test_weak_offaxis_response_ratio_rejects_a_bead_but_not_a_lens():
+    on, off = wall(), wall()
+    spot(on, 150, 100, 100)  # glass bead (toy eye): wide return, off-axis sees most
+    spot(off, 150, 100, 60)
+    spot(on, 450, 250, 100)  # lens: off-axis sees nothing
+    cands = find_candidates(*frame_set(on, off))
+    assert near(cands, 150, 100) == []
+    assert len(near(cands, 450, 250)) == 1
+
+
+def test_large_retroreflector_is_rejected_by_size():
+    on, off = wall(), wall()
+    on[100:130, 200:260] += 150  # retro tape: bright under the ring, large
+    cands = find_candidates(*frame_set(on, off), keep_rejected=True)
+    assert cands and all(c.score == 0.0 for c in cands)
+    assert max(c.area for c in cands) > 100
+
+
+def test_wide_spot_is_less_lens_like_than_a_point():
+    on, off = wall(), wall()
+    spot(on, 150, 100, 80, sigma=0.8)
+    spot(on, 450, 250, 80, sigma=2.0)  # a water drop seen close: a disc, not a point
+    cands = find_candidates(*frame_set(on, off), keep_rejected=True)
+    point, disc = near(cands, 150, 100)[0], near(cands, 450, 250)[0]
+    assert disc.width > point.width + 0.5
+    assert point.score > 0.8 and disc.score == 0.0
+
+
+def test_uint16_frames_work_like_uint8():
+    on, off = wall(), wall()
+    spot(on, *LENS, 120)
+    c8 = find_candidates(*frame_set(on, off))
+    c16 = find_candidates(*frame_set(on, off, dtype=np.uint16))
+    assert len(c16) == len(c8) == 1
+    assert abs(c16[0].x - c8[0].x) < 0.2 and c16[0].score > 0.8
+
+
+def test_flat_frames_give_no_candidates():
+    flat = np.full((360, 640), 80, np.uint8)
+    assert find_candidates(flat, flat, flat) == []
+
+
+def test_config_overrides_change_the_threshold():
+    on, off = wall(), wall()
+    spot(on, *LENS, 50)
+    frames = frame_set(on, off)
+    assert near(find_candidates(*frames), *LENS)
+    assert not near(find_candidates(*frames, config={"min_contrast_dn": 60.0}), *LENS)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((360, 640, 3), np.uint8), np.zeros((360, 640, 3), np.uint8)), "2-D"),
+    ((np.zeros((360, 640), np.float32), np.zeros((360, 640), np.float32)), "uint8 or uint16"),
+    ((np.zeros((360, 640), np.uint8), np.zeros((360, 600), np.uint8)), "offaxis frame is 600x360"),
+    ((np.zeros((360, 640), np.uint8), np.zeros((360, 640), np.uint16)), "offaxis frame"),
+    ((np.zeros((360, 640), np.uint8), np.zeros((360, 640), np.uint8),
+      np.zeros((10, 640), np.uint8)), "dark frame"),
+    (([[1, 2]], np.zeros((360, 640), np.uint8)), "numpy array"),
+    ((np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint8)), "too small"),
+])
+def test_bad_arrays_get_a_clear_error(args, message):
+    with pytest.raises(FrameError, match=message) as info:
+        find_candidates(*args)
+    assert "\n" not in str(info.value)
+

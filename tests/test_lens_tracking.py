@@ -1,0 +1,130 @@
+"""Frame sets, tracking and confirmation over a stream of synthetic labelled frames."""
+
+import math
+
+import numpy as np
+
+from detector.hw.camera import Frame
+from detector.optics import FrameSetBuilder, LensDetector, LensParams
+from detector.optics.align import Shift
+from detector.optics.candidates import CandidateFinder
+from tests.frames import shifted, spot, to_frame, wall
+
+PERIOD_NS = 16_666_667
+PATTERN = ("onaxis", "offaxis", "dark")
+
+
+def frame(i, lights, image=None, t_ns=None):
+    image = np.zeros((40, 40), np.uint8) if image is None else image
+    return Frame(index=i, t_ns=i * PERIOD_NS if t_ns is None else t_ns, exposure_us=2000,
+                 lights=lights, image=image)
+
+
+def test_sets_group_onaxis_offaxis_and_dark():
+    b = FrameSetBuilder(PATTERN, 60.0)
+    out = [b.add(frame(i, PATTERN[i % 3])) for i in range(9)]
+    sets = [s for s in out if s is not None]
+    assert [(s.index, s.offaxis_index, s.dark_index) for s in sets] == [(0, 1, 2), (3, 4, 5),
+                                                                         (6, 7, 8)]
+
+
+def test_mixed_frames_are_never_used():
+    b = FrameSetBuilder(PATTERN, 60.0)
+    labels = ["onaxis", "mixed", "dark", "onaxis", "offaxis", "dark"]
+    sets = [s for i, lab in enumerate(labels) if (s := b.add(frame(i, lab))) is not None]
+    assert [(s.index, s.offaxis_index) for s in sets] == [(3, 4)]
+    assert b.mixed_dropped == 1
+
+
+def test_sets_spread_too_far_in_time_are_dropped():
+    b = FrameSetBuilder(PATTERN, 40.0)
+    times = [0, 17, 80, 97, 114, 131]  # a stall between the off-axis and the dark frame
+    sets = [s for i, t in enumerate(times)
+            if (s := b.add(frame(i, PATTERN[i % 3], t_ns=t * 1_000_000))) is not None]
+    assert [s.index for s in sets] == [3]
+    assert b.spread_dropped >= 1
+
+
+def sweep(n_sets, lens_sets, *, glint=False, lens=(300.0, 180.0), pan=(-2.5, 1.0),
+          mixed_spot_at=None):
+    """Labelled frames of a panning sweep over a wall: the lens (on-axis only) is present in
+    the sets listed in lens_sets; a screw glint (both groups) when glint is set. Returns
+    the frames and the lens position in each set's on-axis frame."""
+    base = wall(4)
+    frames, where = [], {}
+    for i in range(n_sets * 3):
+        label = PATTERN[i % 3]
+        dx, dy = pan[0] * i, pan[1] * i
+        scene = shifted(base, dx, dy)
+        if glint:
+            spot(scene, 420 + dx, 120 + dy, 150)
+        if label == "onaxis" and i // 3 in lens_sets:
+            spot(scene, lens[0] + dx, lens[1] + dy, 120)
+            where[i] = (lens[0] + dx, lens[1] + dy)
+        if label == "dark":
+            scene = scene * 0.05
+        if mixed_spot_at is not None and i == mixed_spot_at:
+            label = "mixed"
+            spot(scene, 500, 300, 200)
+        frames.append(frame(i, label, to_frame(scene, seed=i)))
+    return frames, where
+
+
+def run(frames, **overrides):
+    det = LensDetector(overrides or None)
+    results = [r for f in frames if (r := det.add_frame(f)) is not None]
+    return det, results
+
+
+def test_a_lens_held_over_several_sets_is_confirmed_at_its_position():
+    frames, where = sweep(10, range(10))
+    det, _ = run(frames)
+    assert len(det.alerts) == 1
+    alert = det.alerts[0]
+    p = LensParams.defaults()
+    assert p.confirm_min_hits <= alert.hits <= 6
+    assert alert.score >= p.confirm_score
+    x, y = where[alert.index]
+    assert math.hypot(alert.x - x, alert.y - y) < 1.0
+    assert alert.features["ratio"] > 10
+
+
+def test_a_single_flash_is_not_confirmed():
+    frames, _ = sweep(10, {4})
+    det, results = run(frames)
+    assert any(r.candidates for r in results)  # it was a candidate ...
+    assert det.alerts == []  # ... but one set is not enough
+
+
+def test_a_screw_glint_under_both_groups_raises_no_alert():
+    frames, _ = sweep(10, set(), glint=True)
+    det, _ = run(frames)
+    assert det.alerts == []
+
+
+def test_tracks_follow_the_pan():
+    frames, _ = sweep(8, range(8), pan=(-6.0, 2.0))
+    det, results = run(frames)
+    assert len(det.alerts) == 1
+    motions = [r.motion for r in results[1:]]  # 3 frames of (-6, 2) px between sets
+    assert all(abs(m.dx + 18.0) < 3.0 and abs(m.dy - 6.0) < 3.0 for m in motions)
+    lens_tracks = [t for t in det.tracks() if t.confirmed]
+    assert len(lens_tracks) == 1 and len(lens_tracks[0].hits) == 8
+
+
+def test_a_bright_spot_in_a_mixed_frame_is_never_seen():
+    frames, _ = sweep(6, set(), mixed_spot_at=7)
+    det, results = run(frames)
+    assert det.builder.mixed_dropped == 1
+    assert all(math.hypot(c.x - 500, c.y - 300) > 10 for r in results for c in r.candidates)
+    assert len(results) == 5
+
+
+def test_offaxis_shift_far_from_the_motion_falls_back_to_the_prediction():
+    finder = CandidateFinder(LensParams.defaults(), 1280, np.dtype(np.uint8))
+    predicted = Shift(-3.0, 1.0, 0.6)
+    tile_away = Shift(85.0, -70.0, 0.3)  # correlation locked onto the tile grid
+    assert finder._offaxis_shift(tile_away, predicted) == predicted
+    close = Shift(-3.4, 0.8, 0.4)
+    assert finder._offaxis_shift(close, predicted) == close
+    assert finder._offaxis_shift(tile_away, None).dx == 0.0  # no motion known: implausible
