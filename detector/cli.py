@@ -145,6 +145,9 @@ def _sim(args: argparse.Namespace, config) -> int:
     if config.get("sim.display") == "capture":
         print(f"display frames: {args.out / 'display'}/ ({summary.screens} screens), "
               f"animation: {args.out / 'display.gif'}")
+    for elapsed, alert in summary.lens_alerts:
+        print(f"lens alert: {elapsed:.2f} s, track {alert.track_id}, at "
+              f"({alert.x:.0f}, {alert.y:.0f}) px, score {alert.score:.2f}")
     print(f"event log: {args.out / 'events.jsonl'}")
     if args.record is not None:
         print(f"recorded session: {args.record}/")

@@ -14,6 +14,7 @@ from detector.config import Config
 from detector.hw.clock import SimClock
 from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
+from detector.optics import LensAlert, LensDetector
 from detector.recording import RecordingWriter
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
@@ -29,6 +30,7 @@ class SimSummary:
     out_dir: Path | None = None
     record_dir: Path | None = None
     button_events: list[str] = field(default_factory=list)
+    lens_alerts: list[tuple[float, LensAlert]] = field(default_factory=list)  # (s, alert)
 
     @property
     def fps(self) -> float:
@@ -67,6 +69,7 @@ def run_sim(config: Config, scenario: Scenario, out_dir: Path | None = None,
 
     every = config.get("sim.display_every")
     sequencer = LightSequencer(config.get("lights.pattern"))
+    lens = LensDetector(config, pattern=config.get("lights.pattern"))
     started = time.perf_counter()
     log("start", scenario=scenario.name, source=scenario.source)
     try:
@@ -77,12 +80,19 @@ def run_sim(config: Config, scenario: Scenario, out_dir: Path | None = None,
             truth.add(frame)
             if writer is not None:
                 writer.add_frame(frame)
+            result = lens.add_frame(frame)
+            for alert in result.alerts if result is not None else []:
+                summary.lens_alerts.append((clock.seconds(alert.t_ns), alert))
+                log("lens_alert", **alert.to_json())
             for event in devices.buttons.poll():
                 summary.button_events.append(event.name)
                 log("button", button=event.button, long=event.long)
             if frame.index % every == 0:
+                count = len(summary.lens_alerts)
                 status = LiveStatus(elapsed_s=clock.seconds(frame.t_ns), lights=frame.lights,
-                                    title=scenario.name, frame_index=frame.index)
+                                    title=scenario.name, frame_index=frame.index,
+                                    markers=lens.markers(),
+                                    lens_text=f"LENS {count}" if count else "")
                 devices.display.show(live_view(frame.image, status, devices.display.size,
                                                devices.display.mode))
                 summary.screens += 1

@@ -112,3 +112,17 @@ def test_eval_of_an_empty_directory_says_what_it_expected(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["eval", str(tmp_path / "empty")]) != 0
     assert "no scenario files" in capsys.readouterr().err
+
+
+def test_sim_marks_the_confirmed_lens_on_screen_and_logs_the_alert(scenario_dir, tmp_path,
+                                                                   capsys):
+    out = tmp_path / "sim"
+    assert main(["sim", str(scenario_dir / "camera.toml"), "--out", str(out),
+                 "--display", "capture"]) == 0
+    assert "lens alert:" in capsys.readouterr().out
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    alerts = [e for e in events if e["event"] == "lens_alert"]
+    assert len(alerts) == 1 and alerts[0]["features"]["ratio"] > 3
+    last = cv2.imread(str(sorted((out / "display").glob("*.png"))[-1]))
+    red = (last[..., 2] > 200) & (last[..., 1] < 80) & (last[..., 0] < 80)  # BGR
+    assert red.sum() > 20  # the red circle around the lens (and the "LENS 1" text)

@@ -1,5 +1,7 @@
 """Optics of the simulated camera: each object kind behaves as its physics says."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -193,3 +195,20 @@ def test_frame_shape_and_type(res):
     image = Renderer(sc).render(0.2, lambda r: {"onaxis": 1.0},
                                 {"onaxis": np.ones(Renderer(sc).gh)}).image
     assert image.shape == (res[1], res[0]) and image.dtype == np.uint8
+
+
+def test_sensor_noise_is_independent_between_frames():
+    # Two frames of the same still scene differ only by noise. Noise that was a shifted
+    # copy of one pattern made phase correlation lock onto the pattern's offset instead of
+    # the scene (which has not moved).
+    import cv2
+
+    sc = _scenario_from("")  # 320x180, painted wall, no tremor
+    renderer = Renderer(sc, CameraModel.from_scenario(sc), noise=True)
+    weights, grid = {"onaxis": 1.0}, {"onaxis": np.ones(renderer.gh)}
+    a, b = (renderer.render(0.5, lambda row: weights, grid).image.astype(np.float32)
+            for _ in range(2))
+    noise_a, noise_b = a - cv2.GaussianBlur(a, (0, 0), 2), b - cv2.GaussianBlur(b, (0, 0), 2)
+    (dx, dy), response = cv2.phaseCorrelate(noise_a, noise_b)
+    assert response < 0.05 or math.hypot(dx, dy) < 1.0
+    assert abs(float(np.corrcoef(noise_a.ravel(), noise_b.ravel())[0, 1])) < 0.05

@@ -13,6 +13,7 @@ from detector.optics.framesets import FrameLike, FrameSet, FrameSetBuilder
 from detector.optics.params import LensParams, resolve_params
 from detector.optics.tracking import LensAlert, Tracker
 
+MARKER_MIN_SCORE = 0.3  # candidates weaker than this are not drawn on the live view
 MAX_MOTION_GAP_NS = 200_000_000  # motion between sets further apart says little about the next
 
 
@@ -46,6 +47,7 @@ class LensDetector:
         self.previous_t_ns: int | None = None
         self.alerts: list[LensAlert] = []
         self.frames = 0
+        self.last: SetResult | None = None
 
     def add_frame(self, frame: FrameLike) -> SetResult | None:
         self.frames += 1
@@ -82,7 +84,20 @@ class LensDetector:
                                        keep_rejected=True)
         alerts = self.tracker.update(analysis.candidates, motion, fs.index, fs.t_ns)
         self.alerts.extend(alerts)
-        return SetResult(fs, analysis.candidates, motion, alerts)
+        self.last = SetResult(fs, analysis.candidates, motion, alerts)
+        return self.last
+
+    def markers(self, min_score: float = MARKER_MIN_SCORE) -> list[tuple[float, float, str]]:
+        """What the live view marks after the latest set: confirmed lenses seen in it,
+        and the other candidates that look at least somewhat like a lens."""
+        if self.last is None or self.tracker is None:
+            return []
+        index = self.last.frame_set.index
+        confirmed = [(t.x, t.y, "confirmed") for t in self.tracker.tracks
+                     if t.confirmed and t.hits[-1].index == index]
+        others = [(c.x, c.y, "candidate") for c in self.last.candidates if c.score >= min_score
+                  and all(abs(c.x - x) + abs(c.y - y) > 1.0 for x, y, _k in confirmed)]
+        return confirmed + others
 
     def stats(self) -> DetectorStats:
         return DetectorStats(frames=self.frames, sets=self.builder.sets,

@@ -33,6 +33,7 @@ class LiveStatus:
     markers: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, kind
     faults: list[str] = field(default_factory=list)
     rf_text: str = "RF --"
+    lens_text: str = ""  # e.g. "LENS 1" once a lens is confirmed
 
 
 def _font() -> ImageFont.ImageFont:
@@ -66,6 +67,9 @@ def live_view(frame: np.ndarray, status: LiveStatus, size: tuple[int, int] = (32
               fill=COLOURS["text"], font=font)
     draw.text((4, y0 + 22), f"LED: {status.lights}   {status.rf_text}", fill=COLOURS["dim"],
               font=font)
+    if status.lens_text:
+        draw.text((width - 80, y0 + 4), status.lens_text[:12], fill=COLOURS["confirmed"],
+                  font=font)
     if status.faults:
         draw.text((width - 120, y0 + 22), ("! " + status.faults[0])[:20], fill=COLOURS["fault"],
                   font=font)
