@@ -15,11 +15,17 @@ import numpy as np
 
 from detector.capture import capture_frames
 from detector.config import Config
+from detector.hw.clock import SimClock
 from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
 from detector.optics import LensDetector
 from detector.optics.tracking import LensAlert
 from detector.recording import load_recording
+from detector.rf.analysis import RfAnalyzer
+from detector.rf.client import FirmwareClient
+from detector.rf.sim.scanner import SimScanner
+from detector.rf.sim.scanner import register as register_scanner
+from detector.rf.sim.scanner import unregister as unregister_scanner
 from detector.sim.scenario import Scenario, load_scenario
 from detector.sim.truth import TruthCollector
 
@@ -35,6 +41,9 @@ class SweepRun:
     alerts: list[dict[str, Any]]
     # Per camera id: device-to-lens distance (m) in each frame it is exposed (sim only).
     exposure_distance_m: dict[str, dict[int, float]] = field(default_factory=dict)
+    rf_alerts: list[dict[str, Any]] = field(default_factory=list)
+    rf_stats: dict[str, Any] = field(default_factory=dict)
+    end_ns: int = 0
     frames: int = 0
     sets: int = 0
     mixed_dropped: int = 0
@@ -64,20 +73,25 @@ def _finish(name: str, seed: int | None, width: int, truth: dict, times: dict[in
 
 
 def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
-                 seconds: float | None = None) -> SweepRun:
+                 seconds: float | None = None, rf: bool = True) -> SweepRun:
     """Render the scenario through the sim backends and detect on the fly (frames are not
-    kept, so memory stays flat however long the sweep)."""
+    kept, so memory stays flat however long the sweep). With `rf`, the simulated scanner
+    runs alongside on the same clock and its readings go through RF analysis."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     devices = build_devices(config, scenario=scenario, seconds=seconds)
     detector = LensDetector(config, pattern=config.get("lights.pattern"))
     clock = devices.clock
-    truth = TruthCollector(scenario, clock.start_ns)  # type: ignore[attr-defined]
+    assert isinstance(clock, SimClock)
+    truth = TruthCollector(scenario, clock.start_ns)
     positions: dict[int, list[float]] = {}
+    radio = SimulatedRadio(scenario, clock) if rf else None
 
     def collect(frame) -> None:
         truth.add(frame)
         positions[frame.index] = frame.meta["position"]
+        if radio is not None:
+            radio.poll()
 
     try:
         devices.camera.start()
@@ -86,14 +100,73 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
         times, wall = _detect(frames, detector, collect)
     finally:
         devices.close()
+        if radio is not None:
+            radio.close()
     width = scenario.device.resolution[0]
     run = _finish(scenario.name, scenario.seed, width, truth.to_json(), times, detector, wall)
+    run.end_ns = clock.monotonic_ns()
+    if radio is not None:
+        run.rf_alerts = [a.to_json() for a in radio.analyzer.alerts]
+        run.rf_stats = radio.client.stats
     lenses = {cam.id: np.array(cam.at, dtype=float) for cam in scenario.cameras}
     run.exposure_distance_m = {
         c["id"]: {i: float(np.linalg.norm(np.array(positions[i]) - lenses[c["id"]]))
                   for i, _x, _y, in_cone in c["frames"] if in_cone}
         for c in run.truth["cameras"]}
     return run
+
+
+def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 / 60) -> SweepRun:
+    """The radio side of a sweep alone: the simulated scanner, client and analysis on a
+    clock stepped like the camera's, without rendering a frame (RF evaluation in
+    seconds instead of minutes)."""
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
+    clock = SimClock()
+    radio = SimulatedRadio(scenario, clock)
+    started = time.perf_counter()
+    steps = int(scenario.total_s / step_s)
+    try:
+        for k in range(steps + 1):
+            clock.advance_to(clock.start_ns + int(k * step_s * 1e9))
+            radio.poll()
+    finally:
+        radio.close()
+    truth = TruthCollector(scenario, clock.start_ns).to_json()
+    run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
+                   truth=truth, frame_t_ns={}, tracks=[], alerts=[],
+                   wall_s=time.perf_counter() - started)
+    run.end_ns = clock.monotonic_ns()
+    run.rf_alerts = [a.to_json() for a in radio.analyzer.alerts]
+    run.rf_stats = radio.client.stats
+    return run
+
+
+class SimulatedRadio:
+    """The simulated scanner on the sweep's clock, its client and the RF analysis."""
+
+    _count = 0
+
+    def __init__(self, scenario: Scenario, clock: SimClock) -> None:
+        SimulatedRadio._count += 1
+        self.key = f"run{id(self)}-{SimulatedRadio._count}"
+        start = clock.start_ns
+        scanner = SimScanner(scenario, lambda: (clock.monotonic_ns() - start) / 1000.0)
+        self.client = FirmwareClient(register_scanner(self.key, scanner), clock=clock)
+        self.analyzer = RfAnalyzer(start, scenario.path.start_at_door_s)
+        self.clock = clock
+        self.readings: list[dict[str, Any]] = []
+
+    def poll(self) -> list[dict[str, Any]]:
+        readings = self.client.poll()
+        for reading in readings:
+            self.analyzer.add(reading)
+        return readings
+
+    def close(self) -> None:
+        self.analyzer.finish()
+        self.client.close()
+        unregister_scanner(self.key)
 
 
 def run_recording(directory: str | Path, config: Config) -> SweepRun:

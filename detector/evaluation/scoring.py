@@ -93,3 +93,51 @@ def score_run(run: SweepRun, alerts: list[Alert]) -> SweepScore:
         result.cameras.append(res)
     result.false_alerts = [a for a in alerts if id(a) not in matched]
     return result
+
+
+@dataclass
+class RfScore:
+    cameras: int = 0  # cameras that transmitted during the run
+    detected: int = 0
+    false_alerts: int = 0
+    missed: list[str] = field(default_factory=list)
+    false: list[dict] = field(default_factory=list)
+
+
+def _on_air(cam: dict, start_ns: int, end_ns: int) -> list[tuple[int, int]]:
+    if cam.get("band", "none") == "none":
+        return []
+    if "tx" in cam:
+        return [(int(a), int(b)) for a, b in cam["tx"]]
+    return [(start_ns, end_ns)]
+
+
+def score_rf(run: SweepRun, start_ns: int) -> RfScore:
+    """RF scoring as the scenario format defines it: a transmitting camera is RF-detected
+    when an RF alert names its band while it transmits; an RF alert episode raised while
+    no camera transmits in the band it names is an RF false alert."""
+    end_ns = run.end_ns or max(run.frame_t_ns.values(), default=start_ns)
+    score = RfScore()
+    windows = {c["id"]: (c["band"], _on_air(c, start_ns, end_ns))
+               for c in run.truth.get("cameras", [])}
+    for cam_id, (band, intervals) in windows.items():
+        intervals = [(a, b) for a, b in intervals if b > start_ns and a < end_ns]
+        if not intervals:
+            continue
+        score.cameras += 1
+        hit = any(alert["band"] == band
+                  and any(alert["start_ns"] <= b and (alert["end_ns"] or end_ns) >= a
+                          for a, b in intervals)
+                  for alert in run.rf_alerts)
+        if hit:
+            score.detected += 1
+        else:
+            score.missed.append(cam_id)
+    for alert in run.rf_alerts:
+        t = alert["start_ns"]
+        explained = any(band == alert["band"] and any(a <= t <= b for a, b in intervals)
+                        for band, intervals in windows.values())
+        if not explained:
+            score.false_alerts += 1
+            score.false.append(alert)
+    return score

@@ -1,0 +1,328 @@
+"""From RF readings to RF alerts: a baseline learned at the door, emitters that are new or
+stronger than it, their band and type, and a proximity score for the buzzer.
+
+Per receiver:
+- CC2500 (2.4 GHz, 84 x 1 MHz, ~30 sweeps/s): a channel is *hot* in a sweep when it
+  reads `margin_db` above the 95th percentile it read at the door. Over the last
+  `window_s`, a run of adjacent channels at least `wifi_width_mhz` wide that is hot in at
+  least `min_occupancy` of the sweeps is a Wi-Fi-like emitter (`wifi-2g4`); hot in nearly
+  every sweep (`carrier_occupancy`) it is a continuous carrier (`analog-2g4`, analog
+  video). Narrow hot channels that wander are Bluetooth hopping and raise nothing.
+- RX5808 (the 5.8 GHz video channels, one sweep per ~1.3 s): a channel hot in
+  `carrier_sweeps` consecutive sweeps at a steady level is an analog video carrier
+  (`analog-5g8`). A carrier that was already on at the door is still one: a continuous
+  carrier on a video channel is flagged when it stands `carrier_abs_db` above the
+  receiver's noise floor, baseline or not. Bursty hot channels in 5725-5850 MHz are
+  5 GHz Wi-Fi (`wifi-5g`).
+- AD8318 (broadband): power `broadband_margin_db` above the door's 95th percentile in at
+  least `broadband_occupancy` of the last `broadband_window_s`, with no 2.4/5.8 GHz
+  emitter to explain it, is `cellular` (a 4G camera; phones also do this, which is why
+  the window is long), or `analog-1g2` when continuous.
+
+An alert lasts while its condition holds and ends after `hold_s` without it (one alert
+episode). With the defaults a stationary noise-only channel crosses the threshold in
+well under 1 % of sweeps, and the width and occupancy tests make a false emitter from
+noise alone rarer than once per hour of scanning (README: RF).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector.rf.readings import frequencies
+
+RX5808_FLOOR_DBM = -92.0
+AD8318_FLOOR_DBM = -62.0
+STRONG_2G4_DBM = -60.0
+PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
+WIFI5_RANGE_HZ = (5725e6, 5850e6)
+
+
+@dataclass(frozen=True)
+class RfParams:
+    margin_db: float = 6.0
+    window_s: float = 1.0
+    min_occupancy: float = 0.15
+    rise_db: float = 4.0
+    carrier_occupancy: float = 0.9
+    wifi_width_mhz: int = 10
+    carrier_sweeps: int = 5
+    carrier_abs_db: float = 20.0
+    carrier_steadiness_db: float = 4.0
+    loud_2g4_dbm: float = -80.0
+    broadband_continuous: float = 0.9
+    broadband_abs_db: float = 15.0
+    wifi_confirm_s: float = 2.0
+    broadband_margin_db: float = 10.0
+    broadband_window_s: float = 5.0
+    broadband_occupancy: float = 0.2
+    cellular_confirm_s: float = 6.0
+    hold_s: float = 3.0
+    proximity_span_db: float = 30.0
+
+
+@dataclass
+class RfAlert:
+    band: str
+    kind: str
+    start_ns: int
+    freq_hz: float
+    level_dbm: float
+    excess_db: float
+    proximity: float = 0.0
+    last_ns: int = 0
+    end_ns: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"band": self.band, "kind": self.kind, "start_ns": self.start_ns,
+                "end_ns": self.end_ns, "freq_hz": self.freq_hz,
+                "level_dbm": round(self.level_dbm, 1), "excess_db": round(self.excess_db, 1),
+                "proximity": round(self.proximity, 2), "evidence": self.evidence}
+
+
+class _Baseline:
+    """Per-frequency readings at the door, then their 90th and 95th percentiles."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[list[float]]] = {}
+        self.freqs: dict[str, np.ndarray] = {}
+        self.q95: dict[str, np.ndarray] = {}
+        self.q90: dict[str, np.ndarray] = {}
+        self.median: dict[str, np.ndarray] = {}
+
+    def add(self, source: str, freqs: list[int], dbm: list[float]) -> None:
+        if source not in self.freqs:
+            self.freqs[source] = np.array(freqs, dtype=float)
+            self.samples[source] = []
+        if len(dbm) == len(self.freqs[source]):
+            self.samples[source].append(list(dbm))
+
+    def freeze(self) -> None:
+        for source, rows in self.samples.items():
+            if rows:
+                arr = np.array(rows)
+                self.q95[source] = np.percentile(arr, 95, axis=0)
+                self.q90[source] = np.percentile(arr, 90, axis=0)
+                self.median[source] = np.median(arr, axis=0)
+
+    def threshold(self, source: str, n: int, margin: float, floor: float) -> np.ndarray:
+        q = self.q95.get(source)
+        if q is None or len(q) != n:
+            return np.full(n, floor + margin)
+        return q + margin
+
+
+class RfAnalyzer:
+    def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None) -> None:
+        self.p = params or RfParams()
+        self.start_ns = start_ns
+        self.baseline_end_ns = start_ns + int(baseline_s * 1e9)
+        self.baseline = _Baseline()
+        self.frozen = False
+        self.cc: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # t, hot, dbm
+        self.cc_freqs: np.ndarray | None = None
+        self.rx: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self.rx_freqs: np.ndarray | None = None
+        self.bb: deque[tuple[int, float]] = deque()
+        self.active: dict[str, RfAlert] = {}
+        self.pending: dict[str, tuple[int, int]] = {}  # band -> (held since, last seen)
+        self.alerts: list[RfAlert] = []
+        self.proximity = 0.0
+
+    # ---- input ----------------------------------------------------------------------
+    def add(self, reading: dict[str, Any]) -> list[RfAlert]:
+        """Take one reading; return alerts that started with it."""
+        t = reading["t_ns"]
+        source = reading["source"]
+        freqs = frequencies(reading)
+        dbm = reading["dbm"]
+        if t < self.baseline_end_ns:
+            self.baseline.add(source, freqs, dbm)
+            return []
+        if not self.frozen:
+            self.baseline.freeze()
+            self.frozen = True
+        values = np.asarray(dbm, dtype=float)
+        if source in ("cc2500", "rfexplorer"):
+            self.cc_freqs = np.asarray(freqs, dtype=float)
+            hot = values > self.baseline.threshold(source, len(values), self.p.margin_db, -104)
+            self._push(self.cc, (t, hot, values), self.p.window_s)
+        elif source == "rx5808":
+            self.rx_freqs = np.asarray(freqs, dtype=float)
+            hot = values > self.baseline.threshold(source, len(values), self.p.margin_db,
+                                                   RX5808_FLOOR_DBM)
+            self.rx.append((t, hot, values))
+            while len(self.rx) > max(self.p.carrier_sweeps, 4):
+                self.rx.popleft()
+        elif source == "ad8318":
+            self._push(self.bb, (t, float(values[0])), self.p.broadband_window_s)
+        return self._update(t)
+
+    @staticmethod
+    def _push(queue: deque, item: tuple, window_s: float) -> None:
+        queue.append(item)
+        while queue and item[0] - queue[0][0] > window_s * 1e9:
+            queue.popleft()
+
+    # ---- detection ------------------------------------------------------------------
+    def _findings(self) -> dict[str, tuple[str, float, float, float, dict]]:
+        """band -> (kind, freq_hz, level_dbm, excess_db, evidence) of what holds now."""
+        found: dict[str, tuple[str, float, float, float, dict]] = {}
+        self._find_2g4(found)
+        self._find_5g8(found)
+        self._find_broadband(found)
+        return found
+
+    def _find_2g4(self, found: dict) -> None:
+        if len(self.cc) < 5 or self.cc_freqs is None:
+            return
+        hot = np.array([h for _t, h, _v in self.cc])
+        levels = np.array([v for _t, _h, v in self.cc])
+        step_mhz = max(float(np.median(np.diff(self.cc_freqs))) / 1e6, 1e-3)
+        need = max(int(round(self.p.wifi_width_mhz / step_mhz)), 2)
+        # A continuous carrier: loud in nearly every sweep, baseline or not.
+        steady = (levels >= self.p.loud_2g4_dbm).mean(axis=0) >= self.p.carrier_occupancy
+        for start, end in _runs(steady):
+            if end - start >= need:
+                centre = float(self.cc_freqs[(start + end - 1) // 2])
+                level = float(np.median(levels[:, start:end]))
+                found["analog-2g4"] = ("analog video carrier", centre, level,
+                                       level - self.p.loud_2g4_dbm,
+                                       {"width_mhz": round((end - start) * step_mhz, 1)})
+                return
+        occupancy = hot.mean(axis=0)
+        # New emitters are hot often enough; emitters already there at the door count when
+        # their packets now arrive `rise_db` stronger (inside the room they lose the door
+        # and gain from the approach; those outside gain a wall instead).
+        busy = occupancy >= self.p.min_occupancy
+        base90 = self.baseline.q90.get("cc2500")
+        if base90 is not None and len(base90) == levels.shape[1]:
+            now90 = np.percentile(levels, 90, axis=0)
+            busy |= (now90 - base90 >= self.p.rise_db) & (now90 >= self.p.loud_2g4_dbm + 5)
+        best = None
+        for start, end in _runs(busy):
+            if end - start < need:
+                continue
+            excess = float(np.max(levels[:, start:end].max(axis=0)
+                                  - self.baseline.threshold("cc2500", len(occupancy),
+                                                            0.0, -104)[start:end]))
+            if best is None or excess > best[2]:
+                best = (start, end, excess)
+        if best is not None:
+            start, end, excess = best
+            found["wifi-2g4"] = ("Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
+                                 float(np.percentile(levels[:, start:end], 90)), excess,
+                                 {"width_mhz": round((end - start) * step_mhz, 1),
+                                  "occupancy": round(float(occupancy[start:end].mean()), 2)})
+
+    def _find_5g8(self, found: dict) -> None:
+        if len(self.rx) < self.p.carrier_sweeps or self.rx_freqs is None:
+            return
+        recent = list(self.rx)[-self.p.carrier_sweeps:]
+        levels = np.array([v for _t, _h, v in recent])
+        hot = np.array([h for _t, h, _v in recent])
+        steady = levels.std(axis=0) <= self.p.carrier_steadiness_db
+        loud = levels.min(axis=0) >= RX5808_FLOOR_DBM + self.p.carrier_abs_db
+        carrier = steady & (hot.all(axis=0) | loud)
+        if carrier.any():
+            i = int(np.argmax(np.where(carrier, levels.mean(axis=0), -999)))
+            excess = float(levels[:, i].mean() - RX5808_FLOOR_DBM)
+            found["analog-5g8"] = ("analog video carrier", float(self.rx_freqs[i]),
+                                   float(levels[:, i].mean()), excess,
+                                   {"channel_mhz": int(self.rx_freqs[i] / 1e6),
+                                    "sweeps": self.p.carrier_sweeps})
+            return
+        in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
+        bursty = (hot.sum(axis=0) >= 2) & in_wifi
+        if bursty.sum() >= 2:
+            i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
+            found["wifi-5g"] = ("Wi-Fi", float(self.rx_freqs[i]), float(levels[:, i].max()),
+                                float(levels[:, i].max() - RX5808_FLOOR_DBM),
+                                {"channels": int(bursty.sum())})
+
+    def _find_broadband(self, found: dict) -> None:
+        if not self.bb or "ad8318" not in self.baseline.q95 or found or self.active:
+            return  # a 2.4 or 5.8 GHz emitter already explains broadband power
+        span = (self.bb[-1][0] - self.bb[0][0]) / 1e9
+        if span < 0.8 * self.p.broadband_window_s:
+            return
+        values = np.array([v for _t, v in self.bb])
+        if self._strong_in_scanned_bands():
+            return  # broadband power that the 2.4 / 5.8 GHz receivers already see
+        loud = AD8318_FLOOR_DBM + self.p.broadband_abs_db
+        if float((values >= loud).mean()) >= self.p.broadband_continuous:
+            level = float(np.median(values))
+            found["analog-1g2"] = ("continuous carrier outside the scanned bands", 0.0, level,
+                                   level - AD8318_FLOOR_DBM,
+                                   {"loud_share": round(float((values >= loud).mean()), 2)})
+            return
+        # The median, not the 95th percentile: a phone near the door inflates the latter.
+        limit = float(self.baseline.median["ad8318"][0]) + self.p.broadband_margin_db
+        occupancy = float((values > limit).mean())
+        if occupancy >= self.p.broadband_occupancy:
+            level = float(np.percentile(values, 90))
+            found["cellular"] = ("cellular uplink", 0.0, level,
+                                 level - limit + self.p.broadband_margin_db,
+                                 {"occupancy": round(occupancy, 2)})
+
+    def _strong_in_scanned_bands(self) -> bool:
+        """True when a 2.4 or 5.8 GHz emitter is being confirmed, or the 5.8 GHz receiver
+        hears a strong signal: broadband power is then theirs, not a third emitter's."""
+        if any(band not in ("cellular", "analog-1g2") for band in self.pending):
+            return True
+        if self.cc:  # a new strong 2.4 GHz signal (Bluetooth hopping nearby, say)
+            for _t, hot, values in list(self.cc)[-10:]:
+                if bool((hot & (values >= STRONG_2G4_DBM)).any()):
+                    return True
+        return bool(self.rx) and float(self.rx[-1][2].max()) >= (RX5808_FLOOR_DBM
+                                                                 + self.p.carrier_abs_db)
+
+    def _update(self, t: int) -> list[RfAlert]:
+        started = []
+        found = self._findings()
+        for band, (since, seen) in list(self.pending.items()):
+            if band in found:
+                self.pending[band] = (since, t)
+            elif t - seen > PENDING_GRACE_S * 1e9:
+                del self.pending[band]
+        for band, (kind, freq, level, excess, evidence) in found.items():
+            alert = self.active.get(band)
+            if alert is None:
+                since, _seen = self.pending.setdefault(band, (t, t))
+                confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
+                           "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
+                if t - since < confirm * 1e9:
+                    continue
+                alert = RfAlert(band, kind, t, freq, level, excess, last_ns=t, evidence=evidence)
+                self.active[band] = alert
+                self.alerts.append(alert)
+                started.append(alert)
+            alert.last_ns, alert.level_dbm, alert.excess_db = t, level, excess
+            alert.kind, alert.freq_hz, alert.evidence = kind, freq, evidence
+        for band, alert in list(self.active.items()):
+            if band not in found and t - alert.last_ns > self.p.hold_s * 1e9:
+                alert.end_ns = alert.last_ns
+                del self.active[band]
+        strongest = max((a.excess_db for a in self.active.values()), default=0.0)
+        target = min(max(strongest / self.p.proximity_span_db, 0.0), 1.0)
+        self.proximity += 0.3 * (target - self.proximity)
+        for alert in self.active.values():
+            alert.proximity = self.proximity
+        return started
+
+    def finish(self) -> None:
+        for alert in self.active.values():
+            alert.end_ns = alert.last_ns
+        self.active.clear()
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2], edges[1::2], strict=True))

@@ -1,0 +1,112 @@
+"""Host-side decoding of the scanner protocol (firmware/PROTOCOL.md).
+
+The firmware's own reader (firmware/protocol.py) is written for MicroPython; this one is
+the host's fast path: CRCs by binascii (C), COBS decoded block by block, and sequence
+bookkeeping. Both follow the same format, and the tests check that they agree.
+Nothing in here raises on bad input: every bad frame is counted and skipped.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass, field
+
+from detector_firmware import protocol as P
+
+MAX_FRAME = P.MAX_FRAME
+MAX_ENCODED = MAX_FRAME + MAX_FRAME // 254 + 2
+
+
+def cobs_decode(data: bytes) -> bytes | None:
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        code = data[i]
+        end = i + code
+        if code == 0 or end > n:
+            return None
+        out += data[i + 1:end]
+        i = end
+        if code != 255 and i < n:
+            out.append(0)
+    return bytes(out)
+
+
+@dataclass
+class DecodeStats:
+    frames: int = 0
+    corrupt: int = 0  # bad COBS, bad CRC, too short or too long
+    lost: int = 0  # frames missing according to the sequence numbers
+    duplicates: int = 0  # repeated or out-of-order sequence numbers (dropped)
+    bytes: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"frames": self.frames, "corrupt": self.corrupt, "lost": self.lost,
+                "duplicates": self.duplicates, "bytes": self.bytes}
+
+
+@dataclass
+class StreamDecoder:
+    """Bytes in, (type, seq, payload) frames out, in order, each sequence number once."""
+
+    stats: DecodeStats = field(default_factory=DecodeStats)
+    buf: bytearray = field(default_factory=bytearray)
+    discarding: bool = False
+    last_seq: int | None = None
+
+    def reset_sequence(self) -> None:
+        """After a reconnect the device may have restarted its numbering."""
+        self.last_seq = None
+        self.buf.clear()
+        self.discarding = False
+
+    def feed(self, data: bytes) -> list[tuple[int, int, bytes]]:
+        self.stats.bytes += len(data)
+        frames = []
+        start = 0
+        while True:
+            end = data.find(0, start)
+            if end < 0:
+                break
+            chunk = data[start:end]
+            start = end + 1
+            if self.discarding:  # the tail of an over-long frame
+                self.discarding = False
+                self.buf.clear()
+                continue
+            if self.buf:
+                self.buf += chunk
+                chunk = bytes(self.buf)
+                self.buf.clear()
+            if chunk:
+                frame = self._frame(chunk)
+                if frame is not None:
+                    frames.append(frame)
+        rest = data[start:]
+        if rest and not self.discarding:
+            self.buf += rest
+            if len(self.buf) > MAX_ENCODED:
+                self.buf.clear()
+                self.discarding = True
+                self.stats.corrupt += 1
+        return frames
+
+    def _frame(self, chunk: bytes) -> tuple[int, int, bytes] | None:
+        body = cobs_decode(chunk) if len(chunk) <= MAX_ENCODED else None
+        if body is None or not 5 <= len(body) <= MAX_FRAME:
+            self.stats.corrupt += 1
+            return None
+        crc = body[-2] | (body[-1] << 8)
+        if binascii.crc_hqx(body[:-2], 0xFFFF) != crc:
+            self.stats.corrupt += 1
+            return None
+        msg_type, seq = body[0], body[1] | (body[2] << 8)
+        if self.last_seq is not None:
+            gap = (seq - self.last_seq) & 0xFFFF
+            if gap == 0 or gap >= 0x8000:
+                self.stats.duplicates += 1
+                return None
+            self.stats.lost += gap - 1
+        self.last_seq = seq
+        self.stats.frames += 1
+        return msg_type, seq, body[3:-2]
