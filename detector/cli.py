@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--jobs", type=int, metavar="N",
                     help="worker processes (default: number of cores, at most 4)")
     ev.add_argument("--check", action="store_true",
-                    help="exit 1 when a lens-detection target is missed")
+                    help="exit 1 when a target is missed")
+    ev.add_argument("--rf-only", action="store_true",
+                    help="simulate only the radio side of each scenario (seconds, not minutes)")
 
     rp = sub.add_parser("replay", help="run lens detection on a recorded session and print "
                                        "the alerts")
@@ -100,7 +102,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from detector.evaluation.commands import eval_command
 
         return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
-                            plots_dir=args.plots, workers=args.jobs, check=args.check)
+                            plots_dir=args.plots, workers=args.jobs, check=args.check,
+                            rf_only=args.rf_only)
     if args.command == "replay":
         from detector.evaluation.commands import replay_command
 
@@ -148,6 +151,9 @@ def _sim(args: argparse.Namespace, config) -> int:
     for elapsed, alert in summary.lens_alerts:
         print(f"lens alert: {elapsed:.2f} s, track {alert.track_id}, at "
               f"({alert.x:.0f}, {alert.y:.0f}) px, score {alert.score:.2f}")
+    for elapsed, alert in summary.rf_alerts:
+        print(f"RF alert: {elapsed:.2f} s, {alert.band} ({alert.kind}), "
+              f"{alert.level_dbm:.0f} dBm")
     print(f"event log: {args.out / 'events.jsonl'}")
     if args.record is not None:
         print(f"recorded session: {args.record}/")

@@ -16,6 +16,8 @@ from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
 from detector.optics import LensAlert, LensDetector
 from detector.recording import RecordingWriter
+from detector.rf.analysis import RfAlert
+from detector.rf.simulated import SimulatedRadio
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
 from detector.ui.screens import LiveStatus, live_view
@@ -31,6 +33,7 @@ class SimSummary:
     record_dir: Path | None = None
     button_events: list[str] = field(default_factory=list)
     lens_alerts: list[tuple[float, LensAlert]] = field(default_factory=list)  # (s, alert)
+    rf_alerts: list[tuple[float, RfAlert]] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -62,14 +65,15 @@ def run_sim(config: Config, scenario: Scenario, out_dir: Path | None = None,
     truth = TruthCollector(scenario, clock.start_ns)
     events = open(out_dir / "events.jsonl", "w", encoding="utf-8") if out_dir else None
 
-    def log(kind: str, **data) -> None:
+    def log(event: str, **data) -> None:
         if events is not None:
-            events.write(json.dumps({"t_s": round(clock.seconds(), 4), "event": kind, **data})
+            events.write(json.dumps({"t_s": round(clock.seconds(), 4), "event": event, **data})
                          + "\n")
 
     every = config.get("sim.display_every")
     sequencer = LightSequencer(config.get("lights.pattern"))
     lens = LensDetector(config, pattern=config.get("lights.pattern"))
+    radio = SimulatedRadio(scenario, clock)
     started = time.perf_counter()
     log("start", scenario=scenario.name, source=scenario.source)
     try:
@@ -80,6 +84,12 @@ def run_sim(config: Config, scenario: Scenario, out_dir: Path | None = None,
             truth.add(frame)
             if writer is not None:
                 writer.add_frame(frame)
+            for reading in radio.poll():
+                if writer is not None:
+                    writer.add_rf(reading)
+            for alert in radio.analyzer.alerts[len(summary.rf_alerts):]:
+                summary.rf_alerts.append((clock.seconds(alert.start_ns), alert))
+                log("rf_alert", **alert.to_json())
             result = lens.add_frame(frame)
             for alert in result.alerts if result is not None else []:
                 summary.lens_alerts.append((clock.seconds(alert.t_ns), alert))
@@ -91,13 +101,14 @@ def run_sim(config: Config, scenario: Scenario, out_dir: Path | None = None,
                 count = len(summary.lens_alerts)
                 status = LiveStatus(elapsed_s=clock.seconds(frame.t_ns), lights=frame.lights,
                                     title=scenario.name, frame_index=frame.index,
-                                    markers=lens.markers(),
+                                    markers=lens.markers(), rf_text=radio.status_text(),
                                     lens_text=f"LENS {count}" if count else "")
                 devices.display.show(live_view(frame.image, status, devices.display.size,
                                                devices.display.mode))
                 summary.screens += 1
         log("end", frames=summary.frames, labels=dict(summary.labels))
     finally:
+        radio.close()
         summary.wall_s = time.perf_counter() - started
         if writer is not None:
             writer.set_truth(truth.to_json())

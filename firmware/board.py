@@ -1,9 +1,9 @@
 # The Pico: pins, USB serial and the watchdog around App. Pin numbers are GP numbers and
 # match firmware/README.md and hardware/pins.toml.
 import sys
+import time
 
 import machine
-import time
 
 from . import protocol as P
 from .ad8318 import AD8318
@@ -37,8 +37,9 @@ def build_parts(pins=PINS, use_cc2500=USE_CC2500):
 
 
 def run():
-    import micropython
     import select
+
+    import micropython
 
     micropython.kbd_intr(-1)  # 0x03 is data on this link, not Ctrl-C
     wdt = machine.WDT(timeout=WATCHDOG_MS)

@@ -24,16 +24,19 @@ def _write_json(path: Path, data: object) -> None:
 
 
 def eval_command(paths: list[str], config: Config, *, json_path: Path | None, seeds: int,
-                 plots_dir: Path | None, workers: int | None, check: bool) -> int:
-    jobs = expand(paths, seeds)
+                 plots_dir: Path | None, workers: int | None, check: bool,
+                 rf_only: bool = False) -> int:
+    jobs = expand(paths, seeds, rf_only)
     lens = config.section("lens")
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)
-    result = evaluate(runs, lens["confirm_score"], lens["confirm_min_hits"])
+    result = evaluate(runs, lens["confirm_score"], lens["confirm_min_hits"], lens=not rf_only)
     print(format_table(result))
     if json_path is not None:
         _write_json(json_path, result)
         print(f"results: {json_path}")
+    if rf_only:
+        return 1 if check and not all(v is not False for v in result["targets"].values()) else 0
     out = plots_dir or (json_path.parent if json_path is not None else Path("eval-out"))
     try:
         plots = write_plots(result, out)
@@ -67,6 +70,9 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
             print(f"  truth: {c.id}: {state}")
         print(f"  truth: {len(score.false_alerts)} false alert"
               f"{'s' if len(score.false_alerts) != 1 else ''}")
+    for a in run.rf_alerts:
+        print(f"  RF {(a['start_ns'] - start) / 1e9:7.2f} s  {a['band']:<11} {a['kind']}, "
+              f"{a['level_dbm']:g} dBm ({a['excess_db']:+.1f} dB)")
     if json_path is not None:
         _write_json(json_path, {"name": run.name, "frames": run.frames, "sets": run.sets,
                                 "alerts": [a.to_json() for a in alerts]})

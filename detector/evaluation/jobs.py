@@ -13,19 +13,19 @@ from pathlib import Path
 
 from detector.config import Config
 from detector.errors import DetectorError
-from detector.evaluation.runs import SweepRun, run_recording, run_scenario
+from detector.evaluation.runs import SweepRun, run_recording, run_rf_only, run_scenario
 from detector.sim.scenario import bundled_scenarios, load_scenario
 
 
 @dataclass(frozen=True)
 class Job:
-    kind: str  # "scenario" or "recording"
+    kind: str  # "scenario", "scenario-rf" (radio only) or "recording"
     path: str
     seed: int | None = None
     label: str = ""
 
 
-def expand(paths: list[str], seeds: int) -> list[Job]:
+def expand(paths: list[str], seeds: int, rf_only: bool = False) -> list[Job]:
     """Scenario files, directories of scenarios and recorded sessions into jobs; no PATH
     means the bundled library. Each scenario runs with its own seed and seeds-1 more."""
     if seeds < 1:
@@ -51,6 +51,7 @@ def expand(paths: list[str], seeds: int) -> list[Job]:
             jobs.append(Job(kind, path, None, Path(path).name))
             continue
         scenario = load_scenario(path)  # validates before any worker starts
+        kind = "scenario-rf" if rf_only else kind
         jobs.extend(Job(kind, path, scenario.seed + k, scenario.name) for k in range(seeds))
     return jobs
 
@@ -61,6 +62,8 @@ def _run(job: Job, config: Config) -> SweepRun:
     cv2.setNumThreads(1)
     if job.kind == "recording":
         return run_recording(job.path, config)
+    if job.kind == "scenario-rf":
+        return run_rf_only(load_scenario(job.path), seed=job.seed)
     return run_scenario(load_scenario(job.path), config, seed=job.seed)
 
 

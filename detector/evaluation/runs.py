@@ -22,10 +22,7 @@ from detector.optics import LensDetector
 from detector.optics.tracking import LensAlert
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
-from detector.rf.client import FirmwareClient
-from detector.rf.sim.scanner import SimScanner
-from detector.rf.sim.scanner import register as register_scanner
-from detector.rf.sim.scanner import unregister as unregister_scanner
+from detector.rf.simulated import SimulatedRadio
 from detector.sim.scenario import Scenario, load_scenario
 from detector.sim.truth import TruthCollector
 
@@ -43,6 +40,7 @@ class SweepRun:
     exposure_distance_m: dict[str, dict[int, float]] = field(default_factory=dict)
     rf_alerts: list[dict[str, Any]] = field(default_factory=list)
     rf_stats: dict[str, Any] = field(default_factory=dict)
+    start_ns: int = 1_000_000_000
     end_ns: int = 0
     frames: int = 0
     sets: int = 0
@@ -142,40 +140,32 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
     return run
 
 
-class SimulatedRadio:
-    """The simulated scanner on the sweep's clock, its client and the RF analysis."""
-
-    _count = 0
-
-    def __init__(self, scenario: Scenario, clock: SimClock) -> None:
-        SimulatedRadio._count += 1
-        self.key = f"run{id(self)}-{SimulatedRadio._count}"
-        start = clock.start_ns
-        scanner = SimScanner(scenario, lambda: (clock.monotonic_ns() - start) / 1000.0)
-        self.client = FirmwareClient(register_scanner(self.key, scanner), clock=clock)
-        self.analyzer = RfAnalyzer(start, scenario.path.start_at_door_s)
-        self.clock = clock
-        self.readings: list[dict[str, Any]] = []
-
-    def poll(self) -> list[dict[str, Any]]:
-        readings = self.client.poll()
-        for reading in readings:
-            self.analyzer.add(reading)
-        return readings
-
-    def close(self) -> None:
-        self.analyzer.finish()
-        self.client.close()
-        unregister_scanner(self.key)
-
-
 def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
     detector = LensDetector(config, pattern=config.get("lights.pattern"))
-    times, wall = _detect(recording.frames(), detector)
+    start_ns = recording.rows[0].t_ns if recording.rows else 0
+    analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"))
+    pending = sorted(recording.rf, key=lambda r: r["t_ns"])
+    position = 0
+
+    def feed_rf(frame) -> None:
+        nonlocal position
+        while position < len(pending) and pending[position]["t_ns"] <= frame.t_ns:
+            analyzer.add(pending[position])
+            position += 1
+
+    times, wall = _detect(recording.frames(), detector, feed_rf)
+    for reading in pending[position:]:
+        analyzer.add(reading)
+    analyzer.finish()
     name = recording.session.get("scenario") or Path(directory).name
     truth = recording.truth or {"cameras": [], "distractors": [], "transmitters": []}
-    return _finish(str(name), None, recording.resolution[0], truth, times, detector, wall)
+    run = _finish(str(name), None, recording.resolution[0], truth, times, detector, wall)
+    run.start_ns = start_ns
+    run.end_ns = max([max(times.values(), default=start_ns)]
+                     + [r["t_ns"] for r in recording.rf])
+    run.rf_alerts = [a.to_json() for a in analyzer.alerts]
+    return run
 
 
 def replay_alerts(directory: str | Path, config: Config) -> tuple[list[LensAlert], SweepRun]:

@@ -10,17 +10,18 @@ it for good (`state == "incompatible"`), since retrying cannot fix that.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import serial
+from detector_firmware import protocol as P
 
 from detector.hw.clock import Clock, SystemClock
 from detector.rf.readings import broadband_reading, sweep_reading
 from detector.rf.urlhandler import register
 from detector.rf.wire import StreamDecoder
-from detector_firmware import protocol as P
 
 BAUD = 921600
 READ_CHUNK = 65536
@@ -90,10 +91,8 @@ class FirmwareClient:
 
     def _go_offline(self, problem: str) -> None:
         if self.port is not None:
-            try:
+            with contextlib.suppress(Exception):  # the port may already be gone
                 self.port.close()
-            except Exception:  # noqa: BLE001 - the port is already gone
-                pass
         self.port = None
         if self.state == "online":
             self.reconnects += 1
@@ -114,10 +113,8 @@ class FirmwareClient:
 
     def close(self) -> None:
         if self.port is not None and self.state == "online":
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 self._send(P.STOP)
-            except (serial.SerialException, OSError):
-                pass
         was = self.reconnects
         self._go_offline("closed")
         self.reconnects = was
