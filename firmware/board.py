@@ -1,5 +1,5 @@
 # The Pico: pins, USB serial and the watchdog around App. Pin numbers are GP numbers and
-# match firmware/README.md and hardware/pins.toml.
+# match the pin table in firmware/README.md.
 import sys
 import time
 

@@ -38,6 +38,9 @@ from detector.rf.readings import frequencies
 RX5808_FLOOR_DBM = -92.0
 AD8318_FLOOR_DBM = -62.0
 STRONG_2G4_DBM = -60.0
+BROADBAND_BANDS = ("cellular", "analog-1g2")
+# Proximity: the strongest alert's level from "just heard" to "right next to it" (dBm).
+PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
 PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
 WIFI5_RANGE_HZ = (5725e6, 5850e6)
 
@@ -62,7 +65,7 @@ class RfParams:
     broadband_occupancy: float = 0.2
     cellular_confirm_s: float = 6.0
     hold_s: float = 3.0
-    proximity_span_db: float = 30.0
+    proximity_span_db: float = 50.0
 
 
 @dataclass
@@ -246,7 +249,8 @@ class RfAnalyzer:
                                 {"channels": int(bursty.sum())})
 
     def _find_broadband(self, found: dict) -> None:
-        if not self.bb or "ad8318" not in self.baseline.q95 or found or self.active:
+        others = [b for b in list(found) + list(self.active) if b not in BROADBAND_BANDS]
+        if not self.bb or "ad8318" not in self.baseline.q95 or others:
             return  # a 2.4 or 5.8 GHz emitter already explains broadband power
         span = (self.bb[-1][0] - self.bb[0][0]) / 1e9
         if span < 0.8 * self.p.broadband_window_s:
@@ -273,7 +277,7 @@ class RfAnalyzer:
     def _strong_in_scanned_bands(self) -> bool:
         """True when a 2.4 or 5.8 GHz emitter is being confirmed, or the 5.8 GHz receiver
         hears a strong signal: broadband power is then theirs, not a third emitter's."""
-        if any(band not in ("cellular", "analog-1g2") for band in self.pending):
+        if any(band not in BROADBAND_BANDS for band in self.pending):
             return True
         if self.cc:  # a new strong 2.4 GHz signal (Bluetooth hopping nearby, say)
             for _t, hot, values in list(self.cc)[-10:]:
@@ -308,12 +312,15 @@ class RfAnalyzer:
             if band not in found and t - alert.last_ns > self.p.hold_s * 1e9:
                 alert.end_ns = alert.last_ns
                 del self.active[band]
-        strongest = max((a.excess_db for a in self.active.values()), default=0.0)
-        target = min(max(strongest / self.p.proximity_span_db, 0.0), 1.0)
+        target = max((self._closeness(a) for a in self.active.values()), default=0.0)
         self.proximity += 0.3 * (target - self.proximity)
         for alert in self.active.values():
             alert.proximity = self.proximity
         return started
+
+    def _closeness(self, alert: RfAlert) -> float:
+        quiet = PROXIMITY_QUIET_DBM["broadband" if alert.band in BROADBAND_BANDS else "narrow"]
+        return min(max((alert.level_dbm - quiet) / self.p.proximity_span_db, 0.0), 1.0)
 
     def finish(self) -> None:
         for alert in self.active.values():

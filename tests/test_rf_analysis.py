@@ -1,0 +1,152 @@
+"""RF analysis on synthetic sweeps: the door baseline, new and stronger emitters, carriers,
+Bluetooth hopping, broadband-only sources, alert episodes and proximity."""
+
+import numpy as np
+
+from detector.rf.analysis import RfAnalyzer, RfParams
+from detector_firmware.channels import scan_list
+
+MS = 1_000_000
+START = 1_000_000_000
+RX_FREQS = [f * 1_000_000 for f in scan_list()]
+
+
+def cc(t_ms, levels):
+    return {"t_ns": START + t_ms * MS, "source": "cc2500", "band": "ism-2g4",
+            "start_hz": 2_400_000_000, "step_hz": 1_000_000, "dbm": list(levels)}
+
+
+def rx(t_ms, levels):
+    return {"t_ns": START + t_ms * MS, "source": "rx5808", "band": "analog-5g8",
+            "start_hz": RX_FREQS[0], "step_hz": 0, "freqs_hz": RX_FREQS, "dbm": list(levels)}
+
+
+def bb(t_ms, dbm):
+    return {"t_ns": START + t_ms * MS, "source": "ad8318", "band": "broadband", "start_hz": 0,
+            "step_hz": 0, "dbm": [dbm]}
+
+
+class World:
+    """Noise floors plus whatever a test switches on, sampled like the real scanner."""
+
+    def __init__(self, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.wifi = []  # (centre MHz, on-level dBm, occupancy, from_ms, to_ms)
+        self.hopper = None  # (level, occupancy)
+        self.carrier_5g8 = None  # (MHz, level)
+        self.broadband = (-60.0, 0.0)  # (level when a source is on, occupancy)
+
+    def cc_levels(self, t):
+        levels = -104 + self.rng.normal(0, 1, 84)
+        for centre, level, occ, t0, t1 in self.wifi:
+            if t0 <= t < t1 and self.rng.random() < occ:
+                band = slice(centre - 2400 - 9, centre - 2400 + 10)
+                levels[band] = np.maximum(levels[band], level + self.rng.normal(0, 1, 19))
+        if self.hopper and self.rng.random() < self.hopper[1]:
+            ch = self.rng.integers(2, 81)
+            levels[ch] = max(levels[ch], self.hopper[0])
+        return levels
+
+    def rx_levels(self):
+        levels = -92 + self.rng.normal(0, 0.7, len(RX_FREQS))
+        if self.carrier_5g8:
+            mhz, level = self.carrier_5g8
+            i = RX_FREQS.index(mhz * 1_000_000)
+            levels[i] = level + self.rng.normal(0, 1.5)
+        return levels
+
+    def bb_level(self):
+        level, occ = self.broadband
+        return level if self.rng.random() < occ else -60 + self.rng.normal(0, 0.3)
+
+    def run(self, analyzer, until_ms, from_ms=0):
+        started = []
+        for t in range(from_ms, until_ms, 33):  # a CC2500 sweep and an AD8318 sample
+            started += analyzer.add(cc(t, self.cc_levels(t)))
+            started += analyzer.add(bb(t, self.bb_level()))
+            if t % 1300 < 33:  # an RX5808 sweep every 1.3 s
+                started += analyzer.add(rx(t, self.rx_levels()))
+        return started
+
+
+def test_an_access_point_present_at_the_door_raises_nothing():
+    world = World()
+    world.wifi.append((2437, -60, 0.3, 0, 20_000))
+    analyzer = RfAnalyzer(START, 3.0)
+    assert world.run(analyzer, 20_000) == []
+
+
+def test_a_new_wifi_emitter_is_alerted_after_it_holds():
+    world = World(1)
+    world.wifi.append((2437, -60, 0.3, 0, 30_000))  # the access point
+    world.wifi.append((2462, -45, 0.3, 6_000, 30_000))  # a camera starts streaming
+    analyzer = RfAnalyzer(START, 3.0)
+    started = world.run(analyzer, 30_000)
+    assert [a.band for a in started] == ["wifi-2g4"]
+    alert = started[0]
+    confirm = RfParams().wifi_confirm_s
+    assert 6.0 + confirm <= (alert.start_ns - START) / 1e9 <= 6.0 + confirm + 2.0
+    assert abs(alert.freq_hz - 2462e6) <= 3e6 and alert.kind == "Wi-Fi"
+
+
+def test_a_camera_streaming_already_at_the_door_counts_once_it_is_stronger():
+    world = World(2)
+    world.wifi.append((2412, -62, 0.3, 0, 3_000))  # heard through the door
+    world.wifi.append((2412, -50, 0.3, 3_000, 20_000))  # the inspector opened it
+    analyzer = RfAnalyzer(START, 3.0)
+    assert [a.band for a in world.run(analyzer, 20_000)] == ["wifi-2g4"]
+
+
+def test_a_short_burst_is_not_an_alert():
+    world = World(3)
+    world.wifi.append((2437, -45, 0.4, 6_000, 7_000))  # a phone syncing for a second
+    analyzer = RfAnalyzer(START, 3.0)
+    assert world.run(analyzer, 20_000) == []
+
+
+def test_bluetooth_hopping_raises_nothing():
+    world = World(4)
+    world.hopper = (-40.0, 0.5)
+    analyzer = RfAnalyzer(START, 3.0)
+    world.run(analyzer, 3_000)
+    assert world.run(analyzer, 20_000, 3_000) == []
+
+
+def test_continuous_5g8_carrier_is_an_analog_camera_even_if_on_at_the_door():
+    world = World(5)
+    world.carrier_5g8 = (5880, -55.0)
+    analyzer = RfAnalyzer(START, 3.0)
+    started = world.run(analyzer, 20_000)
+    assert [(a.band, a.kind) for a in started] == [("analog-5g8", "analog video carrier")]
+    assert started[0].evidence["channel_mhz"] == 5880
+
+
+def test_continuous_broadband_source_outside_the_scanned_bands():
+    world = World(6)
+    world.broadband = (-40.0, 1.0)
+    analyzer = RfAnalyzer(START, 3.0)
+    assert [a.band for a in world.run(analyzer, 20_000)] == ["analog-1g2"]
+
+
+def test_alert_episode_ends_after_the_hold_and_a_return_is_a_new_episode():
+    world = World(7)
+    world.wifi.append((2462, -45, 0.3, 4_000, 12_000))
+    world.wifi.append((2462, -45, 0.3, 20_000, 28_000))
+    analyzer = RfAnalyzer(START, 3.0)
+    started = world.run(analyzer, 32_000)
+    assert [a.band for a in started] == ["wifi-2g4", "wifi-2g4"]
+    first = analyzer.alerts[0]
+    assert first.end_ns is not None and 11.5 <= (first.end_ns - START) / 1e9 <= 13.0
+
+
+def test_proximity_rises_as_the_emitter_gets_stronger():
+    world = World(8)
+    analyzer = RfAnalyzer(START, 3.0)
+    world.run(analyzer, 3_000)
+    seen = []
+    for step, level in enumerate((-70, -60, -50, -40, -30)):
+        world.wifi = [(2437, level, 0.4, 0, 10**9)]
+        world.run(analyzer, 3_000 + (step + 1) * 3_000, 3_000 + step * 3_000)
+        seen.append(analyzer.proximity)
+    assert all(b >= a for a, b in zip(seen[1:], seen[2:], strict=False))
+    assert seen[-1] > seen[1] + 0.2
