@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import serial
-from detector_firmware import protocol as P
 
 from detector.hw.clock import Clock, SystemClock
 from detector.rf.readings import broadband_reading, sweep_reading
 from detector.rf.urlhandler import register
 from detector.rf.wire import StreamDecoder
+from detector_firmware import protocol as P
 
 BAUD = 921600
 READ_CHUNK = 65536

@@ -11,14 +11,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from detector.rf.sim import chips
+from detector.rf.sim.field import AD8318, CC2500, RX5808, RadioField
+from detector.sim.scenario import Scenario
 from detector_firmware.ad8318 import AD8318 as AD8318Driver
 from detector_firmware.app import App
 from detector_firmware.cc2500 import CC2500 as CC2500Driver
 from detector_firmware.rx5808 import RX5808 as RX5808Driver
-
-from detector.rf.sim import chips
-from detector.rf.sim.field import AD8318, CC2500, RX5808, RadioField
-from detector.sim.scenario import Scenario
 
 STEP_COST_US = 40  # MCU time per scan step (SPI transfers, ADC reads, packing)
 
