@@ -129,6 +129,7 @@ class RfAnalyzer:
         self.frozen = False
         self.cc: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # t, hot, dbm
         self.cc_freqs: np.ndarray | None = None
+        self.cc_source = "cc2500"  # or "rfexplorer": whichever covers 2.4 GHz
         self.rx: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
         self.rx_freqs: np.ndarray | None = None
         self.bb: deque[tuple[int, float]] = deque()
@@ -152,6 +153,7 @@ class RfAnalyzer:
             self.frozen = True
         values = np.asarray(dbm, dtype=float)
         if source in ("cc2500", "rfexplorer"):
+            self.cc_source = source
             self.cc_freqs = np.asarray(freqs, dtype=float)
             hot = values > self.baseline.threshold(source, len(values), self.p.margin_db, -104)
             self._push(self.cc, (t, hot, values), self.p.window_s)
@@ -203,7 +205,7 @@ class RfAnalyzer:
         # their packets now arrive `rise_db` stronger (inside the room they lose the door
         # and gain from the approach; those outside gain a wall instead).
         busy = occupancy >= self.p.min_occupancy
-        base90 = self.baseline.q90.get("cc2500")
+        base90 = self.baseline.q90.get(self.cc_source)
         if base90 is not None and len(base90) == levels.shape[1]:
             now90 = np.percentile(levels, 90, axis=0)
             busy |= (now90 - base90 >= self.p.rise_db) & (now90 >= self.p.loud_2g4_dbm + 5)
@@ -212,7 +214,7 @@ class RfAnalyzer:
             if end - start < need:
                 continue
             excess = float(np.max(levels[:, start:end].max(axis=0)
-                                  - self.baseline.threshold("cc2500", len(occupancy),
+                                  - self.baseline.threshold(self.cc_source, len(occupancy),
                                                             0.0, -104)[start:end]))
             if best is None or excess > best[2]:
                 best = (start, end, excess)

@@ -1,0 +1,236 @@
+"""Client for an off-the-shelf RF Explorer spectrum analyser, through its published serial
+protocol (the RF Explorer UART API): 500000 baud; the host asks for the configuration
+with `#<size>C0` and sets the span with `#<size>C2-F:<start kHz>,<end kHz>,<top>,<bottom>`;
+the unit answers `#C2-M:` (model, firmware) and `#C2-F:` (start kHz, step Hz, ..., sweep
+points, ...) lines and streams sweeps as `$S<n><n bytes>`, `$s<n/16><bytes>` or
+`$z<n, 2 bytes big-endian><bytes>`, each ended by CR LF, one byte per point with
+dBm = -byte / 2.
+
+The parser works on lengths, never on searching for CR LF inside binary sweeps; anything
+it cannot parse is skipped to the next `$` or `#` and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import serial
+
+from detector.hw.clock import Clock, SystemClock
+from detector.rf.urlhandler import register
+
+BAUD = 500000
+MAX_LINE = 200
+MAX_POINTS = 65535
+
+
+def size_prefixed(body: bytes) -> bytes:
+    """`#`, one byte with the whole command's length, then the body."""
+    return b"#" + bytes([len(body) + 2]) + body
+
+
+def span_command(start_khz: int, end_khz: int, top_dbm: int = -10, bottom_dbm: int = -120) -> bytes:
+    return size_prefixed(f"C2-F:{start_khz:07d},{end_khz:07d},{top_dbm:04d},{bottom_dbm:04d}"
+                         .encode("ascii"))
+
+
+REQUEST_CONFIG = size_prefixed(b"C0")
+HOLD = size_prefixed(b"CH")
+
+
+@dataclass
+class ExplorerConfig:
+    start_hz: float
+    step_hz: float
+    points: int
+
+    @classmethod
+    def parse(cls, line: str) -> ExplorerConfig:
+        fields = line[len("#C2-F:"):].split(",")
+        return cls(start_hz=int(fields[0]) * 1000.0, step_hz=float(int(fields[1])),
+                   points=int(fields[4]))
+
+
+@dataclass
+class ExplorerStats:
+    sweeps: int = 0
+    corrupt: int = 0
+    lines: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sweeps": self.sweeps, "corrupt": self.corrupt, "lines": self.lines}
+
+
+class ExplorerParser:
+    """Bytes in; ('line', str) and ('sweep', [byte values]) events out."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.stats = ExplorerStats()
+
+    def feed(self, data: bytes) -> list[tuple[str, Any]]:
+        self.buf += data
+        events: list[tuple[str, Any]] = []
+        while self.buf:
+            head = self.buf[0]
+            if head == ord("#"):
+                end = self.buf.find(b"\r\n")
+                if end < 0:
+                    if len(self.buf) > MAX_LINE:
+                        self._skip()
+                        continue
+                    break
+                line = bytes(self.buf[:end])
+                del self.buf[:end + 2]
+                try:
+                    events.append(("line", line.decode("ascii")))
+                    self.stats.lines += 1
+                except UnicodeDecodeError:
+                    self.stats.corrupt += 1
+            elif head == ord("$"):
+                if len(self.buf) < 2:
+                    break
+                kind = self.buf[1]
+                if kind == ord("S"):
+                    header, count = 3, self.buf[2] if len(self.buf) > 2 else None
+                elif kind == ord("s"):
+                    header = 3
+                    count = ((self.buf[2] or 256) * 16) if len(self.buf) > 2 else None
+                elif kind == ord("z"):
+                    header = 4
+                    count = int.from_bytes(self.buf[2:4], "big") if len(self.buf) > 3 else None
+                else:
+                    self._skip()
+                    continue
+                if count is None:
+                    break
+                total = header + count + 2
+                if len(self.buf) < total:
+                    break
+                if self.buf[total - 2:total] != b"\r\n" or count == 0:
+                    self._skip()
+                    continue
+                events.append(("sweep", list(self.buf[header:header + count])))
+                self.stats.sweeps += 1
+                del self.buf[:total]
+            else:
+                self._skip()
+        return events
+
+    def _skip(self) -> None:
+        """Drop the current byte and everything up to the next message start."""
+        self.stats.corrupt += 1
+        positions = [p for p in (self.buf.find(b"$", 1), self.buf.find(b"#", 1)) if p > 0]
+        del self.buf[:min(positions) if positions else len(self.buf)]
+
+
+class ExplorerClient:
+    """Same contract as FirmwareClient: poll() returns rf.jsonl readings, never raises
+    for a port problem, and reconnects."""
+
+    def __init__(self, url: str, span_hz: tuple[float, float] = (2.4e9, 2.4835e9), *,
+                 clock: Clock | None = None, hello_timeout_s: float = 2.0,
+                 silence_s: float = 3.0, retry_s: float = 1.0,
+                 opener: Callable[[str], Any] | None = None) -> None:
+        register()
+        self.url = url
+        self.span_khz = (int(span_hz[0] // 1000), int(span_hz[1] // 1000))
+        self.clock = clock or SystemClock()
+        self.hello_timeout_ns = int(hello_timeout_s * 1e9)
+        self.silence_ns = int(silence_s * 1e9)
+        self.retry_ns = int(retry_s * 1e9)
+        self.opener = opener or (lambda u: serial.serial_for_url(u, baudrate=BAUD, timeout=0))
+        self.parser = ExplorerParser()
+        self.port: Any = None
+        self.state = "offline"
+        self.last_problem = "not connected yet"
+        self.model = ""
+        self.config: ExplorerConfig | None = None
+        self.reconnects = 0
+        self._next_try = 0
+        self._deadline = 0
+        self._last = 0
+
+    @property
+    def online(self) -> bool:
+        return self.state == "online"
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return {**self.parser.stats.as_dict(), "reconnects": self.reconnects, "state": self.state}
+
+    def _go_offline(self, problem: str) -> None:
+        if self.port is not None:
+            with contextlib.suppress(Exception):
+                self.port.close()
+        self.port = None
+        if self.state == "online":
+            self.reconnects += 1
+        self.state = "offline"
+        self.last_problem = problem
+        self._next_try = self.clock.monotonic_ns() + self.retry_ns
+
+    def close(self) -> None:
+        if self.port is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                self.port.write(HOLD)
+        was = self.reconnects
+        self._go_offline("closed")
+        self.reconnects, self.state = was, "closed"
+
+    def poll(self) -> list[dict[str, Any]]:
+        if self.state == "closed":
+            return []
+        now = self.clock.monotonic_ns()
+        if self.state == "offline":
+            if now < self._next_try:
+                return []
+            try:
+                self.port = self.opener(self.url)
+                self.parser = ExplorerParser()
+                self.port.write(REQUEST_CONFIG)
+                self.port.write(span_command(*self.span_khz))
+            except (serial.SerialException, OSError, ValueError) as exc:
+                self._go_offline(f"cannot open {self.url}: {exc}")
+                return []
+            self.state, self._deadline, self.config = "connecting", now + self.hello_timeout_ns, None
+        try:
+            data = self.port.read(65536)
+        except (serial.SerialException, OSError) as exc:
+            self._go_offline(f"RF Explorer disconnected: {exc}")
+            return []
+        readings = []
+        for kind, value in self.parser.feed(data):
+            self._last = now
+            if kind == "line":
+                self._line(value)
+            elif self.config is not None and len(value) == self.config.points:
+                readings.append({"t_ns": now, "source": "rfexplorer", "band": "span",
+                                 "start_hz": int(self.config.start_hz),
+                                 "step_hz": int(self.config.step_hz),
+                                 "dbm": [-b / 2.0 for b in value]})
+            else:
+                self.parser.stats.corrupt += 1  # a sweep before, or unlike, the config
+        if self.state == "connecting" and now > self._deadline:
+            self._go_offline(f"no RF Explorer answer on {self.url} within "
+                             f"{self.hello_timeout_ns / 1e9:.1f} s (is it at 500000 baud?)")
+        elif self.state == "online" and now - self._last > self.silence_ns:
+            self._go_offline(f"RF Explorer silent for {self.silence_ns / 1e9:.1f} s")
+        return readings
+
+    def _line(self, line: str) -> None:
+        if line.startswith("#C2-M:"):
+            self.model = line[len("#C2-M:"):]
+        elif line.startswith("#C2-F:"):
+            try:
+                config = ExplorerConfig.parse(line)
+            except (ValueError, IndexError):
+                self.parser.stats.corrupt += 1
+                return
+            if 0 < config.points <= MAX_POINTS:
+                self.config = config
+                self.state = "online"
+                self.last_problem = ""
