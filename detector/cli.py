@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("directory", type=Path, metavar="DIR")
     rp.add_argument("--json", type=Path, metavar="FILE", help="also write the alerts as JSON")
 
+    rf = sub.add_parser("rf", help="listen to the RF scanner: readings, counters, RF alerts")
+    rf.add_argument("--port", metavar="URL",
+                    help="pyserial URL of the scanner (default from rf.port), e.g. "
+                         "/dev/rfscanner or rfsim://?scenario=wifi-camera-stall")
+    rf.add_argument("--seconds", type=float, default=10.0, help="how long to listen")
+    rf.add_argument("--baseline", type=float, default=None, metavar="S",
+                    help="seconds of baseline before alerts (default rf.baseline_s)")
+
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective configuration and its sources")
@@ -104,6 +112,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
                             plots_dir=args.plots, workers=args.jobs, check=args.check,
                             rf_only=args.rf_only)
+    if args.command == "rf":
+        from detector.rf.listen import listen
+
+        return listen(config, args.port, args.seconds, args.baseline)
     if args.command == "replay":
         from detector.evaluation.commands import replay_command
 

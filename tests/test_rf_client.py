@@ -213,3 +213,21 @@ def test_port_vanishing_mid_frame_and_returning():
     got = client.poll()
     assert [r["dbm"] for r in got] == [[-62.0]]  # the half frame did not leak into this
     assert client.online and client.reconnects == 1 and client.decoder.stats.corrupt == 0
+
+
+def test_detector_rf_listens_and_reports(capsys):
+    from detector.cli import main
+
+    assert main(["rf", "--port", "rfsim://?scenario=analog-camera-urinal", "--seconds", "1.5",
+                 "--baseline", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "scanner online" in out and "cc2500:" in out and "link: frames" in out
+
+
+def test_detector_rf_with_no_scanner_is_one_line_and_non_zero(capsys):
+    from detector.cli import main
+
+    assert main(["rf", "--port", "rfsim://nobody", "--seconds", "0.3"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("detector: no readings from the scanner") and "\n" not in err
+    assert "rfsim://nobody" in err

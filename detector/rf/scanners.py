@@ -1,0 +1,25 @@
+"""Choosing the scanner client from the configuration ([rf] scanner and port)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from detector.config import Config
+from detector.errors import ConfigError
+from detector.hw.clock import Clock
+from detector.rf.client import FirmwareClient
+from detector.rf.rfexplorer import ExplorerClient
+
+
+def open_scanner(config: Config, clock: Clock | None = None, port: str | None = None) -> Any:
+    """A FirmwareClient or ExplorerClient for the configured port; nothing is opened until
+    the first poll()."""
+    kind = config.get("rf.scanner")
+    url = port or config.get("rf.port")
+    if kind == "firmware":
+        return FirmwareClient(url, clock=clock)
+    if kind == "rfexplorer":
+        if url.startswith("rfsim://"):
+            url = "rfxsim://" + url[len("rfsim://"):]
+        return ExplorerClient(url, clock=clock)
+    raise ConfigError(f"rf.scanner: expected 'firmware' or 'rfexplorer', got {kind!r}")
