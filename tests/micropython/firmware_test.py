@@ -59,7 +59,7 @@ statuses = []
 for _ in range(100000):
     delay = device.step()
     machine.NOW[0] += delay + 40
-    for msg_type, seq, payload in host.feed(device.take_output()):
+    for msg_type, _seq, payload in host.feed(device.take_output()):
         if msg_type == P.SWEEP:
             sweep = P.unpack_sweep(payload)
             sweeps[sweep["source"]].append(sweep)
