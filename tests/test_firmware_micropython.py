@@ -41,7 +41,7 @@ def run_micropython(node, script):
 
 
 def test_firmware_checks_pass_under_micropython(node):
-    done = run_micropython(node, HARNESS / "firmware_test.py")
+    done = run_micropython(node, HARNESS / "firmware_checks.py")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ALL PASSED")
     assert done.stdout.count("PASS ") >= 20
@@ -52,7 +52,7 @@ def test_the_same_checks_pass_under_cpython(tmp_path):
         target = tmp_path / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, target)
-    done = subprocess.run([sys.executable, str(HARNESS / "firmware_test.py")], cwd=tmp_path,
+    done = subprocess.run([sys.executable, str(HARNESS / "firmware_checks.py")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
