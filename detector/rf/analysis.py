@@ -1,28 +1,21 @@
 """From RF readings to RF alerts: a baseline learned at the door, emitters that are new or
 stronger than it, their band and type, and a proximity score for the buzzer.
 
-Per receiver:
-- CC2500 (2.4 GHz, 84 x 1 MHz, ~30 sweeps/s): a channel is *hot* in a sweep when it
-  reads `margin_db` above the 95th percentile it read at the door. Over the last
-  `window_s`, a run of adjacent channels at least `wifi_width_mhz` wide that is hot in at
-  least `min_occupancy` of the sweeps is a Wi-Fi-like emitter (`wifi-2g4`); hot in nearly
-  every sweep (`carrier_occupancy`) it is a continuous carrier (`analog-2g4`, analog
-  video). Narrow hot channels that wander are Bluetooth hopping and raise nothing.
-- RX5808 (the 5.8 GHz video channels, one sweep per ~1.3 s): a channel hot in
-  `carrier_sweeps` consecutive sweeps at a steady level is an analog video carrier
-  (`analog-5g8`). A carrier that was already on at the door is still one: a continuous
-  carrier on a video channel is flagged when it stands `carrier_abs_db` above the
-  receiver's noise floor, baseline or not. Bursty hot channels in 5725-5850 MHz are
-  5 GHz Wi-Fi (`wifi-5g`).
-- AD8318 (broadband): power `broadband_margin_db` above the door's 95th percentile in at
-  least `broadband_occupancy` of the last `broadband_window_s`, with no 2.4/5.8 GHz
-  emitter to explain it, is `cellular` (a 4G camera; phones also do this, which is why
-  the window is long), or `analog-1g2` when continuous.
-
-An alert lasts while its condition holds and ends after `hold_s` without it (one alert
-episode). With the defaults a stationary noise-only channel crosses the threshold in
-well under 1 % of sweeps, and the width and occupancy tests make a false emitter from
-noise alone rarer than once per hour of scanning (README: RF).
+The rules, per receiver (docs/rf.md explains them with their reasons):
+- 2.4 GHz (CC2500 or RF Explorer), last `window_s`: a run of adjacent channels at least
+  `wifi_width_mhz` wide that is loud in `carrier_occupancy` of the sweeps is an analog
+  carrier (`analog-2g4`), baseline or not; one that is hot (`margin_db` above the door's
+  95th percentile) in `min_occupancy` of the sweeps, or whose 90th percentile rose
+  `rise_db` above the door's, is Wi-Fi (`wifi-2g4`). Bluetooth forms no run.
+- 5.8 GHz (RX5808), last `carrier_sweeps` sweeps: a steady channel, hot throughout or
+  `carrier_abs_db` above the floor, is an analog video carrier (`analog-5g8`), baseline
+  or not; bursty hot channels in the 5 GHz Wi-Fi range are `wifi-5g`.
+- Broadband (AD8318), last `broadband_window_s`, only when nothing at 2.4 or 5.8 GHz
+  explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
+  `broadband_margin_db` above the door median in `broadband_occupancy` of the readings is
+  `cellular`.
+Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert; an
+alert episode ends `hold_s` after its finding stops.
 """
 
 from __future__ import annotations
