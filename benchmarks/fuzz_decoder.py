@@ -51,7 +51,7 @@ def mutate(rng: random.Random, frame: bytes) -> bytes:
     elif how == 2 and len(b) > 2:
         del b[rng.randrange(len(b) - 1)]
     elif how == 3:
-        b = b[:rng.randrange(1, len(b))] + b"\x00"
+        b = b[:rng.randrange(1, len(b) - 1)] + b"\x00"  # really shorter
     else:
         b = b[:-1]  # delimiter lost: glued to the next frame
     return bytes(b)
@@ -71,13 +71,13 @@ def fuzz(n: int, seed: int = 1) -> dict[str, int]:
     for i in range(n):
         msg_type, payload = payloads[i % len(payloads)]
         frame = P.pack_frame(msg_type, i, payload)
-        if glued:
-            swallowed += 1
-        glued = False
+        was_glued, glued = glued, False
         if rng.random() < 0.33:
             frame = mutate(rng, frame)
             mutated += 1
             glued = not frame.endswith(b"\x00")
+        elif was_glued:
+            swallowed += 1  # intact, but joined to the damaged frame before it
         pending += frame
         if len(pending) > 4096 or i == n - 1:
             cut = 0
@@ -125,10 +125,13 @@ def main() -> None:
     started = time.perf_counter()
     report = fuzz(args.frames, args.seed)
     wall = time.perf_counter() - started
-    print(f"fuzz: {report['frames']} frames ({report['mutated']} mutated) in {wall:.0f} s: "
-          f"{report['exceptions']} exceptions, {report['good_decoded']} decoded, "
-          f"{report['bad_counted']} counted bad, decoder buffer at most {report['max_buffer']} "
-          f"bytes (bound {MAX_ENCODED})")
+    intact = report["frames"] - report["mutated"] - report["swallowed"]
+    print(f"fuzz: {report['frames']} frames ({report['mutated']} mutated, "
+          f"{report['swallowed']} swallowed by a mutated neighbour that lost its delimiter) "
+          f"in {wall:.0f} s: {report['exceptions']} exceptions; {report['good_decoded']} "
+          f"decoded (intact: {intact}); {report['bad_counted']} counted corrupt, lost or "
+          f"duplicate; decoder buffer at most {report['max_buffer']} bytes "
+          f"(bound {MAX_ENCODED})")
     rate, ratio = speed()
     print(f"decode speed: {rate / 1e6:.1f} MB/s, {ratio:.0f}x what a 921600-baud link "
           f"delivers ({LINK_BYTES_PER_S / 1e3:.0f} kB/s); target at least 20x")

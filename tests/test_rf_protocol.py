@@ -159,8 +159,9 @@ def test_fuzz_thirty_thousand_mutated_frames():
     assert r["exceptions"] == 0
     assert r["max_buffer"] <= MAX_ENCODED
     intact = r["frames"] - r["mutated"] - r["swallowed"]
-    # Every intact frame decodes (a mutation can rarely leave a frame valid, hence >=) ...
-    assert intact <= r["good_decoded"] <= r["frames"]
+    # Every intact frame decodes (a mutation can rarely leave a frame valid, hence the
+    # small allowance) ...
+    assert intact <= r["good_decoded"] <= intact + r["mutated"] // 500
     # ... and every mutated one is decoded, counted bad, or reported lost.
     assert r["good_decoded"] + r["bad_counted"] >= r["frames"] - r["swallowed"]
 
