@@ -150,3 +150,26 @@ def test_proximity_rises_as_the_emitter_gets_stronger():
         seen.append(analyzer.proximity)
     assert all(b >= a for a, b in zip(seen[1:], seen[2:], strict=False))
     assert seen[-1] > seen[1] + 0.2
+
+
+def test_a_strong_uplink_nobody_else_hears_is_cellular_and_a_short_burst_is_not():
+    world = World(9)
+    analyzer = RfAnalyzer(START, 3.0)
+    world.run(analyzer, 5_000)
+    world.broadband = (-25.0, 0.4)  # a phone syncs for 2 s
+    assert world.run(analyzer, 7_000, 5_000) == []
+    world.broadband = (-60.0, 0.0)
+    assert world.run(analyzer, 12_000, 7_000) == []
+    world.broadband = (-25.0, 0.4)  # a 4G camera uploads
+    started = world.run(analyzer, 24_000, 12_000)
+    assert [a.band for a in started] == ["cellular"]
+    assert 12 + RfParams().cellular_confirm_s <= (started[0].start_ns - START) / 1e9 <= 20
+
+
+def test_broadband_power_that_the_2g4_receiver_hears_is_not_cellular():
+    world = World(10)
+    analyzer = RfAnalyzer(START, 3.0)
+    world.wifi.append((2437, -30, 1.0, 0, 30_000))  # a strong steady 2.4 GHz source
+    world.broadband = (-33.0, 1.0)  # ... whose power the AD8318 also sees
+    bands = {a.band for a in world.run(analyzer, 30_000)}
+    assert "cellular" not in bands and "analog-1g2" not in bands

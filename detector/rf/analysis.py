@@ -12,14 +12,15 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   or not; bursty hot channels in the 5 GHz Wi-Fi range are `wifi-5g`.
 - Broadband (AD8318), last `broadband_window_s`, only when nothing at 2.4 or 5.8 GHz
   explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
-  `broadband_margin_db` above the door median in `broadband_occupancy` of the readings is
-  `cellular`.
+  at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
+  hear, in `broadband_occupancy` of the readings, is `cellular`.
 Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert; an
 alert episode ends `hold_s` after its finding stops.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ BROADBAND_BANDS = ("cellular", "analog-1g2")
 PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
 PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
 WIFI5_RANGE_HZ = (5725e6, 5850e6)
+WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ class RfParams:
     broadband_continuous: float = 0.9
     broadband_abs_db: float = 15.0
     wifi_confirm_s: float = 2.0
-    broadband_margin_db: float = 10.0
-    broadband_window_s: float = 5.0
+    unexplained_db: float = 10.0
+    cellular_dbm: float = -40.0
+    broadband_window_s: float = 3.0
     broadband_occupancy: float = 0.2
-    cellular_confirm_s: float = 6.0
+    cellular_confirm_s: float = 5.0
     hold_s: float = 3.0
     proximity_span_db: float = 50.0
 
@@ -140,6 +143,14 @@ class RfAnalyzer:
         dbm = reading["dbm"]
         if t < self.baseline_end_ns:
             self.baseline.add(source, freqs, dbm)
+            if source == "ad8318":  # broadband rules need no baseline: fill their window
+                self._push(self.bb, (t, float(dbm[0]), self._explained_dbm()),
+                           self.p.broadband_window_s)
+            elif source == "rx5808":
+                self.rx.append((t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
+            elif source in ("cc2500", "rfexplorer"):
+                self._push(self.cc, (t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)),
+                           self.p.window_s)
             return []
         if not self.frozen:
             self.baseline.freeze()
@@ -158,8 +169,19 @@ class RfAnalyzer:
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
         elif source == "ad8318":
-            self._push(self.bb, (t, float(values[0])), self.p.broadband_window_s)
+            self._push(self.bb, (t, float(values[0]), self._explained_dbm()),
+                       self.p.broadband_window_s)
         return self._update(t)
+
+    def _explained_dbm(self) -> float:
+        """Power the 2.4 and 5.8 GHz receivers account for right now: the CC2500's latest
+        sweep summed over its channels, plus the RX5808's strongest channel."""
+        mw = 0.0
+        if self.cc:
+            mw += float(np.sum(10 ** (self.cc[-1][2] / 10)))
+        if self.rx:
+            mw += float(10 ** (self.rx[-1][2].max() / 10))
+        return 10 * math.log10(mw) if mw > 0 else -120.0
 
     @staticmethod
     def _push(queue: deque, item: tuple, window_s: float) -> None:
@@ -237,7 +259,7 @@ class RfAnalyzer:
             return
         in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
         bursty = (hot.sum(axis=0) >= 2) & in_wifi
-        if bursty.sum() >= 2:
+        if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
             found["wifi-5g"] = ("Wi-Fi", float(self.rx_freqs[i]), float(levels[:, i].max()),
                                 float(levels[:, i].max() - RX5808_FLOOR_DBM),
@@ -250,7 +272,8 @@ class RfAnalyzer:
         span = (self.bb[-1][0] - self.bb[0][0]) / 1e9
         if span < 0.8 * self.p.broadband_window_s:
             return
-        values = np.array([v for _t, v in self.bb])
+        values = np.array([v for _t, v, _e in self.bb])
+        explained = np.array([e for _t, _v, e in self.bb])
         if self._strong_in_scanned_bands():
             return  # broadband power that the 2.4 / 5.8 GHz receivers already see
         loud = AD8318_FLOOR_DBM + self.p.broadband_abs_db
@@ -260,13 +283,15 @@ class RfAnalyzer:
                                    level - AD8318_FLOOR_DBM,
                                    {"loud_share": round(float((values >= loud).mean()), 2)})
             return
-        # The median, not the 95th percentile: a phone near the door inflates the latter.
-        limit = float(self.baseline.median["ad8318"][0]) + self.p.broadband_margin_db
-        occupancy = float((values > limit).mean())
+        # A strong uplink that neither the 2.4 nor the 5.8 GHz receiver hears: a cellular
+        # transmitter. Phones do this too, in bursts of a few seconds, which is what the
+        # cellular hold time is for.
+        unexplained = values - explained >= self.p.unexplained_db
+        strong = values >= self.p.cellular_dbm
+        occupancy = float((unexplained & strong).mean())
         if occupancy >= self.p.broadband_occupancy:
             level = float(np.percentile(values, 90))
-            found["cellular"] = ("cellular uplink", 0.0, level,
-                                 level - limit + self.p.broadband_margin_db,
+            found["cellular"] = ("cellular uplink", 0.0, level, level - AD8318_FLOOR_DBM,
                                  {"occupancy": round(occupancy, 2)})
 
     def _strong_in_scanned_bands(self) -> bool:
