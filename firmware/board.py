@@ -36,36 +36,60 @@ def build_parts(pins=PINS, use_cc2500=USE_CC2500):
     return parts
 
 
-def run():
-    import select
+class UsbLink:
+    """The USB CDC serial port as the app sees it: poll, read one byte, write."""
 
+    def __init__(self):
+        import select
+
+        self.poller = select.poll()
+        self.poller.register(sys.stdin, select.POLLIN)
+        self.stdin, self.stdout = sys.stdin.buffer, sys.stdout.buffer
+
+    def poll(self, timeout_ms):
+        return bool(self.poller.poll(timeout_ms))
+
+    def read1(self):
+        return self.stdin.read(1)
+
+    def write(self, data):
+        self.stdout.write(data)
+
+
+def serve(app, link, wdt, clock, cycles=-1):
+    """The main loop: feed the watchdog, run one scan step, then until that step is due,
+    pass the host's bytes in and the app's frames out. `clock` has MicroPython's
+    ticks_us / ticks_add / ticks_diff / sleep_us; `cycles` < 0 runs forever (tests stop
+    it after a number of steps)."""
+    app.hello()
+    while cycles != 0:
+        cycles -= 1
+        wdt.feed()
+        delay = app.step()
+        due = clock.ticks_add(clock.ticks_us(), delay)
+        while True:
+            out = app.take_output()
+            if out:
+                link.write(out)
+            left = clock.ticks_diff(due, clock.ticks_us())
+            if left <= 0:
+                break
+            if link.poll(max(0, left // 1000)):
+                data = link.read1()
+                if data:
+                    app.feed(data)
+            elif left < 1000:
+                clock.sleep_us(left)
+                break
+
+
+def run():
     import micropython
 
     micropython.kbd_intr(-1)  # 0x03 is data on this link, not Ctrl-C
     wdt = machine.WDT(timeout=WATCHDOG_MS)
     app = App(build_parts(), time.ticks_us, time.ticks_diff, machine.reset_cause())
-    poller = select.poll()
-    poller.register(sys.stdin, select.POLLIN)
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    app.hello()
-    while True:
-        wdt.feed()
-        delay = app.step()
-        due = time.ticks_add(time.ticks_us(), delay)
-        while True:
-            out = app.take_output()
-            if out:
-                stdout.write(out)
-            left = time.ticks_diff(due, time.ticks_us())
-            if left <= 0:
-                break
-            if poller.poll(max(0, left // 1000)):
-                data = stdin.read(1)
-                if data:
-                    app.feed(data)
-            elif left < 1000:
-                time.sleep_us(left)
-                break
+    serve(app, UsbLink(), wdt, time)
 
 
 def main():

@@ -92,4 +92,56 @@ check("bad frames are counted", device.reader.bad == 1)
 device.feed(P.pack_frame(P.STOP, 11))
 check("stop acknowledged", [t for t, s, p in host.feed(device.take_output())] == [P.ACK])
 check("idle after stop", device.step() == A.IDLE_US and device.state == A.STATE_IDLE)
+
+
+class Clock:
+    """MicroPython's ticks API on the fake machine's virtual microseconds."""
+
+    def ticks_us(self):
+        return machine.NOW[0]
+
+    def ticks_add(self, t, delta):
+        return t + delta
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+    def sleep_us(self, us):
+        machine.NOW[0] += us
+
+
+class Link:
+    """The USB port: the host's bytes arrive one at a time; each poll lets 1 ms pass."""
+
+    def __init__(self, incoming):
+        self.incoming = bytearray(incoming)
+        self.sent = bytearray()
+
+    def poll(self, timeout_ms):
+        if self.incoming:
+            return True
+        machine.NOW[0] += max(timeout_ms, 1) * 1000
+        return False
+
+    def read1(self):
+        byte = bytes(self.incoming[:1])
+        self.incoming = self.incoming[1:]
+        return byte
+
+    def write(self, data):
+        self.sent.extend(data)
+
+
+machine.NOW[0] = 0
+link = Link(P.pack_frame(P.START, 1))
+watchdog = machine.WDT(timeout=board.WATCHDOG_MS)
+before = machine.feeds[0]
+board.serve(A.App(board.build_parts(), machine.now, lambda a, b: a - b), link, watchdog,
+            Clock(), cycles=300)
+served = P.FrameReader().feed(bytes(link.sent))
+kinds = [t for t, s, p in served]
+check("main loop says hello first", kinds[0] == P.HELLO)
+check("main loop takes commands from the link", P.ACK in kinds)
+check("main loop streams sweeps", kinds.count(P.SWEEP) >= 3 and P.BROADBAND in kinds)
+check("main loop feeds the watchdog every step", machine.feeds[0] - before == 300)
 print("ALL PASSED")
