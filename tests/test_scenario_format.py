@@ -1,4 +1,5 @@
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,14 @@ def test_every_library_scenario_renders():
         w, h = scenario.device.resolution
         assert frames[0].image.shape == (h, w)
         assert frames[0].image.mean() > 1, path.name  # the room is lit, not black
+
+
+HOLDOUT = sorted((Path(__file__).resolve().parent.parent / "benchmarks" / "holdout").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", HOLDOUT, ids=lambda p: p.stem)
+def test_holdout_scenarios_are_valid_and_expose_their_cameras(path):
+    scenario = load_scenario(path)
+    assert scenario.name.startswith("holdout-")
+    for camera in scenario.cameras:
+        assert exposed_seconds(scenario, camera, step_s=0.25) >= 2.0, camera.id
