@@ -173,3 +173,27 @@ def test_broadband_power_that_the_2g4_receiver_hears_is_not_cellular():
     world.broadband = (-33.0, 1.0)  # ... whose power the AD8318 also sees
     bands = {a.band for a in world.run(analyzer, 30_000)}
     assert "cellular" not in bands and "analog-1g2" not in bands
+
+
+def test_5ghz_wifi_is_bursty_and_an_analog_carrier_with_its_leakage_is_not_wifi():
+    rng = np.random.default_rng(11)
+    wifi_channels = [i for i, f in enumerate(RX_FREQS) if 5755e6 <= f <= 5775e6]
+    carrier = RX_FREQS.index(5880 * 1_000_000)
+
+    def sweep(t, wifi, analog):
+        levels = -92 + rng.normal(0, 0.7, len(RX_FREQS))
+        if wifi and t >= 4000 and rng.random() < 0.3:  # new after the door; packets: on
+            # in some sweeps, off in others
+            levels[wifi_channels] = -50 + rng.normal(0, 1, len(wifi_channels))
+        if analog:
+            levels[carrier] = -45.0 + rng.normal(0, 0.5)
+            for k in (carrier - 1, carrier + 1):  # steady leakage next door
+                levels[k] = -70.0 + rng.normal(0, 0.5)
+        return rx(t, levels)
+
+    for wifi, analog, expected in ((True, False, {"wifi-5g"}), (False, True, {"analog-5g8"})):
+        analyzer = RfAnalyzer(START, 3.0)
+        bands = set()
+        for k in range(20):
+            bands |= {a.band for a in analyzer.add(sweep(k * 1300, wifi, analog))}
+        assert bands == expected, (wifi, analog, bands)

@@ -38,6 +38,7 @@ PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
 PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
 WIFI5_RANGE_HZ = (5725e6, 5850e6)
 WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
+WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,9 @@ class RfAnalyzer:
                                     "sweeps": self.p.carrier_sweeps})
             return
         in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
-        bursty = (hot.sum(axis=0) >= 2) & in_wifi
+        # Bursty: hot in several sweeps but not steady (an analog carrier and its steady
+        # leakage into neighbouring channels are not Wi-Fi).
+        bursty = (hot.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
         if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
             found["wifi-5g"] = ("Wi-Fi", float(self.rx_freqs[i]), float(levels[:, i].max()),
