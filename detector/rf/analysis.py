@@ -44,7 +44,7 @@ WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
 @dataclass(frozen=True)
 class RfParams:
     margin_db: float = 6.0
-    window_s: float = 1.0
+    window_s: float = 0.5
     min_occupancy: float = 0.15
     rise_db: float = 4.0
     carrier_occupancy: float = 0.9
@@ -55,12 +55,12 @@ class RfParams:
     loud_2g4_dbm: float = -80.0
     broadband_continuous: float = 0.9
     broadband_abs_db: float = 15.0
-    wifi_confirm_s: float = 2.0
+    wifi_confirm_s: float = 3.0
     unexplained_db: float = 10.0
     cellular_dbm: float = -40.0
     broadband_window_s: float = 3.0
     broadband_occupancy: float = 0.2
-    cellular_confirm_s: float = 5.0
+    cellular_confirm_s: float = 4.5
     hold_s: float = 3.0
     proximity_span_db: float = 50.0
 
