@@ -11,7 +11,7 @@ from detector.errors import DetectorError
 from detector.evaluation.jobs import Progress, default_workers, expand, run_jobs
 from detector.evaluation.plots import write_plots
 from detector.evaluation.report import evaluate, format_table
-from detector.evaluation.runs import replay_alerts
+from detector.evaluation.runs import run_recording
 from detector.evaluation.scoring import alerts_at, score_run
 
 
@@ -50,15 +50,16 @@ def eval_command(paths: list[str], config: Config, *, json_path: Path | None, se
 
 
 def replay_command(directory: Path, config: Config, json_path: Path | None) -> int:
-    alerts, run = replay_alerts(directory, config)
+    run = run_recording(directory, config)
+    alerts = run.alerts
     start = min(run.frame_t_ns.values(), default=0)
     print(f"{run.name}: {run.frames} frames, {run.sets} frame sets, "
           f"{run.mixed_dropped} mixed frames dropped, {len(alerts)} lens alert"
           f"{'s' if len(alerts) != 1 else ''}")
     for a in alerts:
-        f = a.features
-        print(f"  {(a.t_ns - start) / 1e9:7.2f} s  frame {a.index:<6} track {a.track_id:<4} "
-              f"x {a.x:7.1f}  y {a.y:6.1f}  score {a.score:.2f}  hits {a.hits:<3} "
+        f = a["features"]
+        print(f"  {(a['t_ns'] - start) / 1e9:7.2f} s  frame {a['frame']:<6} track {a['track']:<4} "
+              f"x {a['x']:7.1f}  y {a['y']:6.1f}  score {a['score']:.2f}  hits {a['hits']:<3} "
               f"contrast {f['contrast']:g}  ratio {f['ratio']:g}  area {f['area']}")
     cams = run.truth.get("cameras", [])
     if cams:
@@ -75,5 +76,5 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
               f"{a['level_dbm']:g} dBm ({a['excess_db']:+.1f} dB)")
     if json_path is not None:
         _write_json(json_path, {"name": run.name, "frames": run.frames, "sets": run.sets,
-                                "alerts": [a.to_json() for a in alerts]})
+                                "alerts": alerts})
     return 0

@@ -19,11 +19,10 @@ from detector.hw.clock import SimClock
 from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
 from detector.optics import LensDetector
-from detector.optics.tracking import LensAlert
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
 from detector.rf.simulated import SimulatedRadio
-from detector.sim.scenario import Scenario, load_scenario
+from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
 
 
@@ -166,15 +165,3 @@ def run_recording(directory: str | Path, config: Config) -> SweepRun:
                      + [r["t_ns"] for r in recording.rf])
     run.rf_alerts = [a.to_json() for a in analyzer.alerts]
     return run
-
-
-def replay_alerts(directory: str | Path, config: Config) -> tuple[list[LensAlert], SweepRun]:
-    run = run_recording(directory, config)
-    return [LensAlert(track_id=a["track"], t_ns=a["t_ns"], index=a["frame"], x=a["x"],
-                      y=a["y"], score=a["score"], hits=a["hits"],
-                      first_seen_t_ns=a["first_seen_t_ns"], features=a["features"])
-            for a in run.alerts], run
-
-
-def scenario_for(path: str) -> Scenario:
-    return load_scenario(path)

@@ -14,7 +14,7 @@ small windows around each group.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 import cv2
@@ -292,8 +292,6 @@ class CandidateFinder:
 
 
 def _moved(c: Candidate, ox: int, oy: int) -> Candidate:
-    from dataclasses import replace
-
     return replace(c, x=c.x + ox, y=c.y + oy)
 
 

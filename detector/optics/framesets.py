@@ -32,11 +32,6 @@ class FrameSet:
     offaxis_index: int = -1
     dark_index: int | None = None
 
-    @property
-    def span_ns(self) -> int:
-        times = [self.t_ns, self.offaxis_t_ns] + ([self.dark_t_ns] if self.dark_t_ns else [])
-        return max(times) - min(times)
-
 
 class FrameSetBuilder:
     """Groups a stream of labelled frames into frame sets.

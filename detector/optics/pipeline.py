@@ -3,7 +3,7 @@ holds no device handle and works the same on live, simulated and recorded frames
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,9 +31,7 @@ class DetectorStats:
     sets: int = 0
     mixed_dropped: int = 0
     spread_dropped: int = 0
-    candidates: int = 0
     alerts: int = 0
-    counts: dict = field(default_factory=dict)
 
 
 class LensDetector:

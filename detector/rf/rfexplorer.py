@@ -12,15 +12,14 @@ it cannot parse is skipped to the next `$` or `#` and counted.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import serial
 
-from detector.hw.clock import Clock, SystemClock
-from detector.rf.urlhandler import register
+from detector.hw.clock import Clock
+from detector.rf.link import PortClient
 
 BAUD = 500000
 MAX_LINE = 200
@@ -127,84 +126,42 @@ class ExplorerParser:
         del self.buf[:min(positions) if positions else len(self.buf)]
 
 
-class ExplorerClient:
-    """Same contract as FirmwareClient: poll() returns rf.jsonl readings, never raises
-    for a port problem, and reconnects."""
+class ExplorerClient(PortClient):
+    """Same contract as FirmwareClient (PortClient): poll() returns rf.jsonl readings,
+    never raises for a port problem, and reconnects."""
+
+    NAME = "RF Explorer"
+    NO_ANSWER = "no RF Explorer answer on {url} within {s:.1f} s (is it at 500000 baud?)"
 
     def __init__(self, url: str, span_hz: tuple[float, float] = (2.4e9, 2.4835e9), *,
                  clock: Clock | None = None, hello_timeout_s: float = 2.0,
                  silence_s: float = 3.0, retry_s: float = 1.0,
                  opener: Callable[[str], Any] | None = None) -> None:
-        register()
-        self.url = url
+        super().__init__(url, opener or (lambda u: serial.serial_for_url(
+            u, baudrate=BAUD, timeout=0)), clock=clock, hello_timeout_s=hello_timeout_s,
+            silence_s=silence_s, retry_s=retry_s)
         self.span_khz = (int(span_hz[0] // 1000), int(span_hz[1] // 1000))
-        self.clock = clock or SystemClock()
-        self.hello_timeout_ns = int(hello_timeout_s * 1e9)
-        self.silence_ns = int(silence_s * 1e9)
-        self.retry_ns = int(retry_s * 1e9)
-        self.opener = opener or (lambda u: serial.serial_for_url(u, baudrate=BAUD, timeout=0))
         self.parser = ExplorerParser()
-        self.port: Any = None
-        self.state = "offline"
-        self.last_problem = "not connected yet"
         self.model = ""
         self.config: ExplorerConfig | None = None
-        self.reconnects = 0
-        self._next_try = 0
-        self._deadline = 0
-        self._last = 0
-
-    @property
-    def online(self) -> bool:
-        return self.state == "online"
 
     @property
     def stats(self) -> dict[str, Any]:
         return {**self.parser.stats.as_dict(), "reconnects": self.reconnects, "state": self.state}
 
-    def _go_offline(self, problem: str) -> None:
-        if self.port is not None:
-            with contextlib.suppress(Exception):
-                self.port.close()
-        self.port = None
-        if self.state == "online":
-            self.reconnects += 1
-        self.state = "offline"
-        self.last_problem = problem
-        self._next_try = self.clock.monotonic_ns() + self.retry_ns
+    def _start_session(self) -> None:
+        self.parser = ExplorerParser()
+        self.config = None
+        self.port.write(REQUEST_CONFIG)
+        self.port.write(span_command(*self.span_khz))
 
-    def close(self) -> None:
-        if self.port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                self.port.write(HOLD)
-        was = self.reconnects
-        self._go_offline("closed")
-        self.reconnects, self.state = was, "closed"
+    def _goodbye(self) -> None:
+        self.port.write(HOLD)
 
-    def poll(self) -> list[dict[str, Any]]:
-        if self.state == "closed":
-            return []
-        now = self.clock.monotonic_ns()
-        if self.state == "offline":
-            if now < self._next_try:
-                return []
-            try:
-                self.port = self.opener(self.url)
-                self.parser = ExplorerParser()
-                self.port.write(REQUEST_CONFIG)
-                self.port.write(span_command(*self.span_khz))
-            except (serial.SerialException, OSError, ValueError) as exc:
-                self._go_offline(f"cannot open {self.url}: {exc}")
-                return []
-            self.state, self._deadline, self.config = "connecting", now + self.hello_timeout_ns, None
-        try:
-            data = self.port.read(65536)
-        except (serial.SerialException, OSError) as exc:
-            self._go_offline(f"RF Explorer disconnected: {exc}")
-            return []
+    def _consume(self, data: bytes, now: int) -> list[dict[str, Any]]:
         readings = []
         for kind, value in self.parser.feed(data):
-            self._last = now
+            self._heard(now)
             if kind == "line":
                 self._line(value)
             elif self.config is not None and len(value) == self.config.points:
@@ -214,11 +171,6 @@ class ExplorerClient:
                                  "dbm": [-b / 2.0 for b in value]})
             else:
                 self.parser.stats.corrupt += 1  # a sweep before, or unlike, the config
-        if self.state == "connecting" and now > self._deadline:
-            self._go_offline(f"no RF Explorer answer on {self.url} within "
-                             f"{self.hello_timeout_ns / 1e9:.1f} s (is it at 500000 baud?)")
-        elif self.state == "online" and now - self._last > self.silence_ns:
-            self._go_offline(f"RF Explorer silent for {self.silence_ns / 1e9:.1f} s")
         return readings
 
     def _line(self, line: str) -> None:

@@ -15,9 +15,10 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Timeout
+from serial.serialutil import SerialException
 
 from detector.rf.sim.field import RadioField, Receiver
+from detector.rf.urlhandler.simport import SimulatedPort, scenario_from_query
 
 MODEL_LINE = b"#C2-M:004,255,01.35\r\n"  # main board 2.4 GHz model, no expansion board
 SWEEP_POINTS = 112
@@ -34,7 +35,7 @@ class SimExplorer:
         self.streaming = True
         self.next_sweep = 0.0
         self.inbox = bytearray()
-        self.outbox = bytearray()
+        self.pending = bytearray()
         self.lock = threading.Lock()
         self.unplugged = False
 
@@ -43,7 +44,7 @@ class SimExplorer:
         return (f"#C2-F:{self.start_khz:07d},{step_hz:07d},-010,-120,{SWEEP_POINTS:04d},0,000,"
                 f"2350000,2550000,0085000,00110,0000,000\r\n").encode("ascii")
 
-    def write(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> None:
         with self.lock:
             self.inbox += data
             while len(self.inbox) >= 2 and self.inbox[0] == ord("#"):
@@ -57,7 +58,7 @@ class SimExplorer:
 
     def _command(self, body: bytes) -> None:
         if body == b"C0":
-            self.outbox += MODEL_LINE + self.config_line()
+            self.pending += MODEL_LINE + self.config_line()
         elif body == b"CH":
             self.streaming = False
         elif body.startswith(b"C2-F:"):
@@ -67,7 +68,7 @@ class SimExplorer:
                 return
             if 2350000 <= start < end <= 2550000:
                 self.start_khz, self.end_khz, self.streaming = start, end, True
-                self.outbox += self.config_line()
+                self.pending += self.config_line()
 
     def advance(self) -> None:
         with self.lock:
@@ -79,13 +80,13 @@ class SimExplorer:
                 for k in range(SWEEP_POINTS):
                     dbm = self.field.level(EXPLORER, self.start_khz * 1000 + k * step, t_us)
                     values.append(min(max(int(round(-dbm * 2)), 0), 255))
-                self.outbox += b"$S" + bytes([SWEEP_POINTS]) + bytes(values) + b"\r\n"
+                self.pending += b"$S" + bytes([SWEEP_POINTS]) + bytes(values) + b"\r\n"
                 self.next_sweep += SWEEP_S
 
     def take(self, size: int) -> bytes:
         with self.lock:
-            out = bytes(self.outbox[:size])
-            del self.outbox[:size]
+            out = bytes(self.pending[:size])
+            del self.pending[:size]
             return out
 
 
@@ -98,71 +99,15 @@ def unregister_explorer(key: str) -> None:
     _REGISTRY.pop(key, None)
 
 
-class Serial(SerialBase):
-    def open(self) -> None:
-        if self._port is None:
-            raise SerialException("port must be configured before it can be used")
-        parts = urllib.parse.urlsplit(self._port)
+class Serial(SimulatedPort):
+    def _device_for(self, url: str) -> SimExplorer:
+        parts = urllib.parse.urlsplit(url)
         if parts.netloc:
             device = _REGISTRY.get(parts.netloc)
             if device is None:
-                raise SerialException(f"could not open port {self._port}: no simulated RF "
+                raise SerialException(f"could not open port {url}: no simulated RF "
                                       "Explorer by that name")
-        else:
-            from detector.sim.scenario import load_scenario
-
-            query = urllib.parse.parse_qs(parts.query)
-            try:
-                scenario = load_scenario(query.get("scenario", ["default"])[0])
-                seed = int(query["seed"][0]) if "seed" in query else None
-            except Exception as exc:  # noqa: BLE001 - any bad option is one message
-                raise SerialException(f"{self._port}: {exc}") from None
-            started = time.monotonic()
-            device = SimExplorer(RadioField(scenario, seed), lambda: time.monotonic() - started)
-        if device.unplugged:
-            raise SerialException(f"could not open port {self._port}: no such device")
-        self.device = device
-        self.is_open = True
-
-    def close(self) -> None:
-        self.is_open = False
-
-    def _reconfigure_port(self) -> None:
-        pass
-
-    def _check(self) -> None:
-        if not self.is_open:
-            raise PortNotOpenError()
-        if self.device.unplugged:
-            self.is_open = False
-            raise SerialException("device disconnected")
-
-    @property
-    def in_waiting(self) -> int:
-        self._check()
-        self.device.advance()
-        return len(self.device.outbox)
-
-    def read(self, size: int = 1) -> bytes:
-        self._check()
-        timeout = Timeout(self._timeout)
-        data = bytearray()
-        while len(data) < size:
-            self.device.advance()
-            data += self.device.take(size - len(data))
-            if len(data) >= size or timeout.expired() or self._timeout == 0:
-                break
-            time.sleep(0.002)
-        return bytes(data)
-
-    def write(self, data: bytes) -> int:
-        self._check()
-        self.device.write(bytes(data))
-        return len(data)
-
-    def reset_input_buffer(self) -> None:
-        self._check()
-        self.device.take(len(self.device.outbox))
-
-    def reset_output_buffer(self) -> None:
-        self._check()
+            return device
+        scenario, seed = scenario_from_query(url)
+        started = time.monotonic()
+        return SimExplorer(RadioField(scenario, seed), lambda: time.monotonic() - started)
