@@ -23,18 +23,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="override one configuration value, e.g. --set camera.fps=30")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    sim = sub.add_parser("sim", help="simulate a sweep of a scenario")
+    sweep = sub.add_parser("sweep", help="run one inspection sweep: on the device, or "
+                                         "simulated with --sim SCENARIO")
+    _sweep_arguments(sweep)
+    record = sub.add_parser("record", help="sweep and write a recorded session to DIR")
+    record.add_argument("directory", type=Path, metavar="DIR",
+                        help="new directory for the recorded session")
+    _sweep_arguments(record)
+    sim = sub.add_parser("sim", help="simulate a sweep of a scenario (same as sweep --sim)")
     sim.add_argument("scenario", help="scenario file, or the name of a bundled scenario")
-    sim.add_argument("--out", type=Path, default=Path("sim-out"),
-                     help="where display frames, the GIF and the event log go "
-                          "(default: sim-out)")
-    sim.add_argument("--record", type=Path, metavar="DIR",
-                     help="also write a recorded session (frames, truth) to DIR")
-    sim.add_argument("--seconds", type=float, help="simulate only the first N seconds")
-    sim.add_argument("--display", choices=("capture", "window", "none"),
-                     help="simulated display (default from sim.display)")
-    sim.add_argument("--press", action="append", default=[], metavar="T:BUTTON",
-                     help="scripted button press, e.g. 12.5:select or 20:up-long")
+    _sweep_arguments(sim, with_sim=False)
 
     ev = sub.add_parser("eval", help="run lens detection on scenarios or recordings and "
                                      "score it against ground truth")
@@ -76,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sweep_arguments(p: argparse.ArgumentParser, with_sim: bool = True) -> None:
+    if with_sim:
+        p.add_argument("--sim", metavar="SCENARIO",
+                       help="simulate: scenario file or the name of a bundled scenario")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where display frames, the GIF, the event log, finding snapshots "
+                        "and the records go (default: sim-out in simulation)")
+    p.add_argument("--record", type=Path, metavar="DIR", dest="record_dir",
+                   help="also write a recorded session (frames, RF, truth) to DIR")
+    p.add_argument("--seconds", type=float, help="simulate only the first N seconds")
+    p.add_argument("--display", choices=("capture", "window", "none"),
+                   help="simulated display (default from sim.display)")
+    p.add_argument("--press", action="append", default=[], metavar="T:BUTTON",
+                   help="scripted button press at simulated second T, e.g. 12.5:mark, "
+                        "20:up-long")
+    p.add_argument("--location", metavar="ID", help="check in at this location id")
+    p.add_argument("--checkin", action="store_true",
+                   help="simulation: start on the check-in screen (default: check in "
+                        "automatically)")
+    p.add_argument("--checklist", choices=("yes", "no"),
+                   help="answer every checklist item (simulation and training)")
+    p.add_argument("--fault", action="append", default=[], metavar="T:KIND:S",
+                   help="simulation: inject a fault, e.g. 20:camera-stall:3 or "
+                        "30:rf-unplug:5")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -94,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     overrides = list(args.set)
-    if args.command == "sim" and args.display:
+    if args.command in ("sim", "sweep", "record") and args.display:
         overrides.append(f"sim.display={args.display}")
     config = load_config(args.config, overrides)
     if args.command == "config":
@@ -104,8 +128,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if args.command == "scenarios":
         return _scenarios(args)
-    if args.command == "sim":
-        return _sim(args, config)
+    if args.command in ("sim", "sweep", "record"):
+        return _sweep(args, config)
     if args.command == "eval":
         from detector.evaluation.commands import eval_command
 
@@ -140,36 +164,62 @@ def _scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sim(args: argparse.Namespace, config) -> int:
+def _sweep(args: argparse.Namespace, config) -> int:
     from detector.hw.sim.devices import parse_press
+    from detector.sim.faults import parse_fault
     from detector.sim.scenario import load_scenario
-    from detector.simulate import run_sim
+    from detector.sweep import SweepRequest, run_sweep
 
-    scenario = load_scenario(args.scenario)
+    scenario_name = args.scenario if args.command == "sim" else args.sim
+    scenario = load_scenario(scenario_name) if scenario_name else None
     try:
         presses = [parse_press(text) for text in args.press]
+        faults = [parse_fault(text) for text in args.fault]
     except ValueError as exc:
         raise DetectorError(str(exc)) from None
     if args.seconds is not None and args.seconds <= 0:
         raise DetectorError("--seconds: expected a positive number")
-    summary = run_sim(config, scenario, out_dir=args.out, record_dir=args.record,
-                      seconds=args.seconds, presses=presses)
-    labels = ", ".join(f"{k} {v}" for k, v in sorted(summary.labels.items()))
-    print(f"{scenario.name}: {summary.frames} frames ({labels}) rendered in "
-          f"{summary.wall_s:.1f} s ({summary.fps:.0f} frames/s)")
-    if config.get("sim.display") == "capture":
-        print(f"display frames: {args.out / 'display'}/ ({summary.screens} screens), "
-              f"animation: {args.out / 'display.gif'}")
-    for elapsed, alert in summary.lens_alerts:
-        print(f"lens alert: {elapsed:.2f} s, track {alert.track_id}, at "
-              f"({alert.x:.0f}, {alert.y:.0f}) px, score {alert.score:.2f}")
-    for elapsed, alert in summary.rf_alerts:
-        print(f"RF alert: {elapsed:.2f} s, {alert.band} ({alert.kind}), "
-              f"{alert.level_dbm:.0f} dBm")
-    print(f"event log: {args.out / 'events.jsonl'}")
-    if args.record is not None:
-        print(f"recorded session: {args.record}/")
+    if scenario is None and (faults or args.seconds or presses):
+        raise DetectorError("--fault, --seconds and --press need --sim SCENARIO")
+    out = args.out or (Path("sim-out") if scenario is not None else None)
+    record_dir = args.directory if args.command == "record" else args.record_dir
+    request = SweepRequest(
+        scenario=scenario, out_dir=out, record_dir=record_dir, seconds=args.seconds,
+        presses=presses, location_id=args.location, checkin=args.checkin, faults=faults,
+        checklist_answer=None if args.checklist is None else args.checklist == "yes")
+    outcome = run_sweep(config, request)
+    _print_outcome(outcome, config, out, record_dir)
+    if outcome.unsaved_records:
+        print(f"detector: {outcome.unsaved_records} inspection record(s) could not be stored "
+              f"({outcome.log_error}); the result above is all that is left of them",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None) -> None:
+    ins = outcome.inspection
+    labels = ", ".join(f"{k} {v}" for k, v in sorted(outcome.labels.items()))
+    fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else 0.0
+    where = ins.location_name or "no location"
+    print(f"{where}: {outcome.frames} frames ({labels}) in {outcome.wall_s:.1f} s "
+          f"({fps:.0f} frames/s){f', {outcome.dropped} dropped' if outcome.dropped else ''}")
+    print(f"result: {ins.result.upper()} ({'; '.join(ins.reasons)}); coverage "
+          f"{ins.coverage:.0%}; peak level {outcome.peak_level.label}")
+    for alert in outcome.fused_alerts:
+        print(f"  alert {alert['id']}: {alert['level']} at "
+              f"{(alert['t_ns'] - 1_000_000_000) / 1e9:.2f} s: {alert['reason']}"
+              if outcome.truth is not None else
+              f"  alert {alert['id']}: {alert['level']}: {alert['reason']}")
+    for fault in ins.faults:
+        print(f"  fault: {fault['fault']} for {(fault['to_ns'] - fault['from_ns']) / 1e9:.1f} s")
+    if out is not None:
+        if config.get("sim.display") == "capture" and outcome.screens:
+            print(f"display frames: {out / 'display'}/ ({outcome.screens} screens), "
+                  f"animation: {out / 'display.gif'}")
+        print(f"event log: {out / 'events.jsonl'}; records: {out / 'records.jsonl'}")
+    if record_dir is not None:
+        print(f"recorded session: {record_dir}/")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,14 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "sim.switch_latency_ms": (0, 100),
     "sim.switch_late_prob": (0, 1),
     "sim.switch_late_ms": (0, 100),
+    "coverage.bin_deg": (1, 45),
+    "coverage.max_rate_deg_s": (1, 1000),
+    "coverage.fov_fraction": (0.05, 1),
+    "watchdog.camera_s": (0.05, 60),
+    "watchdog.rf_s": (0.05, 600),
+    "inspection.min_coverage": (0, 1),
+    "inspection.max_camera_down": (0, 1),
+    "fusion.rising_proximity": (0, 1),
 }
 
 

@@ -11,6 +11,7 @@ from detector.cli import main
 from detector.errors import RecordingError
 from detector.hw.replay import ReplayCamera
 from detector.recording import load_recording
+from detector.runtime import RESULT_SCREENS
 
 SCENARIO = """
 format = 1
@@ -76,7 +77,8 @@ def test_recording_layout_matches_the_format(recorded):
 def test_display_frames_and_event_log_written(recorded):
     out = recorded / "out"
     pngs = sorted((out / "display").glob("*.png"))
-    assert len(pngs) == 6  # every 6th of 31 frames
+    # Every 6th of 31 frames, then the result screen held for RESULT_SCREENS refreshes.
+    assert len(pngs) == 6 + RESULT_SCREENS
     image = cv2.imread(str(pngs[0]))
     assert image.shape == (240, 320, 3)
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]

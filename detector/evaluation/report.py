@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from detector.evaluation.runs import SweepRun
-from detector.evaluation.scoring import RfScore, SweepScore, alerts_at, score_rf, score_run
+from detector.evaluation.scoring import (
+    FusedScore,
+    RfScore,
+    SweepScore,
+    alerts_at,
+    score_fused,
+    score_rf,
+    score_run,
+)
 
 DISTANCE_BANDS_M = ((0.0, 1.0), (1.0, 2.0), (2.0, 3.0))
 CURVE_THRESHOLDS = tuple(round(float(t), 3) for t in np.linspace(0.05, 0.95, 19))
@@ -80,6 +88,25 @@ def rf_totals(scores: list[RfScore], busy: list[bool] | None = None) -> dict[str
                 round(busy_false / busy_sweeps, 4) if busy_sweeps else 0.0}
 
 
+def fused_totals(scores: list[FusedScore]) -> dict[str, Any]:
+    n = len(scores)
+    results: dict[str, int] = {}
+    for s in scores:
+        if s.result:
+            results[s.result] = results.get(s.result, 0) + 1
+    empty = [s for s in scores if not s.has_camera]
+    return {"fused_alerts": sum(s.alerts for s in scores),
+            "fused_false_alerts": sum(s.false_alerts for s in scores),
+            "fused_false_alerts_per_sweep":
+                round(sum(s.false_alerts for s in scores) / n, 4) if n else 0.0,
+            "camera_likely": sum(s.camera_likely for s in scores),
+            "camera_likely_false": sum(s.camera_likely_false for s in scores),
+            "results": results,
+            "suspicious_without_camera": sum(s.result in ("suspicious", "device-found")
+                                             for s in empty),
+            "sweeps_without_camera": len(empty)}
+
+
 def _busy(run: SweepRun) -> bool:
     return bool(run.truth.get("transmitters"))
 
@@ -101,8 +128,12 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
         entry["runs"] = [_run_json(runs[i], scores[i], rf_scores[i]) for i in indices]
         scenarios[name] = entry
     rf = rf_totals(rf_scores, [_busy(r) for r in runs])
+    # Fused alerts come from the runtime, which confirms at the configured threshold:
+    # the one `threshold` is (the curve replays others for lens alerts only).
+    fused = fused_totals([score_fused(run, s) for run, s in zip(runs, scores, strict=True)]
+                         ) if lens else {}
     out = {"threshold": threshold, "min_hits": min_hits, "lens": lens,
-           "totals": {**totals.to_json(), **rf},
+           "totals": {**totals.to_json(), **rf, **fused},
            "targets": _targets(totals, rf, lens), "scenarios": scenarios,
            "curve": [_curve_point(runs, t, min_hits) for t in CURVE_THRESHOLDS] if lens else [],
            "distance_bands": _bands(scores)}
@@ -191,6 +222,14 @@ def format_table(result: dict[str, Any]) -> str:
                  f"{t['rf_false_alerts_per_sweep']:.3f} RF false alerts per sweep "
                  f"({t['rf_false_alerts_per_sweep_with_other_radios']:.3f} in the "
                  f"{t['rf_sweeps_with_other_radios']} sweeps of rooms with other radios)")
+    if "fused_alerts" in t:
+        results = ", ".join(f"{k} {v}" for k, v in sorted(t["results"].items()))
+        lines.append(f"fused: {t['fused_alerts']} alerts at lens-confirmed or above, "
+                     f"{t['fused_false_alerts']} false ({t['fused_false_alerts_per_sweep']:.3f}"
+                     f" per sweep); camera likely {t['camera_likely']} "
+                     f"({t['camera_likely_false']} false); results: {results}; "
+                     f"suspicious in {t['suspicious_without_camera']} of "
+                     f"{t['sweeps_without_camera']} sweeps without a camera")
     marks = ", ".join(f"{k} {'met' if v else ('-' if v is None else 'MISSED')}"
                       for k, v in result["targets"].items())
     lines.append(f"targets: {marks}")

@@ -13,11 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from detector.capture import capture_frames
 from detector.config import Config
 from detector.hw.clock import SimClock
-from detector.hw.factory import build_devices
-from detector.hw.lights import LightSequencer
 from detector.optics import LensDetector
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
@@ -46,6 +43,10 @@ class SweepRun:
     mixed_dropped: int = 0
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
+    # Through the sweep runtime (simulated scenarios): fused alerts, result and coverage.
+    fused_alerts: list[dict[str, Any]] = field(default_factory=list)
+    result: str = ""
+    coverage: float | None = None
 
 
 def _detect(frames, detector: LensDetector, on_frame=None) -> tuple[dict[int, int], float]:
@@ -71,45 +72,42 @@ def _finish(name: str, seed: int | None, width: int, truth: dict, times: dict[in
 
 def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
                  seconds: float | None = None, rf: bool = True) -> SweepRun:
-    """Render the scenario through the sim backends and detect on the fly (frames are not
-    kept, so memory stays flat however long the sweep). With `rf`, the simulated scanner
-    runs alongside on the same clock and its readings go through RF analysis."""
+    """Run the whole sweep runtime on the scenario through the sim backends, headless
+    (no screens), so evaluation scores what the device would do: lens detection, RF
+    analysis and fusion on one clock. Frames are not kept, so memory stays flat."""
+    from detector.inspection import MemorySink
+    from detector.sweep import SweepRequest, run_sweep
+
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
-    devices = build_devices(config, scenario=scenario, seconds=seconds)
-    detector = LensDetector(config, pattern=config.get("lights.pattern"))
-    clock = devices.clock
-    assert isinstance(clock, SimClock)
-    truth = TruthCollector(scenario, clock.start_ns)
     positions: dict[int, list[float]] = {}
-    radio = SimulatedRadio(scenario, clock) if rf else None
-
-    def collect(frame) -> None:
-        truth.add(frame)
-        positions[frame.index] = frame.meta["position"]
-        if radio is not None:
-            radio.poll()
-
-    try:
-        devices.camera.start()
-        frames = capture_frames(devices.camera, devices.lights,
-                                LightSequencer(config.get("lights.pattern")))
-        times, wall = _detect(frames, detector, collect)
-    finally:
-        devices.close()
-        if radio is not None:
-            radio.close()
-    width = scenario.device.resolution[0]
-    run = _finish(scenario.name, scenario.seed, width, truth.to_json(), times, detector, wall)
-    run.end_ns = clock.monotonic_ns()
-    if radio is not None:
-        run.rf_alerts = [a.to_json() for a in radio.analyzer.alerts]
-        run.rf_stats = radio.client.stats
+    config = dataclasses.replace(config, values={**config.values,
+                                                 "sim": {**config.values["sim"],
+                                                         "display": "none"}})
+    request = SweepRequest(scenario=scenario, seconds=seconds, draw=False, rf=rf,
+                           sink=MemorySink(), checklist_answer=True,
+                           on_frame=lambda f: positions.__setitem__(f.index,
+                                                                    f.meta["position"]))
+    outcome = run_sweep(config, request)
+    truth = outcome.truth or {}
+    stats = outcome.lens_stats
+    run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
+                   truth=truth, frame_t_ns=outcome.frame_t_ns,
+                   tracks=outcome.track_histories, alerts=outcome.lens_alerts,
+                   frames=stats.get("frames", 0), sets=stats.get("sets", 0),
+                   mixed_dropped=stats.get("mixed_dropped", 0), wall_s=outcome.wall_s,
+                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    run.start_ns, run.end_ns = outcome.start_ns, outcome.end_ns
+    run.rf_alerts = outcome.rf_alerts
+    run.rf_stats = outcome.rf_stats
+    run.fused_alerts = outcome.fused_alerts
+    run.result = outcome.inspection.result or ""
+    run.coverage = outcome.inspection.coverage
     lenses = {cam.id: np.array(cam.at, dtype=float) for cam in scenario.cameras}
     run.exposure_distance_m = {
         c["id"]: {i: float(np.linalg.norm(np.array(positions[i]) - lenses[c["id"]]))
-                  for i, _x, _y, in_cone in c["frames"] if in_cone}
-        for c in run.truth["cameras"]}
+                  for i, _x, _y, in_cone in c["frames"] if in_cone and i in positions}
+        for c in run.truth.get("cameras", [])}
     return run
 
 

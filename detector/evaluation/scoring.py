@@ -141,3 +141,37 @@ def score_rf(run: SweepRun, start_ns: int) -> RfScore:
             score.false_alerts += 1
             score.false.append(alert)
     return score
+
+
+@dataclass
+class FusedScore:
+    """The sweep runtime's output: fused alerts at lens-confirmed or above, the ones that
+    point at no camera, camera-likely right and wrong, and the inspection's result."""
+
+    alerts: int = 0
+    false_alerts: int = 0
+    camera_likely: int = 0
+    camera_likely_false: int = 0
+    result: str = ""
+    has_camera: bool = False
+
+
+def score_fused(run: SweepRun, lens_score: SweepScore) -> FusedScore:
+    """A lens-confirmed or camera-likely alert through a lens is false when its lens track
+    matched no camera (as lens scoring decides); a camera-likely alert from an analog
+    carrier is false when no camera of the scenario transmits in that band."""
+    false_tracks = {a.track for a in lens_score.false_alerts}
+    bands = {c.get("band") for c in run.truth.get("cameras", []) if c.get("band")}
+    out = FusedScore(result=run.result, has_camera=bool(run.truth.get("cameras")))
+    for alert in run.fused_alerts:
+        if alert["level"] not in ("lens-confirmed", "camera-likely"):
+            continue
+        out.alerts += 1
+        evidence = alert["evidence"]
+        lens = evidence.get("lens")
+        wrong = lens["track"] in false_tracks if lens is not None else evidence.get("rf_band") not in bands
+        out.false_alerts += wrong
+        if alert["level"] == "camera-likely":
+            out.camera_likely += 1
+            out.camera_likely_false += wrong
+    return out

@@ -137,4 +137,8 @@ def _buttons(config: Config, kind: str, clock: Clock, presses, pin_factory: Any)
     from detector.hw.sim.devices import SimButtons
 
     start = clock.start_ns if isinstance(clock, SimClock) else 0
+    if config.get("sim.display") == "window":
+        from detector.hw.sim.keyboard import KeyboardButtons
+
+        return KeyboardButtons(clock, start_ns=start, script=presses, hold_s=s["hold_s"])
     return SimButtons(clock, start_ns=start, script=presses)

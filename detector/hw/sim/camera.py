@@ -71,4 +71,5 @@ class SimCamera(Camera):
         self.index += 1
         return Frame(index=i, t_ns=t0_ns, exposure_us=self.model.exposure_us, lights=label,
                      image=rendered.image,
-                     meta={"truth": rendered.truth, "position": rendered.pose.position.tolist()})
+                     meta={"truth": rendered.truth, "position": rendered.pose.position.tolist(),
+                           "rotation": rendered.pose.rotation.tolist()})

@@ -1,0 +1,315 @@
+"""The sweep runtime end to end on short simulated sweeps: watchdog faults (camera stall,
+scanner unplugged mid-sweep), buttons (mark, end, check-in menu), QR check-in, the
+clear/incomplete rule, the record sink, and bounded frame queues."""
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from detector.cli import main
+from detector.config import load_config
+from detector.feeds import END, NOTHING, DropOldestQueue, ThreadedFeed
+from detector.fusion import Level
+from detector.hw.camera import Camera, Frame
+from detector.inspection import (
+    Inspection,
+    JsonLinesSink,
+    LogbookError,
+    ResultRule,
+    decide_result,
+)
+from detector.locations import QrReader, load_locations, qr_image
+from detector.sim.faults import parse_fault
+from detector.sweep import SweepRequest, run_sweep
+from tests.conftest import SMALL, scenario_from
+
+FOUR_SECONDS = SMALL.replace("{ t = 1, at", "{ t = 4, at")
+LARGER = FOUR_SECONDS.replace("resolution = [320, 180]", "resolution = [640, 360]")
+CAMERA = """
+[[objects]]
+kind = "camera"
+id = "cam1"
+at = [1.1, 3.0, 1.25]
+facing = [0, -1, 0]
+disguise = "screw"
+"""
+TRANSMITTER = """
+[[transmitters]]
+kind = "wifi-ap"
+at = [0.2, 0.2, 2.0]
+"""
+
+
+def events_of(out):
+    return [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+
+
+def records_of(out):
+    return [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+
+
+def sweep(tmp_path, base=FOUR_SECONDS, objects="", overrides=(), **request):
+    """A 4 s sweep standing 1.5 m from a wall; with a camera on it, at 640x360 (at 320x180
+    a lens at 1.5 m is below one pixel)."""
+    config = load_config(None, ["sim.display=capture", *overrides])
+    scenario = scenario_from(objects, base=LARGER if objects == CAMERA else base)
+    request.setdefault("out_dir", tmp_path)
+    return run_sweep(config, SweepRequest(scenario=scenario, **request))
+
+
+def test_camera_stall_is_a_fault_on_screen_and_buzzer_and_the_sweep_goes_on(tmp_path):
+    outcome = sweep(tmp_path, faults=[parse_fault("1.0:camera-stall:2.0")])
+    events = events_of(tmp_path)
+    faults = [e for e in events if e["event"] in ("fault", "fault_end")
+              and e["fault"] == "CAMERA STALLED"]
+    assert [e["event"] for e in faults] == ["fault", "fault_end"]
+    assert 1.9 <= faults[0]["t_s"] <= 2.2  # 1 s after the last frame
+    assert 2.9 <= faults[1]["t_s"] <= 3.2  # the first frame after the stall
+    episode = outcome.inspection.faults[0]
+    assert episode["fault"] == "CAMERA STALLED"
+    # The fault pattern's 500 Hz beeps sounded during the stall, and only then.
+    beeps = [(t - 1e9) / 1e9 for t, hz in outcome.buzzer_events if hz == 500.0]
+    assert beeps and all(1.9 <= t <= 3.2 for t in beeps)
+    # Frames after the stall were processed; the screen kept refreshing meanwhile.
+    assert 110 <= outcome.frames <= 130  # 4 s at 60 fps, less the 2 s stall
+    shown = [e for e in events if e["event"] == "start"]
+    assert shown and outcome.screens >= 40
+    # The camera was down half the sweep's second half: more than allowed -> incomplete.
+    assert outcome.inspection.result == "incomplete"
+    assert any("camera was down" in r for r in outcome.inspection.reasons)
+
+
+def test_stalled_screen_shows_the_fault(tmp_path):
+    sweep(tmp_path, faults=[parse_fault("1.0:camera-stall:2.0")])
+    import cv2
+
+    screens = sorted((tmp_path / "display").glob("*.png"))
+    # 10 refreshes per second: screen ~25 is 2.5 s in, inside the stall.
+    during = cv2.imread(str(screens[25]))[20:196]
+    before = cv2.imread(str(screens[5]))[20:196]
+
+    def orange(img):
+        return int(((img[..., 2] > 200) & (img[..., 1] > 80) & (img[..., 1] < 160)
+                    & (img[..., 0] < 60)).sum())
+
+    assert orange(during) > 30 and orange(before) == 0
+
+
+def test_scanner_unplugged_mid_sweep_goes_offline_and_comes_back(tmp_path):
+    outcome = sweep(tmp_path, objects=TRANSMITTER, overrides=["watchdog.rf_s=0.5"],
+                    faults=[parse_fault("1.0:rf-unplug:1.5")])
+    events = events_of(tmp_path)
+    rf = [e for e in events if e.get("fault") == "RF OFFLINE"]
+    assert [e["event"] for e in rf] == ["fault", "fault_end"]
+    assert 1.2 <= rf[0]["t_s"] <= 1.8 and 2.5 <= rf[1]["t_s"] <= 4.0
+    assert outcome.rf_stats["reconnects"] >= 1
+    assert outcome.frames > 200  # the camera side never stopped
+
+
+def test_marking_a_finding_keeps_evidence_and_makes_it_suspicious(tmp_path):
+    outcome = sweep(tmp_path, objects=CAMERA, presses=[(3.0, "select", False),
+                                                        (3.1, "select", False)])
+    finding = outcome.inspection.findings[0]
+    assert finding["verdict"] == "suspicious" and finding["marker"] is not None
+    assert finding["lens_alert"]["features"]["ratio"] > 3
+    assert (tmp_path / finding["snapshot"]).stat().st_size > 0
+    assert (tmp_path / finding["frame"]).stat().st_size > 0
+    assert outcome.inspection.result == "suspicious"
+    kinds = [r["kind"] for r in records_of(tmp_path)]
+    assert kinds[0] == "inspection-start" and "finding" in kinds and "alert" in kinds
+    assert kinds[-1] == "inspection"
+
+
+def test_device_found_and_ending_early_from_the_buttons(tmp_path):
+    outcome = sweep(tmp_path, objects=CAMERA, presses=[
+        (2.0, "select", False), (2.1, "down", False), (2.2, "select", False),  # device found
+        (2.5, "down", True), (2.6, "select", False)])  # end now
+    assert outcome.inspection.result == "device-found"
+    assert outcome.frames < 2.8 * 60  # it stopped at 2.6 s, not at 4 s
+
+
+def test_check_in_from_the_menu(tmp_path):
+    locations = load_locations()
+    outcome = sweep(tmp_path, checkin=True, presses=[(0.5, "down", False),
+                                                     (0.6, "down", False),
+                                                     (0.7, "select", False)])
+    assert outcome.inspection.location_id == locations[1].id
+    assert outcome.inspection.room_type == locations[1].room_type
+
+
+class QrCamera(Camera):
+    """A camera looking at a QR sticker (frames alternate the light states)."""
+
+    def __init__(self, image, clock, frames=30):
+        self.image, self.clock, self.n, self.i = image, clock, frames, 0
+
+    @property
+    def resolution(self):
+        return self.image.shape[1], self.image.shape[0]
+
+    def read(self):
+        if self.i >= self.n:
+            return None
+        t = self.clock.start_ns + self.i * 16_666_667
+        self.clock.advance_to(t + 10_000_000)
+        labels = ("onaxis", "offaxis", "dark")
+        frame = Frame(index=self.i, t_ns=t, exposure_us=2000.0, lights=labels[self.i % 3],
+                      image=self.image)
+        self.i += 1
+        return frame
+
+
+def test_qr_sticker_checks_in_at_its_location(tmp_path):
+    location = load_locations()[3]
+    canvas = np.full((360, 640), 40, np.uint8)
+    code = qr_image(location.id, module_px=5)
+    canvas[60:60 + code.shape[0], 200:200 + code.shape[1]] = code
+    assert QrReader().read(canvas) == location.id
+    assert QrReader().read(np.full((360, 640), 40, np.uint8)) is None
+
+    from detector.hw.factory import build_devices
+    from detector.inspection import MemorySink as Sink
+    from detector.locations import load_procedures
+    from detector.runtime import SweepOptions, SweepSession
+
+    config = load_config(None, ["sim.display=none"])
+    scenario = scenario_from(base=FOUR_SECONDS)
+    devices = build_devices(config, scenario=scenario, presses=[(0.05, "select", False)])
+    devices.camera = QrCamera(canvas, devices.clock)
+    sink = Sink()
+    session = SweepSession(config, devices, None, sink, load_locations(), load_procedures(),
+                           SweepOptions(out_dir=tmp_path))
+    outcome = session.run()
+    devices.close()
+    assert outcome.inspection.location_id == location.id
+    assert outcome.inspection.room_type == "changing-room"
+    assert any(e["event"] == "qr" and e["location"] == location.id for e in events_of(tmp_path))
+
+
+def test_clear_needs_coverage_and_a_complete_checklist(tmp_path):
+    low = sweep(tmp_path / "a", checklist_answer=True)
+    assert low.inspection.result == "incomplete"
+    assert any("coverage" in r for r in low.inspection.reasons)
+    ok = sweep(tmp_path / "b", checklist_answer=True, overrides=["inspection.min_coverage=0.01"])
+    assert ok.inspection.result == "clear" and ok.peak_level == Level.CLEAR
+    unanswered = sweep(tmp_path / "c", overrides=["inspection.min_coverage=0.01"])
+    assert unanswered.inspection.result == "incomplete"
+    assert unanswered.inspection.reasons == ["5 checklist item(s) unanswered"]
+
+
+@pytest.mark.parametrize(("findings", "peak", "coverage", "down", "expected"), [
+    ([{"verdict": "device"}], Level.CLEAR, 0.0, 0.9, "device-found"),
+    ([], Level.LENS_CONFIRMED, 0.9, 0.0, "suspicious"),
+    ([], Level.CAMERA_LIKELY, 0.1, 0.0, "suspicious"),
+    ([{"verdict": "suspicious"}], Level.CLEAR, 0.9, 0.0, "suspicious"),
+    ([{"verdict": "dismissed"}], Level.LENS_CANDIDATE, 0.9, 0.0, "clear"),
+    ([], Level.RF_ACTIVITY, 0.9, 0.0, "clear"),
+    ([], Level.CLEAR, 0.59, 0.0, "incomplete"),
+    ([], Level.CLEAR, 0.9, 0.2, "incomplete"),
+])
+def test_result_rule(findings, peak, coverage, down, expected):
+    ins = Inspection("L1", "Somewhere", "stall", "ana", "north")
+    ins.checklist = {k: True for k in ins.checklist}
+    ins.findings, ins.coverage = findings, coverage
+    result, reasons = decide_result(ins, peak, down, ResultRule(min_coverage=0.6))
+    assert result == expected and reasons
+
+
+def test_full_disk_keeps_records_and_the_sweep_alerting(tmp_path):
+    class FillsUp(JsonLinesSink):
+        """Refuses the first writes (disk full), then has room again."""
+
+        refusals = 2
+
+        def append(self, kind, record):
+            if self.refusals:
+                self.refusals -= 1
+                raise LogbookError(f"{self.path}: cannot write a {kind} record: "
+                                   f"No space left on device")
+            super().append(kind, record)
+
+    outcome = sweep(tmp_path, objects=CAMERA, sink=FillsUp(tmp_path / "records.jsonl"))
+    events = events_of(tmp_path)
+    log_faults = [e["event"] for e in events if e.get("fault") == "LOG WRITE FAILED"]
+    assert log_faults == ["fault", "fault_end"]
+    assert any(e["event"] == "lens_alert" for e in events)  # it kept detecting and alerting
+    assert outcome.inspection.result == "suspicious" and outcome.unsaved_records == 0
+    kinds = [r["kind"] for r in records_of(tmp_path)]  # nothing lost, in order
+    assert kinds[0] == "inspection-start" and kinds[-1] == "inspection" and "alert" in kinds
+
+
+def test_records_that_never_fit_are_reported(tmp_path, capsys):
+    class Full(JsonLinesSink):
+        def append(self, kind, record):
+            raise LogbookError(f"{self.path}: cannot write a {kind} record: "
+                               f"No space left on device")
+
+    outcome = sweep(tmp_path, sink=Full(tmp_path / "records.jsonl"))
+    assert outcome.unsaved_records == 2  # the start and the inspection itself
+    assert outcome.inspection.result == "incomplete"  # the sweep still closed
+
+
+def test_unwritable_log_is_one_line_from_the_cli(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["sweep", "--sim", "default", "--seconds", "0.2", "--out", str(blocker / "out"),
+                 "--display", "none"])
+    assert code != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("detector: ") and "\n" not in err
+
+
+def test_drop_oldest_queue_bounds_latency():
+    q = DropOldestQueue(3)
+    for i in range(10):
+        q.put(i)
+    assert len(q) == 3 and q.dropped == 7
+    assert [q.get(0) for _ in range(3)] == [7, 8, 9]
+    assert q.get(0.01) is NOTHING
+
+
+def test_threaded_feed_drops_frames_under_load_and_says_so():
+    produced = []
+
+    def frames():
+        for i in range(200):
+            produced.append(i)
+            time.sleep(0.0005)
+            yield i
+
+    feed = ThreadedFeed(frames(), maxsize=3)
+    feed.start()
+    got, waits = [], []
+    while True:
+        item = feed.get(1.0)
+        if item is END:
+            break
+        got.append(item)
+        waits.append(produced[-1] - item)  # how far behind the newest frame we are
+        time.sleep(0.005)  # a slow consumer
+    feed.stop()
+    assert feed.dropped > 50 and len(got) + feed.dropped == 200
+    assert max(waits) <= 4 + 10  # never more than the queue (and a scheduling slack) behind
+    assert got == sorted(got)
+
+
+def test_threaded_feed_reports_a_camera_error():
+    def frames():
+        yield 1
+        raise OSError("camera went away")
+
+    feed = ThreadedFeed(frames())
+    feed.start()
+    assert feed.get(1.0) == 1 and feed.get(1.0) is END
+    feed.stop()
+    assert "camera went away" in str(feed.error)
+    assert threading.active_count() >= 1
+
+
+@pytest.mark.parametrize("text", ["1:camera", "x:camera-stall:2", "1:fire:2", "1:rf-unplug:0"])
+def test_bad_fault_specs_are_refused(text):
+    with pytest.raises(ValueError, match="--fault"):
+        parse_fault(text)
