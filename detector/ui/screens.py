@@ -141,8 +141,10 @@ def _status_bar(screen: Image.Image, draw: ImageDraw.ImageDraw, status: LiveStat
                 width: int) -> None:
     font = _font(10)
     draw.line([(0, y0), (width, y0)], fill=COLOURS["dim"])
-    # RF bars, one per receiver band.
-    for i, (key, _name) in enumerate(RF_BANDS):
+    # RF bars, one per receiver band; before the first reading, the RF status instead.
+    if not status.rf_bars:
+        draw.text((4, y0 + 4), status.rf_text[:16], font=font, fill=COLOURS["dim"])
+    for i, (key, _name) in enumerate(RF_BANDS if status.rf_bars else ()):
         value, alerting = status.rf_bars.get(key, (0.0, False))
         x = 4 + i * 34
         draw.text((x, y0 + 28), key, fill=COLOURS["dim"], font=font)
@@ -151,8 +153,6 @@ def _status_bar(screen: Image.Image, draw: ImageDraw.ImageDraw, status: LiveStat
         if top < y0 + 38:
             draw.rectangle([x + 19, top, x + 27, y0 + 37],
                            fill=COLOURS["confirmed"] if alerting else COLOURS["bar"])
-    draw.text((4, y0 + 4), status.rf_text[:16] if not status.rf_bars else "", font=font,
-              fill=COLOURS["dim"])
     # Coverage: the map of viewing directions and the percentage.
     x = 110
     if status.coverage_map is not None:
@@ -247,9 +247,7 @@ def oled_live(status: LiveStatus, size: tuple[int, int] = (128, 64)) -> Image.Im
     lines = [f"{label} {minutes:02d}:{seconds:02d}", status.rf_text]
     cov = f"COV {status.coverage:.0%}" if status.coverage is not None else "COV --"
     lines.append(f"{cov} {'TOO FAST' if status.too_fast else 'PACE OK'}")
-    confirmed = sum(1 for *_xy, kind in status.markers if kind == "confirmed")
-    lines.append(f"{status.lens_text or 'LENS -'} ({confirmed} in view)"
-                 + (" MUTE" if status.muted else ""))
+    lines.append(f"{status.lens_text or 'LENS -'}{'  MUTE' if status.muted else ''}")
     lines.append(status.faults[0] if status.faults else status.guide)
     return oled_text(lines, size, inverted_first=status.level >= Level.LENS_CONFIRMED)
 
