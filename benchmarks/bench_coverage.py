@@ -18,58 +18,20 @@ import numpy as np
 
 
 def measure(name: str) -> dict:
-    from detector.capture import capture_frames
-    from detector.config import load_config
-    from detector.hw.factory import build_devices
-    from detector.hw.lights import LightSequencer
+    from detector.evaluation.heading import check_heading
     from detector.locations import guess_room_type, load_procedures
-    from detector.optics import LensDetector
-    from detector.optics.coverage import CoverageMap, true_yaw_pitch
     from detector.sim.scenario import load_scenario
 
     scenario = load_scenario(name)
-    config = load_config(None, ["sim.display=none"])
     procedure = load_procedures()[guess_room_type(f"{scenario.name} {scenario.description}")]
-    width, height = scenario.device.resolution
-    hfov = scenario.device.hfov_deg
-    estimated = CoverageMap(width, height, hfov, None, procedure.yaw_deg, procedure.pitch_deg)
-    true = CoverageMap(width, height, hfov, None, procedure.yaw_deg, procedure.pitch_deg)
-    devices = build_devices(config, scenario=scenario)
-    detector = LensDetector(config)
-    rotations: dict[int, np.ndarray] = {}
-    errors = []
-    start = None
-    previous = None
-    for frame in capture_frames(devices.camera, devices.lights,
-                                LightSequencer(config.get("lights.pattern"))):
-        rotations[frame.index] = np.array(frame.meta["rotation"])
-        result = detector.add_frame(frame)
-        if result is None:
-            continue
-        m = result.motion
-        t = result.frame_set.t_ns
-        estimated.update(t, m.dx, m.dy, m.reliable)
-        yaw, pitch = true_yaw_pitch(rotations[result.frame_set.index])
-        start = start or (yaw, pitch)
-        rel_yaw = (yaw - start[0] + 180) % 360 - 180
-        # The true map: same pace rule, from the true angles.
-        if previous is not None:
-            dt = (t - previous[0]) / 1e9
-            rate = np.hypot((rel_yaw - previous[1]) * np.cos(np.radians(pitch)),
-                            pitch - previous[2]) / dt
-            true.yaw, true.pitch = rel_yaw % 360, pitch
-            if rate <= true.p.max_rate_deg_s:
-                true._mark()
-        previous = (t, rel_yaw, pitch)
-        errors.append((abs((estimated.yaw - rel_yaw + 180) % 360 - 180),
-                       abs(estimated.pitch - pitch)))
-    devices.close()
-    e = np.array(errors)
-    return {"name": name, "yaw_median": float(np.median(e[:, 0])), "yaw_max": float(e[:, 0].max()),
-            "pitch_median": float(np.median(e[:, 1])), "pitch_max": float(e[:, 1].max()),
-            "coverage": estimated.coverage, "true_coverage": true.coverage,
-            "too_fast": estimated.fast_intervals + estimated.lost_intervals,
-            "intervals": estimated.intervals}
+    check = check_heading(scenario, yaw_range=procedure.yaw_deg,
+                          pitch_range=procedure.pitch_deg)
+    e, est = check.errors, check.estimated
+    return {"name": name, "yaw_median": float(np.median(e[:, 0])),
+            "yaw_max": float(e[:, 0].max()), "pitch_median": float(np.median(e[:, 1])),
+            "pitch_max": float(e[:, 1].max()), "coverage": est.coverage,
+            "true_coverage": check.true.coverage,
+            "too_fast": est.fast_intervals + est.lost_intervals, "intervals": est.intervals}
 
 
 def main() -> None:

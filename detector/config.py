@@ -8,6 +8,7 @@ values or a range. Each effective value remembers where it came from, for
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -78,6 +79,16 @@ class Config:
 
     def flat(self) -> dict[str, Any]:
         return dict(_flatten(self.values))
+
+
+def params_from_section(cls: Any, config: Config | None, name: str) -> Any:
+    """A parameters dataclass from a configuration section: the section's keys that are
+    fields of `cls` (bundled defaults included); with no configuration, `cls()`."""
+    if config is None:
+        return cls()
+    section = config.section(name)
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in section.items() if k in names})
 
 
 def _flatten(tree: dict[str, Any], prefix: str = ""):

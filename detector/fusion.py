@@ -21,9 +21,11 @@ cause raises a FusedAlert that carries the evidence.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+from detector.config import params_from_section
 
 ANALOG_VIDEO_BANDS = ("analog-5g8", "analog-2g4", "analog-1g2")
 
@@ -52,10 +54,7 @@ class FusionParams:
 
     @classmethod
     def from_config(cls, config: Any = None) -> FusionParams:
-        if config is None:
-            return cls()
-        section = config.section("fusion")
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        return params_from_section(cls, config, "fusion")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ import os
 import tomllib
 
 import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from detector.sim.scenario import parse_scenario
 
@@ -41,3 +42,22 @@ def _isolated_user_config(tmp_path, monkeypatch):
     """No test reads the developer's own configuration file."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("DETECTOR_CONFIG", raising=False)
+
+
+@pytest.fixture
+def mock_factory():
+    """gpiozero's mock pins (with PWM), released after the test."""
+    factory = MockFactory(pin_class=MockPWMPin)
+    yield factory
+    factory.reset()
+    factory.close()
+
+
+CAMERA_ON_BACK_WALL = """
+[[objects]]
+kind = "camera"
+id = "cam1"
+at = [1.1, 3.0, 1.25]
+facing = [0, -1, 0]
+disguise = "screw"
+"""

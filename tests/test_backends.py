@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 from PIL import Image
 
 from detector.config import load_config
@@ -20,14 +19,6 @@ from detector.hw.pi.gpio import GpioButtons, GpioBuzzer, GpioLights
 from detector.hw.sim.devices import SimButtons, SimBuzzer, parse_press
 from detector.hw.sim.display import CaptureDisplay, null_display
 from tests.conftest import scenario_from
-
-
-@pytest.fixture
-def mock_factory():
-    factory = MockFactory(pin_class=MockPWMPin)
-    yield factory
-    factory.reset()
-    factory.close()
 
 
 def test_gpio_lights_drive_pins_break_before_make(mock_factory):

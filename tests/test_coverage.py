@@ -4,13 +4,11 @@ the simulator's true pose."""
 
 import math
 
-import numpy as np
 import pytest
 
 from detector.config import load_config
-from detector.hw.factory import build_devices
-from detector.optics import LensDetector
-from detector.optics.coverage import CoverageMap, CoverageParams, true_yaw_pitch
+from detector.evaluation.heading import check_heading
+from detector.optics.coverage import CoverageMap, CoverageParams
 from detector.sweep import SweepRequest, run_sweep
 from tests.conftest import SMALL, scenario_from
 
@@ -93,36 +91,11 @@ def test_estimate_follows_the_simulators_true_pose():
     """A 3 s turn of about 42 degrees in a tiled room, standing still: the integrated
     heading stays within 2 degrees of the truth (translation-free; parallax is what
     makes the error grow in the library's sweeps, see docs/sweep.md)."""
-    scenario = scenario_from(base=PANNING)
-    config = load_config(None, ["sim.display=none"])
-    devices = build_devices(config, scenario=scenario)
-    detector = LensDetector(config)
-    cov = CoverageMap(W, H, HFOV)
-    from detector.capture import capture_frames
-    from detector.hw.lights import LightSequencer
-
-    rotations = {}
-    errors = []
-    start = None
-    for frame in capture_frames(devices.camera, devices.lights,
-                                LightSequencer(config.get("lights.pattern"))):
-        rotations[frame.index] = np.array(frame.meta["rotation"])
-        result = detector.add_frame(frame)
-        if result is None:
-            continue
-        m = result.motion
-        cov.update(result.frame_set.t_ns, m.dx, m.dy, m.reliable)
-        yaw, pitch = true_yaw_pitch(rotations[result.frame_set.index])
-        start = start or (yaw, pitch)
-        errors.append(((cov.yaw - (yaw - start[0]) + 180) % 360 - 180,
-                       cov.pitch - (pitch - start[1])))
-    devices.close()
-    errors = np.array(errors)
-    total_turn = abs((true_yaw_pitch(rotations[max(rotations)])[0] - start[0] + 180) % 360
-                     - 180)
-    assert total_turn > 35
-    assert np.abs(errors[:, 0]).max() < 2.0 and np.abs(errors[:, 1]).max() < 2.0
-    assert cov.lost_intervals == 0
+    check = check_heading(scenario_from(base=PANNING))
+    assert check.total_turn_deg > 35
+    assert check.errors[:, 0].max() < 2.0 and check.errors[:, 1].max() < 2.0
+    assert check.estimated.lost_intervals == 0
+    assert abs(check.estimated.coverage - check.true.coverage) < 0.03
 
 
 def test_too_fast_sweep_warns_through_the_runtime(tmp_path):

@@ -7,17 +7,10 @@ import cv2
 import pytest
 
 from detector.cli import main
-from tests.conftest import SMALL
+from tests.conftest import CAMERA_ON_BACK_WALL, SMALL
 
 SCENARIO = SMALL.replace("resolution = [320, 180]", "resolution = [640, 360]").replace(
-    "{ t = 1,", "{ t = 1.2,") + """
-[[objects]]
-kind = "camera"
-id = "cam1"
-at = [1.1, 3.0, 1.25]
-facing = [0, -1, 0]
-disguise = "screw"
-
+    "{ t = 1,", "{ t = 1.2,") + CAMERA_ON_BACK_WALL + """
 [[objects]]
 kind = "screw"
 id = "screw1"

@@ -3,7 +3,6 @@ camera-likely warble until acknowledged, the fault pattern and mute; on the simu
 buzzer and on gpiozero's TonalBuzzer over MockFactory pins."""
 
 import pytest
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from detector.hw.clock import SimClock
 from detector.hw.pi.gpio import GpioBuzzer
@@ -96,14 +95,6 @@ def test_broken_buzzer_becomes_a_fault_not_a_crash(sim):
     sounder = AlertSounder(Broken(clock))
     run(sounder, clock, 0.5, camera_likely=True)
     assert sounder.failed and "PWM channel busy" in sounder.failed
-
-
-@pytest.fixture
-def mock_factory():
-    factory = MockFactory(pin_class=MockPWMPin)
-    yield factory
-    factory.reset()
-    factory.close()
 
 
 def test_tonal_buzzer_pin_follows_the_camera_likely_pattern(mock_factory):

@@ -28,18 +28,11 @@ from detector.recording import load_recording
 from detector.sim.faults import parse_fault
 from detector.sim.scenario import bundled_scenarios
 from detector.sweep import SweepRequest, run_sweep
-from tests.conftest import SMALL, scenario_from
+from tests.conftest import CAMERA_ON_BACK_WALL, SMALL, scenario_from
 
 FOUR_SECONDS = SMALL.replace("{ t = 1, at", "{ t = 4, at")
 LARGER = FOUR_SECONDS.replace("resolution = [320, 180]", "resolution = [640, 360]")
-CAMERA = """
-[[objects]]
-kind = "camera"
-id = "cam1"
-at = [1.1, 3.0, 1.25]
-facing = [0, -1, 0]
-disguise = "screw"
-"""
+CAMERA = CAMERA_ON_BACK_WALL
 TRANSMITTER = """
 [[transmitters]]
 kind = "wifi-ap"

@@ -17,10 +17,12 @@ error against the simulator's true pose is measured in docs/sweep.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from detector.config import params_from_section
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,7 @@ class CoverageParams:
 
     @classmethod
     def from_config(cls, config: Any = None) -> CoverageParams:
-        if config is None:
-            return cls()
-        section = config.section("coverage")
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        return params_from_section(cls, config, "coverage")
 
 
 class CoverageMap:
@@ -103,6 +102,13 @@ class CoverageMap:
             self.too_fast_until = t_ns + int(self.p.warn_hold_s * 1e9)
             return
         self._mark()
+
+    def look(self, yaw: float, pitch: float, counts: bool = True) -> None:
+        """Set the viewing direction from another source (a true pose, a gyroscope) and
+        mark it swept if `counts`."""
+        self.yaw, self.pitch = yaw % 360.0, pitch
+        if counts:
+            self._mark()
 
     def _region(self, yaw_range: tuple[float, float],
                 pitch_range: tuple[float, float]) -> np.ndarray:
