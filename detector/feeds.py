@@ -109,3 +109,40 @@ class ThreadedFeed:
         self._stop.set()
         if self._thread.ident is not None:  # started
             self._thread.join(timeout=2.0)
+
+
+class ScreenWorker:
+    """Shows screens from its own thread, latest first: on the device an SPI transfer of a
+    full 320x240 screen takes tens of milliseconds, which must not hold up the frames.
+    A screen not yet shown when a newer one arrives is dropped (counted)."""
+
+    def __init__(self, show) -> None:
+        self.show = show
+        self.slot = DropOldestQueue(1)
+        self.error: BaseException | None = None
+        self.shown = 0
+        self._thread = threading.Thread(target=self._run, name="display", daemon=True)
+        self._thread.start()
+
+    def submit(self, image) -> None:
+        if self.error is not None:
+            raise self.error
+        self.slot.put(image)
+
+    def _run(self) -> None:
+        while True:
+            image = self.slot.get(0.5)
+            if image is END:
+                return
+            if image is NOTHING:
+                continue
+            try:
+                self.show(image)
+                self.shown += 1
+            except Exception as exc:  # noqa: BLE001 - raised in the loop's thread
+                self.error = exc
+                return
+
+    def close(self) -> None:
+        self.slot.put(END)
+        self._thread.join(timeout=2.0)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from detector.capture import capture_frames
 from detector.config import Config
-from detector.feeds import END, NOTHING, LockstepFeed, ThreadedFeed
+from detector.feeds import END, NOTHING, LockstepFeed, ScreenWorker, ThreadedFeed
 from detector.fusion import Fusion, FusionParams, LensTrackView, Level, RfView
 from detector.hw.camera import Frame
 from detector.hw.factory import Devices
@@ -131,6 +131,7 @@ class SweepSession:
         self._last_frame: Frame | None = None
         self._open_faults: dict[str, int] = {}
         self._finished = False
+        self.screen_worker: ScreenWorker | None = None
         self._too_fast = False
         self._next_flush_ns = 0
 
@@ -187,6 +188,8 @@ class SweepSession:
 
             frames = StalledFrames(frames, opts.injected, self.start_ns, NOTHING)
         feed = ThreadedFeed(frames) if opts.threaded else LockstepFeed(frames)
+        if opts.threaded and opts.draw:
+            self.screen_worker = ScreenWorker(self.devices.display.show)
         started = time.perf_counter()
         try:
             self.devices.camera.start()
@@ -204,6 +207,8 @@ class SweepSession:
                 self._log("camera_error", error=str(feed.error))
         finally:
             feed.stop()
+            if self.screen_worker is not None:
+                self.screen_worker.close()
             outcome.dropped = feed.dropped
             outcome.wall_s = time.perf_counter() - started
             self._finish(outcome)
@@ -439,7 +444,11 @@ class SweepSession:
         # A little slack, so frame-time jitter never skips a refresh.
         self._next_draw_ns = at + int(self.options.display_period_s * 1e9) - 2_000_000
         try:
-            self.devices.display.show(self._screen(now, faults, dropped))
+            image = self._screen(now, faults, dropped)
+            if self.screen_worker is not None:
+                self.screen_worker.submit(image)
+            else:
+                self.devices.display.show(image)
             self.outcome.screens += 1
         except Exception as exc:  # noqa: BLE001 - a dead display must not stop the sweep
             self.display_failed = str(exc)

@@ -20,6 +20,7 @@ from detector.inspection import (
     Inspection,
     JsonLinesSink,
     LogbookError,
+    MemorySink,
     ResultRule,
     decide_result,
 )
@@ -348,3 +349,38 @@ def test_sweep_on_the_device_without_its_libraries_is_one_line(capsys, monkeypat
     code = main(["--set", "backend.camera=pi", "sweep", "--display", "none"])
     err = capsys.readouterr().err.strip()
     assert code != 0 and err.startswith("detector: ") and "\n" not in err
+
+
+def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path):
+    """The device's mode: the camera in its own thread, screens in another. The simulated
+    camera renders faster than the loop can take frames, so some are dropped; every frame
+    is either processed or counted as dropped, and the screen shows the count."""
+    from detector.hw.factory import build_devices
+    from detector.locations import load_procedures
+    from detector.runtime import SweepOptions, SweepSession
+
+    config = load_config(None, ["sim.display=capture"])
+    scenario = scenario_from(base=FOUR_SECONDS)
+    devices = build_devices(config, scenario=scenario, out_dir=tmp_path)
+    slow = devices.display.show
+
+    def slow_show(image):  # an SPI display taking 30 ms per screen
+        time.sleep(0.03)
+        slow(image)
+
+    devices.display.show = slow_show
+    options = SweepOptions(out_dir=tmp_path, threaded=True, display_period_s=0.0)
+    original = SweepSession._on_frame
+
+    def slow_frame(self, frame, outcome):  # a loop slower than the camera
+        time.sleep(0.004)
+        original(self, frame, outcome)
+
+    session = SweepSession(config, devices, None, MemorySink(), [], load_procedures(), options)
+    session._on_frame = slow_frame.__get__(session)
+    outcome = session.run()
+    devices.close()
+    assert outcome.dropped > 0
+    assert outcome.frames + outcome.dropped == devices.camera.n_frames
+    assert session.screen_worker.shown < outcome.screens  # stale screens were skipped
+    assert outcome.inspection.stats["frames"] == outcome.frames
