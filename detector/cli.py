@@ -217,7 +217,8 @@ def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None) -
         if config.get("sim.display") == "capture" and outcome.screens:
             print(f"display frames: {out / 'display'}/ ({outcome.screens} screens), "
                   f"animation: {out / 'display.gif'}")
-        print(f"event log: {out / 'events.jsonl'}; records: {out / 'records.jsonl'}")
+        print(f"event log: {out / 'events.jsonl'}; logbook: {out / 'logbook'} "
+              f"(detector log --dir {out / 'logbook'})")
     if record_dir is not None:
         print(f"recorded session: {record_dir}/")
 

@@ -29,6 +29,11 @@ class RecordingError(DetectorError):
     exit_code = 2
 
 
+class LogbookError(DetectorError):
+    """An inspection record or evidence file cannot be stored or read (disk full, damaged
+    database, unwritable directory)."""
+
+
 class MissingLibraryError(DetectorError):
     """A Pi-only library is not installed; the message says how to install it."""
 

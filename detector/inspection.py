@@ -13,16 +13,13 @@ the record and shown on the result screen.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
-from detector.errors import DetectorError
+from detector.errors import LogbookError
 from detector.fusion import Level
 
 RESULTS = ("clear", "incomplete", "suspicious", "device-found")
@@ -35,53 +32,39 @@ CHECKLIST = (
 )
 
 
-class LogbookError(DetectorError):
-    """A record could not be stored (disk full, unwritable)."""
+Blob = tuple[str, str, bytes]  # (role, media type, content): an evidence file
 
 
 class RecordSink(Protocol):
-    """Where inspection records go: append-only, one dict per record."""
+    """Where inspection records go: append-only, one dict per record. `blobs` are
+    evidence files that belong to the record; the sink stores them first (by SHA-256)
+    and lists them in the record's `evidence`."""
 
-    def append(self, kind: str, record: dict[str, Any]) -> None: ...
+    def append(self, kind: str, record: dict[str, Any], blobs: list[Blob] = ()) -> None: ...
 
     def close(self) -> None: ...
 
 
-class JsonLinesSink:
-    """Records as JSON lines, each flushed and fsynced before append() returns."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
-        except OSError as exc:
-            raise LogbookError(f"{self.path}: cannot open the inspection log: "
-                               f"{exc.strerror or exc}") from None
-
-    def append(self, kind: str, record: dict[str, Any]) -> None:
-        line = json.dumps({"kind": kind, **record}, sort_keys=True) + "\n"
-        try:
-            self.file.write(line)
-            self.file.flush()
-            os.fsync(self.file.fileno())
-        except OSError as exc:
-            raise LogbookError(f"{self.path}: cannot write a {kind} record: "
-                               f"{exc.strerror or exc}") from None
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.file.close()
+def evidence_entry(role: str, media_type: str, data: bytes) -> dict[str, Any]:
+    return {"role": role, "type": media_type, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
 
 
 class MemorySink:
-    """Keeps records in a list (evaluation, tests)."""
+    """Keeps records and evidence in memory (evaluation, tests)."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
+        self.evidence: dict[str, bytes] = {}
 
-    def append(self, kind: str, record: dict[str, Any]) -> None:
-        self.records.append({"kind": kind, **record})
+    def append(self, kind: str, record: dict[str, Any], blobs: list[Blob] = ()) -> None:
+        entries = []
+        for role, media_type, data in blobs:
+            entry = evidence_entry(role, media_type, data)
+            self.evidence[entry["sha256"]] = data
+            entries.append(entry)
+        self.records.append({"kind": kind, **record,
+                             **({"evidence": entries} if entries else {})})
 
     def close(self) -> None:
         pass
@@ -93,19 +76,19 @@ class BufferedSink:
 
     def __init__(self, sink: RecordSink) -> None:
         self.sink = sink
-        self.pending: list[tuple[str, dict[str, Any]]] = []
+        self.pending: list[tuple[str, dict[str, Any], list[Blob]]] = []
         self.error: str | None = None
 
-    def append(self, kind: str, record: dict[str, Any]) -> bool:
+    def append(self, kind: str, record: dict[str, Any], blobs: list[Blob] = ()) -> bool:
         """True when everything so far is stored."""
-        self.pending.append((kind, record))
+        self.pending.append((kind, record, list(blobs)))
         return self.flush()
 
     def flush(self) -> bool:
         while self.pending:
-            kind, record = self.pending[0]
+            kind, record, blobs = self.pending[0]
             try:
-                self.sink.append(kind, record)
+                self.sink.append(kind, record, blobs)
             except LogbookError as exc:
                 self.error = str(exc)
                 return False

@@ -9,10 +9,11 @@ Every part that fails becomes a fault on the screen and the buzzer; the rest goe
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from detector.hw.camera import Frame
 from detector.hw.factory import Devices
 from detector.hw.lights import LightSequencer
 from detector.inspection import (
+    Blob,
     BufferedSink,
     Inspection,
     RecordSink,
@@ -48,6 +50,16 @@ from detector.watchdog import Watchdog, Watchdogs
 QR_SCAN_S = 5.0  # how long check-in looks for a sticker
 QR_EVERY = 3  # frames between QR attempts (the detector costs a few ms at 1280x720)
 RESULT_SCREENS = 10  # the result screen stays up this many display refreshes
+SNAPSHOT_SIZE = (640, 480)  # the annotated view kept as evidence
+
+
+def _png(image: Image.Image | np.ndarray) -> bytes:
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image if image.dtype == np.uint8
+                                else (image >> 8).astype(np.uint8))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 @dataclass
@@ -131,6 +143,8 @@ class SweepSession:
         self._last_frame: Frame | None = None
         self._open_faults: dict[str, int] = {}
         self._finished = False
+        self.recent_frames: deque[Frame] = deque(maxlen=6)
+        self.recent_rf: dict[str, deque[dict[str, Any]]] = {}
         self.screen_worker: ScreenWorker | None = None
         self._too_fast = False
         self._next_flush_ns = 0
@@ -166,8 +180,8 @@ class SweepSession:
                                          "team": opts.team, "started": self.inspection.started})
         self._log("checkin", location=self.inspection.location_id, room_type=room)
 
-    def _store(self, kind: str, record: dict[str, Any]) -> None:
-        if not self.sink.append(kind, record):
+    def _store(self, kind: str, record: dict[str, Any], blobs: list[Blob] = ()) -> None:
+        if not self.sink.append(kind, record, blobs):
             self._log("log_error", error=self.sink.error)
 
     # ---- the loop -----------------------------------------------------------------------
@@ -220,6 +234,7 @@ class SweepSession:
         outcome.labels[frame.lights] += 1
         outcome.frame_t_ns[frame.index] = frame.t_ns
         self._last_frame = frame
+        self.recent_frames.append(frame)
         if self.options.on_frame is not None:
             self.options.on_frame(frame)
         if self.options.record is not None:
@@ -273,6 +288,9 @@ class SweepSession:
             readings = self.radio.poll()
             if readings:
                 self.watchdogs.feed("rf", now)
+                for reading in readings:
+                    self.recent_rf.setdefault(reading["source"], deque(maxlen=5)).append(
+                        reading)
                 if self.options.record is not None:
                     for reading in readings:
                         self.options.record.add_rf(reading)
@@ -300,7 +318,9 @@ class SweepSession:
         for alert in raised:
             outcome.fused_alerts.append(alert.to_json())
             self._log("alert", **alert.to_json())
-            self._store("alert", {"inspection": self.inspection.id, **alert.to_json()})
+            blobs = (self._evidence(now, frames=False) if alert.level >= Level.LENS_CONFIRMED
+                     and self.options.draw else [])
+            self._store("alert", {"inspection": self.inspection.id, **alert.to_json()}, blobs)
         outcome.peak_level = max(outcome.peak_level, self.fusion.level)
         self.controller.awaiting_ack = self.fusion.awaiting_ack
         rf_active = self.radio is not None and bool(self.radio.analyzer.active)
@@ -379,19 +399,29 @@ class SweepSession:
                    if self.radio is not None else []),
             "rf_proximity": round(self.radio.analyzer.proximity, 3) if self.radio else None,
         }
-        if self.options.out_dir is not None and frame is not None:
-            folder = self.options.out_dir / "findings"
-            folder.mkdir(parents=True, exist_ok=True)
-            n = len(self.inspection.findings) + 1
-            image = frame.image if frame.image.dtype == np.uint8 else (frame.image >> 8).astype(
-                np.uint8)
-            Image.fromarray(image).save(folder / f"finding-{n}-frame.png")
-            self._screen(now, [], 0).save(folder / f"finding-{n}-screen.png")
-            finding["snapshot"] = f"findings/finding-{n}-screen.png"
-            finding["frame"] = f"findings/finding-{n}-frame.png"
+        blobs = self._evidence(now, frames=True)
         self.inspection.findings.append(finding)
-        self._store("finding", finding)
-        self._log("finding", verdict=verdict, marker=finding["marker"])
+        self._store("finding", finding, blobs)
+        self._log("finding", verdict=verdict, marker=finding["marker"],
+                  evidence=[role for role, _t, _d in blobs])
+
+    def _evidence(self, now: int, frames: bool) -> list[Blob]:
+        """Evidence files for an alert or a finding: the annotated view, the frames around
+        it (the last two frame sets) and the latest RF spectrum of each receiver."""
+        blobs: list[Blob] = []
+        frame = self._last_frame
+        if frame is not None:
+            status = self._status(now, [], 0)
+            blobs.append(("snapshot", "image/png",
+                          _png(live_view(frame.image, status, SNAPSHOT_SIZE))))
+        if frames:
+            for f in self.recent_frames:
+                blobs.append((f"frame {f.index} {f.lights}", "image/png", _png(f.image)))
+        if self.recent_rf:
+            spectrum = {source: list(readings) for source, readings in self.recent_rf.items()}
+            blobs.append(("rf spectrum", "application/json",
+                          json.dumps(spectrum, sort_keys=True).encode()))
+        return blobs
 
     # ---- screen -------------------------------------------------------------------------
     def _status(self, now: int, faults: list[str], dropped: int) -> LiveStatus:

@@ -18,7 +18,7 @@ from detector.config import Config
 from detector.errors import DetectorError
 from detector.hw.clock import SimClock
 from detector.hw.factory import build_devices
-from detector.inspection import JsonLinesSink, RecordSink
+from detector.inspection import RecordSink
 from detector.locations import guess_room_type, load_locations, load_procedures
 from detector.recording import RecordingWriter
 from detector.rf.analysis import RfAnalyzer
@@ -41,8 +41,8 @@ class SweepRequest:
     faults: list[Any] = dataclasses.field(default_factory=list)
     draw: bool = True
     rf: bool = True
-    log_path: Path | None = None
-    sink: RecordSink | None = None  # default: JSON lines in out_dir or the log directory
+    log_dir: Path | None = None  # the logbook; default: out_dir/logbook or inspection.log_dir
+    sink: RecordSink | None = None  # instead of the logbook (evaluation, tests)
     on_frame: Any = None  # callback(frame), after truth collection
 
 
@@ -98,9 +98,7 @@ def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
                                      scenario=scenario.name if sim else None)
         if sim:
             truth = TruthCollector(scenario, clock.start_ns)
-        log_path = request.log_path or (request.out_dir / "records.jsonl" if request.out_dir
-                                        else default_log_dir(config) / "records.jsonl")
-        sink = request.sink or JsonLinesSink(log_path)
+        sink = request.sink or _logbook_sink(logbook_dir(config, request))
         options = SweepOptions(
             inspector=config.get("inspection.inspector"), team=config.get("inspection.team"),
             location=location,
@@ -130,6 +128,23 @@ def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
                 first_error = first_error or exc
         if first_error is not None:
             raise first_error
+
+
+def logbook_dir(config: Config, request: SweepRequest) -> Path:
+    """Where a sweep's records go: --out's logbook/ in simulation (a simulated device
+    with its own key), else the device's logbook."""
+    if request.log_dir is not None:
+        return request.log_dir
+    if request.out_dir is not None:
+        return request.out_dir / "logbook"
+    return default_log_dir(config)
+
+
+def _logbook_sink(directory: Path) -> RecordSink:
+    from detector.logbook.sink import LogbookSink
+    from detector.logbook.store import Logbook
+
+    return LogbookSink(Logbook.on_device(directory))
 
 
 def _display_period(config: Config, scenario: Scenario | None) -> float:

@@ -12,19 +12,20 @@ from PIL import Image
 
 from detector.cli import main
 from detector.config import load_config
+from detector.errors import LogbookError
 from detector.feeds import END, NOTHING, DropOldestQueue, ThreadedFeed
 from detector.fusion import Level
 from detector.hw.camera import Camera, Frame
 from detector.inspection import (
     RESULTS,
     Inspection,
-    JsonLinesSink,
-    LogbookError,
     MemorySink,
     ResultRule,
     decide_result,
 )
 from detector.locations import QrReader, load_locations, qr_image
+from detector.logbook.sink import LogbookSink
+from detector.logbook.store import Logbook
 from detector.recording import load_recording
 from detector.sim.faults import parse_fault
 from detector.sim.scenario import bundled_scenarios
@@ -46,7 +47,13 @@ def events_of(out):
 
 
 def records_of(out):
-    return [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    """The bodies of the records in a sweep's logbook, in order, with their kind."""
+    book = Logbook.on_device(out / "logbook")
+    try:
+        assert book.verify() == []
+        return [{"kind": r.kind, **r.body_dict()} for r in book.records()]
+    finally:
+        book.close()
 
 
 def sweep(tmp_path, base=FOUR_SECONDS, objects="", overrides=(), **request):
@@ -113,12 +120,19 @@ def test_marking_a_finding_keeps_evidence_and_makes_it_suspicious(tmp_path):
     finding = outcome.inspection.findings[0]
     assert finding["verdict"] == "suspicious" and finding["marker"] is not None
     assert finding["lens_alert"]["features"]["ratio"] > 3
-    assert (tmp_path / finding["snapshot"]).stat().st_size > 0
-    assert (tmp_path / finding["frame"]).stat().st_size > 0
     assert outcome.inspection.result == "suspicious"
-    kinds = [r["kind"] for r in records_of(tmp_path)]
+    records = records_of(tmp_path)
+    kinds = [r["kind"] for r in records]
     assert kinds[0] == "inspection-start" and "finding" in kinds and "alert" in kinds
     assert kinds[-1] == "inspection"
+    stored = next(r for r in records if r["kind"] == "finding")
+    roles = [e["role"] for e in stored["evidence"]]
+    assert roles[0] == "snapshot" and roles[-1] == "rf spectrum"
+    assert sum(role.startswith("frame ") for role in roles) == 6  # two frame sets
+    book = Logbook.on_device(tmp_path / "logbook")
+    snapshot = book.evidence.read(stored["evidence"][0]["sha256"])
+    book.close()
+    assert snapshot.startswith(b"\x89PNG")
 
 
 def test_device_found_and_ending_early_from_the_buttons(tmp_path):
@@ -217,19 +231,19 @@ def test_result_rule(findings, peak, coverage, down, expected):
 
 
 def test_full_disk_keeps_records_and_the_sweep_alerting(tmp_path):
-    class FillsUp(JsonLinesSink):
+    class FillsUp(LogbookSink):
         """Refuses the first writes (disk full), then has room again."""
 
         refusals = 2
 
-        def append(self, kind, record):
+        def append(self, kind, record, blobs=()):
             if self.refusals:
                 self.refusals -= 1
-                raise LogbookError(f"{self.path}: cannot write a {kind} record: "
-                                   f"No space left on device")
-            super().append(kind, record)
+                raise LogbookError(f"cannot write a {kind} record: No space left on device")
+            super().append(kind, record, blobs)
 
-    outcome = sweep(tmp_path, objects=CAMERA, sink=FillsUp(tmp_path / "records.jsonl"))
+    sink = FillsUp(Logbook.on_device(tmp_path / "logbook"))
+    outcome = sweep(tmp_path, objects=CAMERA, sink=sink)
     events = events_of(tmp_path)
     log_faults = [e["event"] for e in events if e.get("fault") == "LOG WRITE FAILED"]
     assert log_faults == ["fault", "fault_end"]
@@ -240,12 +254,11 @@ def test_full_disk_keeps_records_and_the_sweep_alerting(tmp_path):
 
 
 def test_records_that_never_fit_are_reported(tmp_path, capsys):
-    class Full(JsonLinesSink):
-        def append(self, kind, record):
-            raise LogbookError(f"{self.path}: cannot write a {kind} record: "
-                               f"No space left on device")
+    class Full(LogbookSink):
+        def append(self, kind, record, blobs=()):
+            raise LogbookError(f"cannot write a {kind} record: No space left on device")
 
-    outcome = sweep(tmp_path, sink=Full(tmp_path / "records.jsonl"))
+    outcome = sweep(tmp_path, sink=Full(Logbook.on_device(tmp_path / "logbook")))
     assert outcome.unsaved_records == 2  # the start and the inspection itself
     assert outcome.inspection.result == "incomplete"  # the sweep still closed
 

@@ -1,0 +1,76 @@
+"""Evidence files stored by their SHA-256: `evidence/ab/abcdef...`. A file is written to a
+temporary name, flushed to disk and renamed, so a file under its hash is always whole;
+the same content is stored once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from detector.errors import LogbookError
+
+
+class EvidenceError(LogbookError):
+    """An evidence file is missing, damaged or cannot be written."""
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class EvidenceStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha: str) -> Path:
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise EvidenceError(f"not a SHA-256: {sha[:80]!r}")
+        return self.root / sha[:2] / sha
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).exists()
+
+    def put(self, data: bytes, expected: str | None = None) -> str:
+        sha = sha256_of(data)
+        if expected is not None and sha != expected:
+            raise EvidenceError(f"evidence {expected[:12]}...: content hashes to "
+                                f"{sha[:12]}..., refused")
+        target = self.path(sha)
+        if target.exists():
+            return sha
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise EvidenceError(f"{target}: cannot store evidence: {exc.strerror or exc}") \
+                from None
+        return sha
+
+    def read(self, sha: str) -> bytes:
+        try:
+            data = self.path(sha).read_bytes()
+        except OSError:
+            raise EvidenceError(f"evidence {sha}: missing") from None
+        if sha256_of(data) != sha:
+            raise EvidenceError(f"evidence {sha}: damaged (its content no longer matches "
+                                f"its hash)")
+        return data
+
+    def delete(self, sha: str) -> None:
+        self.path(sha).unlink(missing_ok=True)

@@ -1,0 +1,287 @@
+"""The logbook: an append-only chain of signed records in SQLite, plus the index tables
+and the evidence folder. The device appends and signs its own records; the office adds
+the records it receives from devices, checked against each device's public key.
+
+Layout of a logbook directory: `logbook.sqlite` (WAL), `evidence/`, and on the device
+`device_key.pem` (owner-only).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from detector.errors import DetectorError, LogbookError
+from detector.logbook import schema
+from detector.logbook.chain import (
+    GENESIS,
+    Problem,
+    Record,
+    canonical,
+    check_record,
+    record_hash,
+    verify_chain,
+)
+from detector.logbook.evidence import EvidenceStore
+from detector.logbook.keys import DeviceKey, device_id
+
+DB_NAME = "logbook.sqlite"
+KEY_NAME = "device_key.pem"
+
+
+def _db_error(path: Path, exc: Exception) -> LogbookError:
+    return LogbookError(f"{path}: {exc}")
+
+
+class Logbook:
+    """A logbook directory. `key` is the device's own key (device side); None for the
+    office, which only receives records."""
+
+    def __init__(self, directory: str | Path, key: DeviceKey | None = None,
+                 migrations: list[str] | None = None) -> None:
+        self.dir = Path(directory)
+        self.path = self.dir / DB_NAME
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.conn = schema.connect(str(self.path), migrations)
+        except (OSError, sqlite3.Error) as exc:
+            raise _db_error(self.path, exc) from None
+        self.evidence = EvidenceStore(self.dir / "evidence")
+        self.key = key
+        if key is not None:
+            self.add_device(key.id, key.public, "this device")
+
+    @classmethod
+    def on_device(cls, directory: str | Path) -> Logbook:
+        return cls(directory, DeviceKey.load_or_create(Path(directory) / KEY_NAME))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- devices --------------------------------------------------------------------------
+    def add_device(self, device: str, public: bytes, name: str | None = None) -> None:
+        if device_id(public) != device:
+            raise LogbookError(f"device {device}: its id does not match its key")
+        self.conn.execute("INSERT OR IGNORE INTO devices (device, public_key, name) "
+                          "VALUES (?, ?, ?)", (device, public, name))
+
+    def public_key(self, device: str) -> bytes:
+        row = self.conn.execute("SELECT public_key FROM devices WHERE device = ?",
+                                (device,)).fetchone()
+        if row is None:
+            raise LogbookError(f"device {device}: unknown")
+        return bytes(row[0])
+
+    def devices(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT device FROM devices ORDER BY device")]
+
+    # ---- writing -------------------------------------------------------------------------
+    def append(self, kind: str, body: dict[str, Any]) -> Record:
+        """Sign and store one record (device side), with its index rows, in one
+        synchronous transaction."""
+        return self.append_many([(kind, body)])[0]
+
+    def append_many(self, items: list[tuple[str, dict[str, Any]]]) -> list[Record]:
+        """Several records in one transaction (imports, benchmarks): all or none."""
+        if self.key is None:
+            raise LogbookError("only the device appends records; the office receives them")
+        device = self.key.id
+        out = []
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = self.conn.execute("SELECT seq, hash FROM head WHERE device = ?",
+                                         (device,)).fetchone()
+                seq, prev = head if head else (0, GENESIS)
+                for kind, body in items:
+                    seq += 1
+                    text = canonical(body)
+                    digest = record_hash(seq, kind, text, prev)
+                    record = Record(seq, kind, text, prev, digest,
+                                    self.key.sign(digest.encode()))
+                    self._insert(device, record)
+                    out.append(record)
+                    prev = digest
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _db_error(self.path, exc) from None
+        return out
+
+    def receive(self, device: str, records: list[Record]) -> int:
+        """Add a device's records (office side) after checking each one's hash, signature
+        and place in the chain; all or nothing. Records already held are skipped, so a
+        repeated transfer changes nothing. Returns how many were new."""
+        public = self.public_key(device)
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = self.conn.execute("SELECT seq, hash FROM head WHERE device = ?",
+                                         (device,)).fetchone()
+                seq, prev = head if head else (0, GENESIS)
+                added = 0
+                for record in records:
+                    if record.seq <= seq:
+                        continue
+                    problem = check_record(record, public)
+                    if problem is None and (record.seq != seq + 1 or record.prev != prev):
+                        problem = Problem(record.seq, "out of place",
+                                          f"expected record {seq + 1} following {prev[:12]}")
+                    if problem is not None:
+                        raise LogbookError(f"device {device}: {problem}; nothing stored")
+                    self._insert(device, record)
+                    seq, prev = record.seq, record.hash
+                    added += 1
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _db_error(self.path, exc) from None
+        return added
+
+    def _insert(self, device: str, record: Record) -> None:
+        self.conn.execute(
+            "INSERT INTO records (device, seq, kind, body, prev, hash, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (device, record.seq, record.kind, record.body, record.prev, record.hash,
+             record.signature))
+        self.conn.execute("INSERT INTO head (device, seq, hash) VALUES (?, ?, ?) "
+                          "ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, "
+                          "hash = excluded.hash", (device, record.seq, record.hash))
+        _index(self.conn, device, record.seq, record.kind, json.loads(record.body))
+
+    # ---- reading ---------------------------------------------------------------------------
+    def head(self, device: str | None = None) -> tuple[int, str]:
+        device = device or self._own()
+        row = self.conn.execute("SELECT seq, hash FROM head WHERE device = ?",
+                                (device,)).fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def _own(self) -> str:
+        if self.key is None:
+            raise LogbookError("which device? the office holds several")
+        return self.key.id
+
+    def records(self, device: str | None = None, after: int = 0,
+                limit: int | None = None) -> list[Record]:
+        device = device or self._own()
+        rows = self.conn.execute(
+            "SELECT seq, kind, body, prev, hash, signature FROM records WHERE device = ? "
+            "AND seq > ? ORDER BY position LIMIT ?", (device, after, limit or -1))
+        return [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
+
+    def verify(self, device: str | None = None) -> list[Problem]:
+        """Every problem with a device's chain, and with the evidence its records name."""
+        device = device or self._own()
+        public = self.public_key(device)
+        records = self.records(device)
+        head_seq = self.head(device)[0]
+        problems = verify_chain(records, public, head_seq=head_seq)
+        for record in records:
+            for sha in evidence_of(record.body_dict()):
+                if not self.evidence.has(sha):
+                    problems.append(Problem(record.seq, "evidence missing", sha))
+        return problems
+
+    def check_evidence_content(self, device: str | None = None) -> list[Problem]:
+        """Re-hash every evidence file a device's records name (slower than verify)."""
+        problems = []
+        for record in self.records(device):
+            for sha in evidence_of(record.body_dict()):
+                try:
+                    self.evidence.read(sha)
+                except DetectorError as exc:
+                    problems.append(Problem(record.seq, "evidence damaged", str(exc)))
+        return problems
+
+    # ---- sync bookkeeping (device side) --------------------------------------------------------
+    def mark_synced(self, office: str, upto: int, at: str) -> None:
+        device = self._own()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("INSERT OR IGNORE INTO synced (device, seq, office, at) "
+                          "SELECT device, seq, ?, ? FROM records WHERE device = ? AND seq <= ?",
+                          (office, at, device, upto))
+        self.conn.execute("COMMIT")
+
+    def synced_upto(self, office: str) -> int:
+        row = self.conn.execute("SELECT MAX(seq) FROM synced WHERE office = ? AND device = ?",
+                                (office, self._own())).fetchone()
+        return row[0] or 0
+
+    def unsynced(self) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM records r WHERE device = ? AND NOT EXISTS "
+            "(SELECT 1 FROM synced s WHERE s.device = r.device AND s.seq = r.seq)",
+            (self._own(),)).fetchone()
+        return row[0]
+
+    def prune_evidence(self, keep_days: float, now: float) -> int:
+        """Retention: delete evidence files of records synced more than keep_days ago.
+        Records themselves are never deleted (they are small and prove what was done)."""
+        import datetime as dt
+
+        cutoff = dt.datetime.fromtimestamp(now - keep_days * 86400, dt.UTC).isoformat()
+        rows = self.conn.execute(
+            "SELECT r.body FROM records r JOIN synced s ON s.device = r.device AND "
+            "s.seq = r.seq WHERE r.device = ? AND s.at < ?", (self._own(), cutoff))
+        deleted = 0
+        for (body,) in rows:
+            for sha in evidence_of(json.loads(body)):
+                if self.evidence.has(sha):
+                    self.evidence.delete(sha)
+                    deleted += 1
+        return deleted
+
+
+def evidence_of(body: dict[str, Any]) -> list[str]:
+    return [e["sha256"] for e in body.get("evidence", []) if isinstance(e, dict)
+            and isinstance(e.get("sha256"), str)]
+
+
+def _index(conn: sqlite3.Connection, device: str, seq: int, kind: str,
+           body: dict[str, Any]) -> None:
+    """Index rows for one record, so listing and reports need not parse the chain."""
+    ins = body.get("inspection")
+    if kind == "inspection-start":
+        conn.execute("INSERT OR IGNORE INTO inspections (id, device, start_seq, location_id, "
+                     "location_name, room_type, inspector, team, started) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (ins, device, seq, body.get("location"), body.get("location_name"),
+                      body.get("room_type"), body.get("inspector"), body.get("team"),
+                      body.get("started")))
+        if body.get("location"):
+            conn.execute("INSERT OR REPLACE INTO locations (id, name, room_type) "
+                         "VALUES (?, ?, ?)", (body["location"], body.get("location_name"),
+                                              body.get("room_type")))
+        if body.get("team"):
+            conn.execute("INSERT OR IGNORE INTO teams (name) VALUES (?)", (body["team"],))
+        if body.get("inspector"):
+            conn.execute("INSERT OR REPLACE INTO inspectors (name, team) VALUES (?, ?)",
+                         (body["inspector"], body.get("team")))
+    elif kind == "inspection":
+        conn.execute("UPDATE inspections SET end_seq = ?, ended = ?, checklist = ?, "
+                     "coverage = ?, result = ? WHERE id = ?",
+                     (seq, body.get("ended"), json.dumps(body.get("checklist", {})),
+                      body.get("coverage"), body.get("result"), body.get("id")))
+    elif kind == "alert":
+        conn.execute("INSERT OR IGNORE INTO alerts (device, seq, inspection_id, level, reason, "
+                     "t_ns) VALUES (?, ?, ?, ?, ?, ?)",
+                     (device, seq, ins, body.get("level"), body.get("reason"),
+                      body.get("t_ns")))
+    elif kind == "finding":
+        conn.execute("INSERT OR IGNORE INTO findings (device, seq, inspection_id, verdict, "
+                     "t_ns) VALUES (?, ?, ?, ?, ?)",
+                     (device, seq, ins, body.get("verdict"), body.get("t_ns")))
+    elif kind == "note":
+        conn.execute("INSERT OR IGNORE INTO notes (device, seq, inspection_id, text) "
+                     "VALUES (?, ?, ?, ?)", (device, seq, ins, body.get("text")))
+    for e in body.get("evidence", []):
+        if isinstance(e, dict) and isinstance(e.get("sha256"), str):
+            conn.execute("INSERT OR IGNORE INTO evidence (sha256, size, media_type, device, "
+                         "seq) VALUES (?, ?, ?, ?, ?)",
+                         (e["sha256"], int(e.get("size", 0)), e.get("type"), device, seq))
