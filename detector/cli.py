@@ -64,6 +64,48 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--baseline", type=float, default=None, metavar="S",
                     help="seconds of baseline before alerts (default rf.baseline_s)")
 
+    log = sub.add_parser("log", help="the inspection logbook: list, show, verify, prune")
+    log.add_argument("action", nargs="?", default="list",
+                     choices=("list", "show", "verify", "prune"))
+    log.add_argument("inspection", nargs="?", help="with show: the inspection's id (or its "
+                                                    "start)")
+    log.add_argument("--dir", type=Path, help="logbook directory (default: the device's, "
+                                              "inspection.log_dir)")
+    log.add_argument("--office", action="store_true",
+                     help="the office's logbook of all devices (office.dir)")
+
+    pair = sub.add_parser("pair", help="device: show a pairing code for the office laptop")
+    pair.add_argument("--dir", type=Path, help="logbook directory")
+
+    sync = sub.add_parser("sync", help="office: fetch a device's records over USB serial; "
+                                       "device: --serve them")
+    sync.add_argument("--port", metavar="URL", help="pyserial URL (default office.port, or "
+                                                    "office.device_port with --serve)")
+    sync.add_argument("--serve", action="store_true", help="device side: serve the logbook")
+    sync.add_argument("--pair", metavar="CODE", help="pair with the device first, with the "
+                                                     "code on its screen")
+    sync.add_argument("--dir", type=Path, help="logbook directory (office or device)")
+
+    export = sub.add_parser("export", help="device: export the logbook to a directory "
+                                           "(a USB drive)")
+    export.add_argument("target", type=Path)
+    export.add_argument("--dir", type=Path, help="logbook directory")
+
+    imp = sub.add_parser("import", help="office: add a USB-drive export to the office logbook")
+    imp.add_argument("source", type=Path)
+    imp.add_argument("--dir", type=Path, help="office logbook directory")
+
+    report = sub.add_parser("report", help="HTML report of inspections, and statistics")
+    report.add_argument("--out", type=Path, default=Path("report.html"))
+    report.add_argument("--month", help="YYYY-MM")
+    report.add_argument("--quarter", help="YYYYQn, e.g. 2026Q4")
+    report.add_argument("--csv", type=Path, help="also write the period's statistics as CSV")
+    report.add_argument("--json", type=Path, help="also write the period's statistics as "
+                                                  "JSON")
+    report.add_argument("--dir", type=Path, help="logbook directory")
+    report.add_argument("--device", action="store_true",
+                        help="report from the device's logbook (default: the office's)")
+
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective configuration and its sources")
@@ -140,11 +182,73 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from detector.rf.listen import listen
 
         return listen(config, args.port, args.seconds, args.baseline)
+    if args.command in ("log", "pair", "sync", "export", "import", "report"):
+        return _logbook(args, config)
     if args.command == "replay":
         from detector.evaluation.commands import replay_command
 
         return replay_command(args.directory, config, args.json)
     raise AssertionError(args.command)
+
+
+def _logbook(args: argparse.Namespace, config) -> int:
+    from detector.logbook import commands as C
+
+    if args.command == "log":
+        if args.action == "prune":
+            import time
+
+            book = C.open_logbook(C.device_dir(config, args.dir), device=True)
+            deleted = book.prune_evidence(config.get("office.evidence_keep_days"), time.time())
+            book.close()
+            print(f"deleted {deleted} evidence files the office holds")
+            return 0
+        return C.log_command(config, args.dir, args.office, args.action, args.inspection)
+    if args.command == "pair":
+        return C.pair_command(config, args.dir)
+    if args.command == "sync":
+        return C.sync_command(config, args.port, args.serve, args.pair, args.dir,
+                              config.get("office.sync_timeout_s"))
+    if args.command == "export":
+        from detector.logbook.export import export_logbook
+
+        book = C.open_logbook(C.device_dir(config, args.dir), device=True)
+        try:
+            where = export_logbook(book, args.target)
+        finally:
+            book.close()
+        print(f"exported to {where}")
+        return 0
+    if args.command == "import":
+        from detector.logbook.export import import_export
+        from detector.logbook.store import Logbook
+
+        book = Logbook(C.office_dir(config, args.dir))
+        try:
+            added = import_export(book, args.source)
+        finally:
+            book.close()
+        print(f"{added} new records from {args.source}")
+        return 0
+    from detector.logbook.report import build_report, parse_period, statistics, write_statistics
+
+    directory = C.device_dir(config, args.dir) if args.device else C.office_dir(config,
+                                                                                args.dir)
+    book = C.open_logbook(directory, device=args.device)
+    try:
+        period = parse_period(args.month, args.quarter)
+        html = build_report(book, period)
+        try:
+            args.out.write_text(html, encoding="utf-8")
+            if args.csv or args.json:
+                write_statistics(statistics(book, period), args.csv, args.json)
+        except OSError as exc:
+            raise DetectorError(f"cannot write the report: {exc}") from None
+    finally:
+        book.close()
+    print(f"report: {args.out}" + (f", statistics: {args.csv or ''} {args.json or ''}"
+                                   if args.csv or args.json else ""))
+    return 0
 
 
 def _scenarios(args: argparse.Namespace) -> int:

@@ -409,7 +409,9 @@ class SweepSession:
         """Evidence files for an alert or a finding: the annotated view, the frames around
         it (the last two frame sets) and the latest RF spectrum of each receiver."""
         blobs: list[Blob] = []
-        frame = self._last_frame
+        # The on-axis frame shows lenses best; a dark or off-axis one would show little.
+        frame = next((f for f in reversed(self.recent_frames) if f.lights == "onaxis"),
+                     self._last_frame)
         if frame is not None:
             status = self._status(now, [], 0)
             blobs.append(("snapshot", "image/png",

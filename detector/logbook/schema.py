@@ -38,7 +38,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE synced (device TEXT NOT NULL, seq INTEGER NOT NULL, office TEXT NOT NULL,
                          at TEXT NOT NULL, PRIMARY KEY (device, seq, office));
     CREATE TABLE paired (office TEXT PRIMARY KEY, secret BLOB NOT NULL, at TEXT NOT NULL);
-    CREATE TABLE pairing (id INTEGER PRIMARY KEY CHECK (id = 1), code_hash TEXT NOT NULL,
+    CREATE TABLE pairing (id INTEGER PRIMARY KEY CHECK (id = 1), code TEXT NOT NULL,
                           expires REAL NOT NULL, tries INTEGER NOT NULL);
     """,
     # 2: inspectors' notes on an inspection.

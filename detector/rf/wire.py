@@ -32,6 +32,28 @@ def cobs_decode(data: bytes) -> bytes | None:
     return bytes(out)
 
 
+def cobs_encode(data: bytes) -> bytes:
+    """COBS, block by block (the firmware's encoder, at C speed on long zero-free runs):
+    the same bytes as detector_firmware.protocol.cobs_encode."""
+    out = bytearray()
+    for part in data.split(b"\x00"):
+        start, n = 0, len(part)
+        while n - start >= 254:
+            out.append(255)
+            out += part[start:start + 254]
+            start += 254
+        out.append(n - start + 1)
+        out += part[start:]
+    return bytes(out)
+
+
+def encode_frame(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
+    """type u8 | seq u16 | payload | CRC-16 (CCITT-FALSE), COBS-encoded, 0x00-ended."""
+    body = bytes((msg_type, seq & 0xFF, (seq >> 8) & 0xFF)) + payload
+    crc = binascii.crc_hqx(body, 0xFFFF)
+    return cobs_encode(body + bytes((crc & 0xFF, crc >> 8))) + b"\x00"
+
+
 @dataclass
 class DecodeStats:
     frames: int = 0
@@ -53,6 +75,11 @@ class StreamDecoder:
     buf: bytearray = field(default_factory=bytearray)
     discarding: bool = False
     last_seq: int | None = None
+    max_frame: int = MAX_FRAME  # the longest decoded frame accepted (bounded memory)
+
+    @property
+    def max_encoded(self) -> int:
+        return self.max_frame + self.max_frame // 254 + 2
 
     def reset_sequence(self) -> None:
         """After a reconnect the device may have restarted its numbering."""
@@ -85,15 +112,15 @@ class StreamDecoder:
         rest = data[start:]
         if rest and not self.discarding:
             self.buf += rest
-            if len(self.buf) > MAX_ENCODED:
+            if len(self.buf) > self.max_encoded:
                 self.buf.clear()
                 self.discarding = True
                 self.stats.corrupt += 1
         return frames
 
     def _frame(self, chunk: bytes) -> tuple[int, int, bytes] | None:
-        body = cobs_decode(chunk) if len(chunk) <= MAX_ENCODED else None
-        if body is None or not 5 <= len(body) <= MAX_FRAME:
+        body = cobs_decode(chunk) if len(chunk) <= self.max_encoded else None
+        if body is None or not 5 <= len(body) <= self.max_frame:
             self.stats.corrupt += 1
             return None
         crc = body[-2] | (body[-1] << 8)

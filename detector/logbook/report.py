@@ -1,0 +1,307 @@
+"""`detector report`: a self-contained HTML report of a period's inspections (images and
+plots inline, no external files), and the period's statistics as CSV and JSON.
+
+Per period: inspections by result, location, team and month, with coverage and
+findings. Per inspection: checklist, coverage map, alerts, findings with their annotated
+snapshots and RF spectra, and whether its records verify (hash, signature, chain).
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import csv
+import datetime as dt
+import html
+import io
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from detector.errors import DetectorError
+from detector.logbook.chain import Record, check_record
+from detector.logbook.store import Logbook
+
+RESULTS = ("clear", "incomplete", "suspicious", "device-found")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: str  # ISO dates, inclusive start, exclusive end
+    end: str
+
+
+def parse_period(month: str | None = None, quarter: str | None = None) -> Period | None:
+    if month:
+        m = re.fullmatch(r"(\d{4})-(\d{2})", month)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise DetectorError(f"--month {month}: expected YYYY-MM, e.g. 2026-11")
+        year, mon = int(m[1]), int(m[2])
+        end = dt.date(year + (mon == 12), mon % 12 + 1, 1)
+        return Period(month, f"{year:04d}-{mon:02d}-01", end.isoformat())
+    if quarter:
+        m = re.fullmatch(r"(\d{4})Q([1-4])", quarter.upper())
+        if not m:
+            raise DetectorError(f"--quarter {quarter}: expected YYYYQn, e.g. 2026Q4")
+        year, q = int(m[1]), int(m[2])
+        start = dt.date(year, 3 * q - 2, 1)
+        end = dt.date(year + (q == 4), (3 * q) % 12 + 1, 1)
+        return Period(f"{year}Q{q}", start.isoformat(), end.isoformat())
+    return None
+
+
+def _inspections(book: Logbook, period: Period | None) -> list[dict[str, Any]]:
+    query = ("SELECT id, device, start_seq, end_seq, location_id, location_name, room_type, "
+             "inspector, team, started, ended, checklist, coverage, result FROM inspections")
+    args: tuple = ()
+    if period is not None:
+        query += " WHERE started >= ? AND started < ?"
+        args = (period.start, period.end)
+    cols = ("id", "device", "start_seq", "end_seq", "location_id", "location_name",
+            "room_type", "inspector", "team", "started", "ended", "checklist", "coverage",
+            "result")
+    return [dict(zip(cols, row, strict=True))
+            for row in book.conn.execute(query + " ORDER BY started", args)]
+
+
+def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
+    """Counts for official statistics: per location and in total."""
+    rows = _inspections(book, period)
+    findings = Counter(r[0] or "(no location)" for r in book.conn.execute(
+        "SELECT i.location_id FROM findings f JOIN inspections i ON i.id = f.inspection_id "
+        "WHERE f.verdict IN ('suspicious', 'device')" + (
+            " AND i.started >= ? AND i.started < ?" if period else ""),
+        (period.start, period.end) if period else ()))
+    per: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = r["location_id"] or "(no location)"
+        entry = per.setdefault(key, {"location": key, "name": r["location_name"] or "",
+                                     "inspections": 0, **{x: 0 for x in RESULTS},
+                                     "open": 0, "coverage_sum": 0.0, "findings": 0})
+        entry["inspections"] += 1
+        entry[r["result"] if r["result"] in RESULTS else "open"] += 1
+        entry["coverage_sum"] += r["coverage"] or 0.0
+    for key, entry in per.items():
+        entry["findings"] = findings.get(key, 0)
+        entry["mean_coverage"] = round(entry.pop("coverage_sum") / entry["inspections"], 3)
+    total = {"inspections": len(rows), **{x: sum(e[x] for e in per.values()) for x in RESULTS},
+             "open": sum(e["open"] for e in per.values()),
+             "findings": sum(e["findings"] for e in per.values())}
+    return {"period": period.label if period else "all", "total": total,
+            "locations": sorted(per.values(), key=lambda e: e["location"])}
+
+
+def write_statistics(stats: dict[str, Any], csv_path=None, json_path=None) -> None:
+    if json_path is not None:
+        json_path.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    if csv_path is not None:
+        fields = ["location", "name", "inspections", *RESULTS, "open", "findings",
+                  "mean_coverage"]
+        with open(csv_path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            for entry in stats["locations"]:
+                writer.writerow({k: entry.get(k, "") for k in fields})
+
+
+# ---- HTML ------------------------------------------------------------------------------------
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{margin-bottom:0}h2{border-bottom:2px solid #ccc;padding-bottom:4px;margin-top:32px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left;font-size:13px}th{background:#f0f0f0}
+.clear{color:#1a7f37}.incomplete{color:#9a6700}.suspicious,.device-found{color:#cf222e}
+.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:bold}
+.inspection{border:1px solid #ddd;border-radius:6px;padding:8px 14px;margin:14px 0}
+.map{font-family:monospace;line-height:9px;font-size:9px;letter-spacing:1px}
+.map span{display:inline-block;width:8px;height:8px;margin:0 1px 1px 0}
+.s{background:#2da44e}.r{background:#9a6700}.o{background:#eee}
+img{max-width:480px;border:1px solid #ccc;margin:4px}.muted{color:#777}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _counts_table(title: str, groups: dict[str, list[dict[str, Any]]]) -> str:
+    rows = []
+    for name, items in sorted(groups.items()):
+        results = Counter(i["result"] or "open" for i in items)
+        coverage = [i["coverage"] for i in items if i["coverage"] is not None]
+        mean = f"{sum(coverage) / len(coverage):.0%}" if coverage else "-"
+        rows.append(f"<tr><td>{_e(name)}</td><td>{len(items)}</td>"
+                    + "".join(f"<td>{results.get(r, 0)}</td>" for r in RESULTS)
+                    + f"<td>{mean}</td><td>{sum(i['n_findings'] for i in items)}</td></tr>")
+    head = "".join(f"<th>{r}</th>" for r in RESULTS)
+    return (f"<h3>By {title}</h3><table><tr><th>{title}</th><th>inspections</th>{head}"
+            f"<th>mean coverage</th><th>findings</th></tr>{''.join(rows)}</table>")
+
+
+def _coverage_map(cmap: dict[str, Any]) -> str:
+    rows = cmap.get("swept") or []
+    if not rows:
+        return "<p class=muted>no coverage map</p>"
+    cells = {"#": "s", ".": "r", " ": "o"}
+    lines = []
+    for row in reversed(rows):  # up at the top
+        n = len(row)
+        row = row[n // 2:] + row[:n // 2]  # the start heading in the middle
+        lines.append("".join(f"<span class={cells.get(c, 'o')}></span>" for c in row[::-1]))
+    return ("<div class=map title='viewing directions: green swept, brown required but not "
+            "swept'>" + "<br>".join(lines) + "</div>")
+
+
+def _spectrum_svg(data: dict[str, Any]) -> str:
+    """A small line plot per receiver of its latest reading (dBm against MHz)."""
+    parts = []
+    for source, readings in sorted(data.items()):
+        if not readings:
+            continue
+        reading = readings[-1]
+        dbm = reading.get("dbm", [])
+        if len(dbm) < 2:
+            parts.append(f"<p>{_e(source)}: {dbm[0] if dbm else '-'} dBm</p>")
+            continue
+        start = reading.get("start_hz", 0) / 1e6
+        step = reading.get("step_hz", 0) / 1e6
+        freqs = reading.get("freqs_hz")
+        xs = [f / 1e6 for f in freqs] if freqs else [start + i * step for i in range(len(dbm))]
+        lo, hi = min(xs), max(xs)
+        points = " ".join(f"{10 + 380 * (x - lo) / max(hi - lo, 1e-9):.1f},"
+                          f"{110 - 100 * (min(max(y, -110), -10) + 110) / 100:.1f}"
+                          for x, y in zip(xs, dbm, strict=False))
+        parts.append(f"<figure><svg width=400 height=120 role=img aria-label='{_e(source)}'>"
+                     f"<rect width=400 height=120 fill=#fafafa stroke=#ccc />"
+                     f"<polyline fill=none stroke=#0969da stroke-width=1.5 points='{points}'/>"
+                     f"</svg><figcaption>{_e(source)}: {lo:.0f}-{hi:.0f} MHz, "
+                     f"-110 to -10 dBm</figcaption></figure>")
+    return "".join(parts)
+
+
+def _verified(book: Logbook, device: str, records: list[Record],
+              before_hash: dict[int, str]) -> tuple[bool, str]:
+    public = book.public_key(device)
+    for record in records:
+        problem = check_record(record, public)
+        if problem is None and record.seq - 1 in before_hash and \
+                before_hash[record.seq - 1] != record.prev:
+            problem = f"record {record.seq}: does not follow record {record.seq - 1}"
+        if problem is not None:
+            return False, str(problem)
+    return True, f"{len(records)} records verified"
+
+
+def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
+    device = ins["device"]
+    last = ins["end_seq"] or book.head(device)[0]
+    first = ins["start_seq"] or 1
+    rows = book.conn.execute(
+        "SELECT seq, kind, body, prev, hash, signature FROM records WHERE device = ? AND "
+        "seq BETWEEN ? AND ? ORDER BY seq", (device, first - 1, last)).fetchall()
+    chain = {r[0]: r[4] for r in rows}
+    records = [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows
+               if r[0] >= first]
+    mine = [r for r in records if (b := r.body_dict()).get("inspection") == ins["id"]
+            or b.get("id") == ins["id"]]
+    ok, status = _verified(book, device, mine, chain)
+    final = next((r.body_dict() for r in mine if r.kind == "inspection"), {})
+    team = f" ({_e(ins['team'])})" if ins["team"] else ""
+    parts = [f"<div class=inspection id='i-{_e(ins['id'])}'><h3>{_e(ins['location_name'])} "
+             f"<span class='{_e(ins['result'])}'>{_e((ins['result'] or 'open').upper())}"
+             f"</span></h3><p>{_e(ins['started'])} to {_e(ins['ended'])} &middot; "
+             f"{_e(ins['inspector'])}{team} &middot; room type "
+             f"{_e(ins['room_type'])} &middot; device {_e(device)} &middot; "
+             f"<span class={'ok' if ok else 'bad'}>{'verified' if ok else 'NOT VERIFIED'}: "
+             f"{_e(status)}</span></p>"]
+    if final.get("reasons"):
+        parts.append("<p>" + "; ".join(_e(x) for x in final["reasons"]) + "</p>")
+    checklist = json.loads(ins["checklist"] or "{}")
+    if checklist:
+        parts.append("<table><tr><th>checklist</th><th>answer</th></tr>" + "".join(
+            f"<tr><td>{_e(k)}</td><td>{ {True: 'yes', False: 'no'}.get(v, '-') }</td></tr>"
+            for k, v in checklist.items()) + "</table>")
+    coverage = ins["coverage"]
+    parts.append(f"<p>coverage {'-' if coverage is None else f'{coverage:.0%}'}</p>")
+    parts.append(_coverage_map(final.get("coverage_map", {})))
+    alerts = [r.body_dict() for r in mine if r.kind == "alert"]
+    if alerts:
+        parts.append("<table><tr><th>alert</th><th>level</th><th>reason</th></tr>" + "".join(
+            f"<tr><td>{_e(a.get('id'))}</td><td>{_e(a.get('level'))}</td>"
+            f"<td>{_e(a.get('reason'))}</td></tr>" for a in alerts) + "</table>")
+    for record in mine:
+        if record.kind not in ("finding", "alert"):
+            continue
+        body = record.body_dict()
+        media = _media(book, body.get("evidence", []))
+        if not media:
+            continue
+        label = (f"Finding: {body.get('verdict')}" if record.kind == "finding"
+                 else f"Alert {body.get('id')}: {body.get('level')}")
+        parts.append(f"<h4>{_e(label)}</h4>{media}")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _media(book: Logbook, evidence: list[dict[str, Any]]) -> str:
+    out = []
+    for entry in evidence:
+        role, media_type, sha = entry.get("role", ""), entry.get("type", ""), entry["sha256"]
+        if role != "snapshot" and media_type != "application/json":
+            continue  # raw frames stay in the evidence folder; the snapshot shows them
+        try:
+            data = book.evidence.read(sha)
+        except DetectorError as exc:
+            out.append(f"<p class=bad>{_e(exc)}</p>")
+            continue
+        if media_type == "image/png":
+            out.append(f"<img alt='{_e(role)}' src='data:image/png;base64,"
+                       f"{base64.b64encode(data).decode()}'>")
+        elif role == "rf spectrum":
+            out.append(_spectrum_svg(json.loads(data)))
+    return "".join(out)
+
+
+def build_report(book: Logbook, period: Period | None, title: str = "Inspection report",
+                 details: bool = True) -> str:
+    inspections = _inspections(book, period)
+    n_findings = Counter(r[0] for r in book.conn.execute(
+        "SELECT inspection_id FROM findings WHERE verdict != 'dismissed'"))
+    for ins in inspections:
+        ins["n_findings"] = n_findings.get(ins["id"], 0)
+    by_location: dict[str, list] = defaultdict(list)
+    by_team: dict[str, list] = defaultdict(list)
+    by_month: dict[str, list] = defaultdict(list)
+    for ins in inspections:
+        by_location[ins["location_name"] or "(no location)"].append(ins)
+        by_team[ins["team"] or "(no team)"].append(ins)
+        month = (ins["started"] or "")[:7]
+        by_month[f"{calendar.month_name[int(month[5:7])]} {month[:4]}"
+                 if len(month) == 7 else "?"].append(ins)
+    results = Counter(i["result"] or "open" for i in inspections)
+    devices = sorted({i["device"] for i in inspections})
+    generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    out = io.StringIO()
+    out.write(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}"
+              f"</title><style>{STYLE}</style></head><body>")
+    out.write(f"<h1>{_e(title)}</h1><p class=muted>period "
+              f"{_e(period.label if period else 'all records')} &middot; generated "
+              f"{generated} &middot; {len(inspections)} inspections from {len(devices)} "
+              f"device(s)</p>")
+    out.write("<h2>Summary</h2><table><tr>" + "".join(f"<th>{r}</th>" for r in RESULTS)
+              + "<th>open</th><th>findings</th></tr><tr>"
+              + "".join(f"<td class={r}>{results.get(r, 0)}</td>" for r in RESULTS)
+              + f"<td>{results.get('open', 0)}</td>"
+              f"<td>{sum(i['n_findings'] for i in inspections)}</td></tr></table>")
+    out.write(_counts_table("location", by_location))
+    out.write(_counts_table("team", by_team))
+    out.write(_counts_table("month", by_month))
+    if details:
+        out.write("<h2>Inspections</h2>")
+        for ins in inspections:
+            out.write(_inspection_html(book, ins))
+    out.write("</body></html>")
+    return out.getvalue()

@@ -1,0 +1,310 @@
+"""Sync over USB serial: the device serves its logbook (`detector sync --serve`, on the
+Pi's CDC-ACM gadget /dev/ttyGS0), the office pulls what it lacks (`detector sync --port
+/dev/ttyACM0`, any pyserial URL).
+
+The office asks for records after the last one it holds, in batches; fetches each
+evidence file it lacks in chunks (resuming a partial file from where it stopped) and
+checks its SHA-256; then stores the batch, checking every record's hash, signature and
+place in the chain; then acknowledges. The device marks records synced only on that
+acknowledgement. An interrupted transfer resumes from the office's last stored record;
+a repeated one finds nothing new and changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from detector.errors import DetectorError
+from detector.logbook import syncproto as S
+from detector.logbook.chain import Record
+from detector.logbook.evidence import sha256_of
+from detector.logbook.store import Logbook, evidence_of
+
+PAIRING_S = 300.0  # a pairing code is valid this long
+PAIRING_TRIES = 3
+BATCH = 200  # records per GET_RECORDS
+
+
+# ---- device side ---------------------------------------------------------------------------
+def new_pairing_code(book: Logbook, now: float | None = None) -> str:
+    """A fresh 6-digit code for the device's screen, valid PAIRING_S seconds and for
+    PAIRING_TRIES attempts; the previous one stops working."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    book.conn.execute("INSERT OR REPLACE INTO pairing (id, code, expires, tries) "
+                      "VALUES (1, ?, ?, 0)", (code, (now or time.time()) + PAIRING_S))
+    return code
+
+
+def _pairing_ok(book: Logbook, secret: bytes, office: str, nonce: bytes, tag: bytes) -> bool:
+    row = book.conn.execute("SELECT code, expires, tries FROM pairing WHERE id = 1").fetchone()
+    if row is None or time.time() > row[1] or row[2] >= PAIRING_TRIES:
+        return False
+    book.conn.execute("UPDATE pairing SET tries = tries + 1 WHERE id = 1")
+    if not hmac.compare_digest(S.pairing_mac(row[0], secret, office, nonce), tag):
+        return False
+    book.conn.execute("DELETE FROM pairing WHERE id = 1")
+    book.conn.execute("INSERT OR REPLACE INTO paired (office, secret, at) VALUES (?, ?, ?)",
+                      (office, secret, _now_iso()))
+    return True
+
+
+def _now_iso() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class DeviceServer:
+    """Answers one office session after another on a port; never raises on bad input."""
+
+    def __init__(self, book: Logbook, port: Any, timeout_s: float = 10.0) -> None:
+        self.book = book
+        self.port = port
+        self.timeout_s = timeout_s
+        self.sessions = 0
+        self.refused: list[str] = []
+
+    def serve(self, sessions: int | None = None, idle_s: float | None = None) -> None:
+        """Serve until `sessions` sessions ended (None: forever) or nothing came for
+        idle_s seconds."""
+        while sessions is None or self.sessions < sessions:
+            channel = S.Channel(self.port, self.timeout_s)
+            try:
+                self._session(channel, idle_s)
+            except S.Refused as exc:
+                self.refused.append(str(exc))
+                self._error(channel, str(exc))
+            except S.SyncError as exc:
+                if "stopped answering" in str(exc) and idle_s is not None:
+                    return
+                self.refused.append(str(exc))
+            self.sessions += 1
+
+    def _error(self, channel: S.Channel, message: str) -> None:
+        with contextlib.suppress(S.SyncError):
+            channel.send_json(S.ERROR, {"message": message})
+
+    def _session(self, channel: S.Channel, idle_s: float | None) -> None:
+        msg_type, payload = channel.receive(idle_s if idle_s is not None else 1e9)
+        if msg_type != S.HELLO:
+            raise S.Refused("expected hello")
+        hello = S.unpack_json(payload)
+        if hello.get("protocol") != S.PROTOCOL:
+            raise S.Refused(f"sync protocol {hello.get('protocol')} is not this device's "
+                            f"{S.PROTOCOL}; update the office program")
+        nonce = secrets.token_bytes(16)
+        channel.send_json(S.WELCOME, {"protocol": S.PROTOCOL, "nonce": nonce.hex()})
+        msg_type, payload = channel.receive()
+        request = S.unpack_json(payload)
+        office = str(request.get("office", ""))
+        if msg_type == S.PAIR:
+            secret = _hex(request, "secret")
+            if not _pairing_ok(self.book, secret, office, nonce, _hex(request, "mac")):
+                raise S.Refused("wrong or expired pairing code")
+            channel.send_json(S.PAIRED, {})
+            msg_type, payload = channel.receive()
+            request = S.unpack_json(payload)
+        if msg_type != S.AUTH:
+            raise S.Refused("expected authentication")
+        row = self.book.conn.execute("SELECT secret FROM paired WHERE office = ?",
+                                     (office,)).fetchone()
+        office_nonce = _hex(request, "nonce")
+        if row is None or not hmac.compare_digest(
+                S.auth_mac(bytes(row[0]), nonce, office_nonce), _hex(request, "mac")):
+            raise S.Refused("this office is not paired with the device")
+        channel.key = S.session_key(bytes(row[0]), nonce, office_nonce)
+        seq, digest = self.book.head()
+        channel.send_json(S.AUTH_OK, {"device": self.book.key.id,
+                                      "public_key": self.book.key.public.hex(),
+                                      "head": seq, "hash": digest})
+        self._requests(channel, office)
+
+    def _requests(self, channel: S.Channel, office: str) -> None:
+        while True:
+            msg_type, payload = channel.receive()
+            if msg_type == S.BYE:
+                return
+            if msg_type == S.GET_EVIDENCE:
+                self._send_evidence(channel, S.unpack_json(payload))
+                continue
+            request = S.unpack_json(payload)
+            if msg_type == S.GET_RECORDS:
+                after, limit = _int(request, "after"), min(_int(request, "limit"), 5000)
+                self._send_records(channel, self.book.records(after=after, limit=limit))
+            elif msg_type == S.ACK:
+                upto = min(_int(request, "upto"), self.book.head()[0])
+                self.book.mark_synced(office, upto, _now_iso())
+                channel.send_json(S.ACKED, {"upto": upto})
+            else:
+                raise S.Refused(f"unknown request {msg_type:#x}")
+
+    def _send_records(self, channel: S.Channel, records: list[Record]) -> None:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for record in records:
+            item = record.to_json()
+            length = len(json.dumps(item)) + 2
+            if batch and size + length > S.MAX_PAYLOAD - 64:
+                channel.send(S.RECORDS, S.pack_json({"records": batch}))
+                batch, size = [], 0
+            batch.append(item)
+            size += length
+        if batch:
+            channel.send(S.RECORDS, S.pack_json({"records": batch}))
+        channel.send_json(S.END, {"count": len(records)})
+
+    def _send_evidence(self, channel: S.Channel, request: dict[str, Any]) -> None:
+        sha, offset = str(request.get("sha256", "")), _int(request, "offset")
+        try:
+            data = self.book.evidence.read(sha)
+        except DetectorError as exc:
+            channel.send_json(S.ERROR, {"message": str(exc)})
+            return
+        view = memoryview(data)
+        for start in range(offset, len(data), S.MAX_PAYLOAD):
+            channel.send(S.CHUNK, S.pack_chunk(start, view[start:start + S.MAX_PAYLOAD]
+                                               .tobytes()))
+        channel.send_json(S.END, {"size": len(data)})
+
+
+def _hex(request: dict[str, Any], key: str) -> bytes:
+    try:
+        return bytes.fromhex(str(request[key]))
+    except (KeyError, ValueError):
+        raise S.Refused(f"malformed message: {key}") from None
+
+
+def _int(request: dict[str, Any], key: str) -> int:
+    value = request.get(key)
+    if not isinstance(value, int) or value < 0:
+        raise S.Refused(f"malformed message: {key}")
+    return value
+
+
+# ---- office side ---------------------------------------------------------------------------
+@dataclass
+class OfficeIdentity:
+    id: str
+    secret: bytes
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> OfficeIdentity:
+        path = directory / "office.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            return cls(data["id"], bytes.fromhex(data["secret"]))
+        directory.mkdir(parents=True, exist_ok=True)
+        identity = cls(secrets.token_hex(8), secrets.token_bytes(32))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"id": identity.id, "secret": identity.secret.hex()}, f)
+        return identity
+
+
+@dataclass
+class SyncResult:
+    device: str
+    records: int  # new records stored
+    evidence: int  # evidence files fetched
+    bytes: int  # bytes received over the link
+    head: int  # the device's last record
+
+
+class OfficeClient:
+    def __init__(self, book: Logbook, identity: OfficeIdentity, port: Any,
+                 timeout_s: float = 10.0) -> None:
+        self.book = book
+        self.identity = identity
+        self.channel = S.Channel(port, timeout_s)
+        self.partial = book.evidence.root / ".partial"
+
+    def sync(self, pairing_code: str | None = None) -> SyncResult:
+        ch = self.channel
+        ch.send_json(S.HELLO, {"protocol": S.PROTOCOL})
+        _t, payload = ch.expect(S.WELCOME)
+        welcome = S.unpack_json(payload)
+        if welcome.get("protocol") != S.PROTOCOL:
+            raise S.Refused(f"the device speaks sync protocol {welcome.get('protocol')}, "
+                            f"this program {S.PROTOCOL}")
+        device_nonce = _hex(welcome, "nonce")
+        if pairing_code is not None:
+            ch.send_json(S.PAIR, {"office": self.identity.id,
+                                  "secret": self.identity.secret.hex(),
+                                  "mac": S.pairing_mac(pairing_code, self.identity.secret,
+                                                       self.identity.id, device_nonce).hex()})
+            ch.expect(S.PAIRED)
+        office_nonce = secrets.token_bytes(16)
+        ch.send_json(S.AUTH, {"office": self.identity.id, "nonce": office_nonce.hex(),
+                              "mac": S.auth_mac(self.identity.secret, device_nonce,
+                                                office_nonce).hex()})
+        ch.key = S.session_key(self.identity.secret, device_nonce, office_nonce)
+        _t, payload = ch.expect(S.AUTH_OK)
+        hello = S.unpack_json(payload)
+        device, public = str(hello.get("device")), _hex(hello, "public_key")
+        self.book.add_device(device, public)
+        head = _int(hello, "head")
+        added = fetched = 0
+        while True:
+            have = self.book.head(device)[0]
+            if have >= head:
+                break
+            records = self._records(have)
+            if not records:
+                raise S.SyncError(f"the device sent no records after {have} of {head}")
+            for record in records:
+                for sha in evidence_of(record.body_dict()):
+                    if not self.book.evidence.has(sha):
+                        self._evidence(sha)
+                        fetched += 1
+            added += self.book.receive(device, records)
+        ch.send_json(S.ACK, {"upto": self.book.head(device)[0]})
+        ch.expect(S.ACKED)
+        ch.send(S.BYE)
+        self.book.conn.execute("UPDATE devices SET last_sync = ? WHERE device = ?",
+                               (_now_iso(), device))
+        return SyncResult(device, added, fetched, ch.received, head)
+
+    def _records(self, after: int) -> list[Record]:
+        self.channel.send_json(S.GET_RECORDS, {"after": after, "limit": BATCH})
+        records: list[Record] = []
+        while True:
+            msg_type, payload = self.channel.expect(S.RECORDS, S.END)
+            if msg_type == S.END:
+                return records
+            try:
+                records.extend(Record.from_json(item)
+                               for item in S.unpack_json(payload)["records"])
+            except (KeyError, TypeError, ValueError):
+                raise S.Refused("malformed records message") from None
+
+    def _evidence(self, sha: str) -> None:
+        """Fetch one evidence file, resuming a partial one; store it once its hash checks."""
+        self.partial.mkdir(parents=True, exist_ok=True)
+        part = self.partial / sha
+        have = part.stat().st_size if part.exists() else 0
+        self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": have})
+        with open(part, "ab") as f:
+            while True:
+                msg_type, payload = self.channel.expect(S.CHUNK, S.END)
+                if msg_type == S.END:
+                    break
+                offset, data = S.unpack_chunk(payload)
+                if offset != f.tell():
+                    raise S.Refused("evidence chunk out of order")
+                f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        data = part.read_bytes()
+        if sha256_of(data) != sha:
+            part.unlink()
+            raise S.Refused(f"evidence {sha[:12]}... arrived damaged; it will be fetched again")
+        self.book.evidence.put(data, expected=sha)
+        part.unlink()

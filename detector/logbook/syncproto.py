@@ -1,0 +1,165 @@
+"""The sync protocol's messages and their authentication (docs/logbook.md).
+
+Framing is the RF scanner's: type u8 | seq u16 | payload | CRC-16, COBS-encoded and
+ended by 0x00, with longer frames. Payloads are JSON, except evidence chunks (an 8-byte
+offset and the bytes). After the handshake every payload ends with a 16-byte tag,
+HMAC-SHA256 under the session key of the type, the sequence number and the payload, so a
+host that has not paired can neither read records nor change anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import struct
+from typing import Any
+
+from detector.errors import DetectorError
+from detector.rf.wire import StreamDecoder, encode_frame
+
+PROTOCOL = 1
+MAX_PAYLOAD = 16384  # evidence chunk size; record batches stay below it
+MAX_FRAME = MAX_PAYLOAD + 64
+TAG = 16
+
+# Office -> device
+HELLO = 0x40
+PAIR = 0x42
+AUTH = 0x44
+GET_RECORDS = 0x48
+GET_EVIDENCE = 0x4B
+ACK = 0x4D
+BYE = 0x50
+# Device -> office
+WELCOME = 0x41
+PAIRED = 0x43
+AUTH_OK = 0x45
+RECORDS = 0x49
+END = 0x4A
+CHUNK = 0x4C
+ACKED = 0x4E
+ERROR = 0x4F
+
+NAMES = {v: k for k, v in dict(globals()).items() if isinstance(v, int) and k.isupper()
+         and 0x40 <= v <= 0x50}
+
+
+class SyncError(DetectorError):
+    """The sync link or the peer failed; a retry resumes where it stopped."""
+
+
+class Refused(SyncError):
+    """The peer refused: not paired, wrong code, bad tag, malformed message."""
+
+
+def mac(key: bytes, *parts: bytes) -> bytes:
+    h = hmac.new(key, digestmod=hashlib.sha256)
+    for part in parts:
+        h.update(len(part).to_bytes(4, "little"))
+        h.update(part)
+    return h.digest()
+
+
+def session_key(secret: bytes, device_nonce: bytes, office_nonce: bytes) -> bytes:
+    return mac(secret, b"session", device_nonce, office_nonce)
+
+
+def pairing_mac(code: str, secret: bytes, office: str, device_nonce: bytes) -> bytes:
+    # The code is short: it only has to survive the few tries the device allows.
+    return mac(code.encode(), b"pair", secret, office.encode(), device_nonce)
+
+
+def auth_mac(secret: bytes, device_nonce: bytes, office_nonce: bytes) -> bytes:
+    return mac(secret, b"auth", device_nonce, office_nonce)
+
+
+def pack_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def unpack_json(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Refused("malformed message: not JSON") from None
+    if not isinstance(data, dict):
+        raise Refused("malformed message: not a JSON object")
+    return data
+
+
+def pack_chunk(offset: int, data: bytes) -> bytes:
+    return struct.pack("<Q", offset) + data
+
+
+def unpack_chunk(payload: bytes) -> tuple[int, bytes]:
+    if len(payload) < 8:
+        raise Refused("malformed evidence chunk")
+    return struct.unpack_from("<Q", payload)[0], payload[8:]
+
+
+class Channel:
+    """Frames over a pyserial-like port (read(n), write(b), timeout), with the sequence
+    numbers and, once a session key is set, the tags."""
+
+    def __init__(self, port: Any, timeout_s: float = 5.0) -> None:
+        self.port = port
+        self.timeout_s = timeout_s
+        self.decoder = StreamDecoder(max_frame=MAX_FRAME)
+        self.pending: list[tuple[int, int, bytes]] = []
+        self.seq = 0
+        self.key: bytes | None = None
+        self.sent = self.received = 0
+
+    def send(self, msg_type: int, payload: bytes = b"") -> None:
+        self.seq = (self.seq + 1) & 0xFFFF
+        if self.key is not None:
+            payload += mac(self.key, bytes((msg_type,)), self.seq.to_bytes(2, "little"),
+                           payload)[:TAG]
+        frame = encode_frame(msg_type, self.seq, payload)
+        try:
+            self.port.write(frame)
+        except (OSError, ValueError) as exc:
+            raise SyncError(f"link lost while sending: {exc}") from None
+        self.sent += len(frame)
+
+    def send_json(self, msg_type: int, data: dict[str, Any]) -> None:
+        self.send(msg_type, pack_json(data))
+
+    def receive(self, timeout_s: float | None = None) -> tuple[int, bytes]:
+        """The next frame (type, payload without its tag), checked; SyncError on silence."""
+        import time
+
+        deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
+        while not self.pending:
+            if time.monotonic() > deadline:
+                raise SyncError("the other side stopped answering")
+            try:
+                data = self.port.read(65536)
+            except (OSError, ValueError) as exc:
+                raise SyncError(f"link lost: {exc}") from None
+            if data:
+                self.received += len(data)
+                self.pending.extend(self.decoder.feed(data))
+        msg_type, seq, payload = self.pending.pop(0)
+        if self.key is not None:
+            if len(payload) < TAG:
+                raise Refused("unauthenticated frame")
+            body, tag = payload[:-TAG], payload[-TAG:]
+            want = mac(self.key, bytes((msg_type,)), seq.to_bytes(2, "little"), body)[:TAG]
+            if not hmac.compare_digest(tag, want):
+                raise Refused("a frame's authentication tag does not verify")
+            payload = body
+        return msg_type, payload
+
+    def expect(self, *types: int, timeout_s: float | None = None) -> tuple[int, bytes]:
+        msg_type, payload = self.receive(timeout_s)
+        if msg_type == ERROR:
+            try:
+                message = unpack_json(payload).get("message", "error")
+            except Refused:
+                message = "error"
+            raise Refused(f"the device refused: {message}")
+        if msg_type not in types:
+            raise Refused(f"unexpected {NAMES.get(msg_type, hex(msg_type))} message")
+        return msg_type, payload
