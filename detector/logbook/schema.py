@@ -56,7 +56,8 @@ VERSION = len(MIGRATIONS)
 def connect(path: str, migrations: list[str] | None = None) -> sqlite3.Connection:
     """Open (or create) a logbook database: WAL, synchronous writes, migrated to the
     current schema. `migrations` is for tests of older schemas."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    # One connection per Logbook; a sync server may use it from its own thread.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

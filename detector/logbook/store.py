@@ -182,7 +182,12 @@ class Logbook:
         records = self.records(device)
         head_seq = self.head(device)[0]
         problems = verify_chain(records, public, head_seq=head_seq)
+        # Evidence of records the office holds may have been pruned by retention.
+        synced = {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT seq FROM synced WHERE device = ?", (device,))}
         for record in records:
+            if record.seq in synced:
+                continue
             for sha in evidence_of(record.body_dict()):
                 if not self.evidence.has(sha):
                     problems.append(Problem(record.seq, "evidence missing", sha))
@@ -193,6 +198,8 @@ class Logbook:
         problems = []
         for record in self.records(device):
             for sha in evidence_of(record.body_dict()):
+                if not self.evidence.has(sha):
+                    continue  # verify() reports missing files
                 try:
                     self.evidence.read(sha)
                 except DetectorError as exc:
@@ -221,20 +228,27 @@ class Logbook:
         return row[0]
 
     def prune_evidence(self, keep_days: float, now: float) -> int:
-        """Retention: delete evidence files of records synced more than keep_days ago.
-        Records themselves are never deleted (they are small and prove what was done)."""
+        """Retention: delete evidence files of records the office acknowledged more than
+        keep_days ago, unless a record not yet that old still names the same file (the
+        store keeps identical content once). Records are never deleted: they are small
+        and prove what was done."""
         import datetime as dt
 
         cutoff = dt.datetime.fromtimestamp(now - keep_days * 86400, dt.UTC).isoformat()
+        device = self._own()
+        old: set[str] = set()
+        keep: set[str] = set()
         rows = self.conn.execute(
-            "SELECT r.body FROM records r JOIN synced s ON s.device = r.device AND "
-            "s.seq = r.seq WHERE r.device = ? AND s.at < ?", (self._own(), cutoff))
+            "SELECT r.body, (SELECT MIN(s.at) FROM synced s WHERE s.device = r.device AND "
+            "s.seq = r.seq) FROM records r WHERE r.device = ?", (device,))
+        for body, synced_at in rows:
+            shas = evidence_of(json.loads(body))
+            (old if synced_at is not None and synced_at < cutoff else keep).update(shas)
         deleted = 0
-        for (body,) in rows:
-            for sha in evidence_of(json.loads(body)):
-                if self.evidence.has(sha):
-                    self.evidence.delete(sha)
-                    deleted += 1
+        for sha in old - keep:
+            if self.evidence.has(sha):
+                self.evidence.delete(sha)
+                deleted += 1
         return deleted
 
 

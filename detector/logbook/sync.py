@@ -75,8 +75,10 @@ class DeviceServer:
     def serve(self, sessions: int | None = None, idle_s: float | None = None) -> None:
         """Serve until `sessions` sessions ended (None: forever) or nothing came for
         idle_s seconds."""
+        seq = 0
         while sessions is None or self.sessions < sessions:
             channel = S.Channel(self.port, self.timeout_s)
+            channel.seq = seq  # numbering goes on across sessions: no frame looks repeated
             try:
                 self._session(channel, idle_s)
             except S.Refused as exc:
@@ -86,6 +88,7 @@ class DeviceServer:
                 if "stopped answering" in str(exc) and idle_s is not None:
                     return
                 self.refused.append(str(exc))
+            seq = channel.seq
             self.sessions += 1
 
     def _error(self, channel: S.Channel, message: str) -> None:

@@ -143,13 +143,14 @@ class Channel:
                 self.pending.extend(self.decoder.feed(data))
         msg_type, seq, payload = self.pending.pop(0)
         if self.key is not None:
-            if len(payload) < TAG:
-                raise Refused("unauthenticated frame")
             body, tag = payload[:-TAG], payload[-TAG:]
             want = mac(self.key, bytes((msg_type,)), seq.to_bytes(2, "little"), body)[:TAG]
-            if not hmac.compare_digest(tag, want):
+            if len(payload) >= TAG and hmac.compare_digest(tag, want):
+                payload = body
+            elif msg_type != ERROR:
+                # An error may come untagged: the peer refused before it had the key. It
+                # can only end the session, never change anything.
                 raise Refused("a frame's authentication tag does not verify")
-            payload = body
         return msg_type, payload
 
     def expect(self, *types: int, timeout_s: float | None = None) -> tuple[int, bytes]:

@@ -1,0 +1,233 @@
+"""Sync from the device to the office over a serial link: pairing, transfer with checks,
+acknowledgement, resume after the link is cut at 100 random byte offsets, repeated
+syncs, and refusals (unpaired office, wrong code, malformed messages, tampered or
+forged records). The link is a socket pair here, a pty pair in the benchmark and
+/dev/ttyGS0 to /dev/ttyACM0 on the device."""
+
+import random
+import sqlite3
+import threading
+
+import pytest
+
+from detector.cli import main
+from detector.errors import DetectorError
+from detector.logbook import syncproto as S
+from detector.logbook.export import export_logbook, import_export
+from detector.logbook.keys import DeviceKey
+from detector.logbook.links import SocketLink
+from detector.logbook.store import DB_NAME, Logbook
+from detector.logbook.sync import DeviceServer, OfficeClient, OfficeIdentity, new_pairing_code
+from tests.logbooks import device_logbook
+
+TIMEOUT = 1.0
+
+
+class CutLink(SocketLink):
+    """The device's end of the link, pulled out after `limit` bytes written."""
+
+    def __init__(self, link: SocketLink, limit: int) -> None:
+        super().__init__(link.sock, link.timeout)
+        self.limit = limit
+        self.written = 0
+
+    def write(self, data: bytes) -> int:
+        room = self.limit - self.written
+        if room <= len(data):
+            self.sock.sendall(data[:max(room, 0)])
+            self.sock.close()
+            raise OSError("cable pulled")
+        self.written += len(data)
+        return super().write(data)
+
+
+def session(device: Logbook, office: Logbook, identity: OfficeIdentity, code=None,
+            cut: int | None = None):
+    """One sync over a fresh link; returns (result or exception, device-side link)."""
+    dev_end, office_end = SocketLink.pair(timeout=0.05)
+    if cut is not None:
+        dev_end = CutLink(dev_end, cut)
+    server = DeviceServer(device, dev_end, timeout_s=TIMEOUT)
+    thread = threading.Thread(target=server.serve, kwargs={"sessions": 1}, daemon=True)
+    thread.start()
+    try:
+        outcome = OfficeClient(office, identity, office_end, timeout_s=TIMEOUT).sync(code)
+    except DetectorError as exc:  # SyncError, or a record the office refused
+        outcome = exc
+    thread.join(5)
+    office_end.close()
+    return outcome, server, dev_end
+
+
+@pytest.fixture
+def sides(tmp_path):
+    device = device_logbook(tmp_path / "device", inspections=3, evidence_bytes=20000)
+    office = Logbook(tmp_path / "office")
+    identity = OfficeIdentity.load_or_create(tmp_path / "office")
+    yield device, office, identity
+    device.close()
+    office.close()
+
+
+def paired(sides):
+    device, office, identity = sides
+    result, _server, _link = session(device, office, identity, new_pairing_code(device))
+    assert not isinstance(result, Exception), result
+    return result
+
+
+def test_pair_then_sync_everything_checked(sides):
+    device, office, identity = sides
+    result = paired(sides)
+    assert (result.records, result.evidence) == (12, 7)  # the RF spectrum is shared
+    assert office.head(device.key.id) == device.head()
+    assert office.verify(device.key.id) == []
+    assert office.check_evidence_content(device.key.id) == []
+    assert device.unsynced() == 0 and device.synced_upto(identity.id) == 12
+    rows = office.conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0]
+    assert rows == 3
+
+
+def test_repeated_sync_changes_nothing(sides):
+    device, office, identity = sides
+    paired(sides)
+    before = office.conn.execute("SELECT COUNT(*), MAX(position) FROM records").fetchone()
+    result, _s, _l = session(device, office, identity)
+    assert (result.records, result.evidence) == (0, 0)
+    assert office.conn.execute("SELECT COUNT(*), MAX(position) FROM records").fetchone() \
+        == before
+
+
+def test_new_records_follow_on_the_next_sync(sides):
+    device, office, identity = sides
+    paired(sides)
+    device.append("note", {"inspection": "insp-00001", "text": "lock broken"})
+    result, _s, _l = session(device, office, identity)
+    assert result.records == 1 and office.verify(device.key.id) == []
+
+
+def test_unpaired_office_learns_nothing_and_changes_nothing(sides):
+    device, office, identity = sides
+    result, server, _l = session(device, office, identity)
+    assert isinstance(result, S.Refused) and "not paired" in str(result)
+    assert office.devices() == [] and office.conn.execute(
+        "SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert device.unsynced() == 12 and "not paired" in server.refused[0]
+
+
+def test_wrong_pairing_code_is_refused_and_tries_are_limited(sides):
+    device, office, identity = sides
+    code = new_pairing_code(device)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(3):
+        result, _s, _l = session(device, office, identity, wrong)
+        assert isinstance(result, S.Refused) and "pairing code" in str(result)
+    result, _s, _l = session(device, office, identity, code)  # too late: 3 tries used
+    assert isinstance(result, S.Refused)
+    assert office.devices() == []
+    result, _s, _l = session(device, office, identity, new_pairing_code(device))
+    assert not isinstance(result, Exception)
+
+
+def test_a_different_office_secret_is_refused(sides, tmp_path):
+    device, office, identity = sides
+    paired(sides)
+    impostor = OfficeIdentity(identity.id, b"x" * 32)  # same id, not the paired secret
+    result, _s, _l = session(device, Logbook(tmp_path / "other"), impostor)
+    assert isinstance(result, S.Refused) and "not paired" in str(result)
+
+
+def test_malformed_messages_are_refused_and_the_device_keeps_serving(sides):
+    device, _office, _identity = sides
+    dev_end, office_end = SocketLink.pair(timeout=0.05)
+    server = DeviceServer(device, dev_end, timeout_s=TIMEOUT)
+    thread = threading.Thread(target=server.serve, kwargs={"sessions": 3}, daemon=True)
+    thread.start()
+    channel = S.Channel(office_end, TIMEOUT)
+    office_end.write(b"\x07garbage at the wrong baud\x00")  # corrupt frame: ignored
+    channel.send(S.HELLO, b"{not json")
+    assert channel.receive()[0] == S.ERROR
+    channel.send_json(S.HELLO, {"protocol": 99})
+    msg_type, payload = channel.receive()
+    assert msg_type == S.ERROR and b"protocol 99" in payload
+    channel.send_json(S.GET_RECORDS, {"after": 0, "limit": 10})  # before authenticating
+    msg_type, payload = channel.receive()
+    assert msg_type == S.ERROR and b"expected hello" in payload
+    thread.join(5)
+    assert len(server.refused) == 3 and server.sessions == 3
+
+
+
+def _tamper(device: Logbook, sql: str, *args) -> None:
+    conn = sqlite3.connect(device.dir / DB_NAME, isolation_level=None)
+    conn.execute(sql, args)
+    conn.close()
+
+
+def test_tampered_record_is_refused_and_nothing_of_its_batch_is_stored(sides):
+    device, office, identity = sides
+    _tamper(device, "UPDATE records SET body = replace(body, 'suspicious', 'clear') "
+                    "WHERE seq = 8")
+    result, _s, _l = session(device, office, identity, new_pairing_code(device))
+    assert isinstance(result, Exception) and "record 8: altered" in str(result)
+    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert device.unsynced() == 12  # nothing acknowledged
+
+
+def test_forged_signature_is_refused(sides, tmp_path):
+    device, office, identity = sides
+    from detector.logbook.chain import record_hash
+
+    other = DeviceKey.load_or_create(tmp_path / "other.pem")
+    seq, kind, body, prev = sqlite3.connect(device.dir / DB_NAME).execute(
+        "SELECT seq, kind, body, prev FROM records WHERE seq = 2").fetchone()
+    body = body.replace("rf-activity", "clear")
+    digest = record_hash(seq, kind, body, prev)
+    _tamper(device, "UPDATE records SET body = ?, hash = ?, signature = ? WHERE seq = 2",
+            body, digest, other.sign(digest.encode()))
+    result, _s, _l = session(device, office, identity, new_pairing_code(device))
+    assert isinstance(result, Exception) and "record 2: forged" in str(result)
+
+
+def test_link_cut_at_100_random_offsets_then_a_retry_completes(sides, tmp_path):
+    device, office, identity = sides
+    full = paired(sides).bytes  # bytes the office receives in one sync
+    rng = random.Random(11)
+    for k in range(100):
+        fresh = Logbook(tmp_path / f"office{k}")
+        cut = rng.randrange(1, full)
+        first, _s, _l = session(device, fresh, identity, cut=cut)
+        assert isinstance(first, S.SyncError), f"cut at {cut} of {full}"
+        second, _s, _l = session(device, fresh, identity)
+        assert not isinstance(second, Exception), f"retry after a cut at {cut}: {second}"
+        seqs = [r[0] for r in fresh.conn.execute(
+            "SELECT seq FROM records WHERE device = ? ORDER BY position", (device.key.id,))]
+        assert seqs == list(range(1, 13))  # none lost, none twice
+        assert fresh.verify(device.key.id) == []
+        assert fresh.check_evidence_content(device.key.id) == []
+        assert not list((fresh.evidence.root / ".partial").glob("*"))
+        fresh.close()
+
+
+def test_export_to_a_drive_and_import_at_the_office(sides, tmp_path):
+    device, office, _identity = sides
+    where = export_logbook(device, tmp_path / "drive")
+    assert (where / "manifest.json").exists() and not list((tmp_path / "drive").glob(".*"))
+    assert import_export(office, where) == 12
+    assert import_export(office, where) == 0  # again: nothing new
+    assert office.verify(device.key.id) == []
+    victim = next((where / "evidence").iterdir())
+    victim.write_bytes(b"changed")
+    other = Logbook(tmp_path / "office2")
+    with pytest.raises(Exception, match="does not match the manifest"):
+        import_export(other, where)
+    assert other.devices() == []
+
+
+def test_sync_command_line_one_line_errors(tmp_path, capsys):
+    assert main(["sync", "--port", "/dev/nonexistent-tty", "--dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("detector: cannot open /dev/nonexistent-tty") and "\n" not in err
+    assert main(["sync", "--port", "loop://", "--dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("detector: sync with loop://") and "\n" not in err
