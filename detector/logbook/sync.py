@@ -13,6 +13,7 @@ a repeated one finds nothing new and changes nothing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import json
 import os
@@ -25,7 +26,6 @@ from typing import Any
 from detector.errors import DetectorError
 from detector.logbook import syncproto as S
 from detector.logbook.chain import Record
-from detector.logbook.evidence import sha256_of
 from detector.logbook.store import Logbook, evidence_of
 
 PAIRING_S = 300.0  # a pairing code is valid this long
@@ -167,7 +167,7 @@ class DeviceServer:
     def _send_evidence(self, channel: S.Channel, request: dict[str, Any]) -> None:
         sha, offset = str(request.get("sha256", "")), _int(request, "offset")
         try:
-            data = self.book.evidence.read(sha)
+            data = self.book.evidence.read_raw(sha)
         except DetectorError as exc:
             channel.send_json(S.ERROR, {"message": str(exc)})
             return
@@ -262,11 +262,13 @@ class OfficeClient:
             records = self._records(have)
             if not records:
                 raise S.SyncError(f"the device sent no records after {have} of {head}")
-            for record in records:
-                for sha in evidence_of(record.body_dict()):
-                    if not self.book.evidence.has(sha):
-                        self._evidence(sha)
-                        fetched += 1
+            missing = list(dict.fromkeys(
+                sha for record in records for sha in evidence_of(record.body_dict())
+                if not self.book.evidence.has(sha)))
+            # All requests first, then the files as they stream in: no round trip per file.
+            for sha, have in [(sha, self._start_evidence(sha)) for sha in missing]:
+                self._finish_evidence(sha, have)
+            fetched += len(missing)
             added += self.book.receive(device, records)
         ch.send_json(S.ACK, {"upto": self.book.head(device)[0]})
         ch.expect(S.ACKED)
@@ -288,26 +290,38 @@ class OfficeClient:
             except (KeyError, TypeError, ValueError):
                 raise S.Refused("malformed records message") from None
 
-    def _evidence(self, sha: str) -> None:
-        """Fetch one evidence file, resuming a partial one; store it once its hash checks."""
+    def _start_evidence(self, sha: str) -> hashlib._Hash:
+        """Ask for one evidence file from where a partial copy of it stops."""
         self.partial.mkdir(parents=True, exist_ok=True)
         part = self.partial / sha
-        have = part.stat().st_size if part.exists() else 0
+        digest = hashlib.sha256()
+        have = 0
+        if part.exists():  # what an interrupted transfer left: hash it and go on from there
+            with open(part, "rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+                    have += len(block)
         self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": have})
+        return digest
+
+    def _finish_evidence(self, sha: str, digest: hashlib._Hash) -> None:
+        """Receive one requested file; store it once its hash checks."""
+        part = self.partial / sha
         with open(part, "ab") as f:
+            have = f.tell()
             while True:
                 msg_type, payload = self.channel.expect(S.CHUNK, S.END)
                 if msg_type == S.END:
                     break
                 offset, data = S.unpack_chunk(payload)
-                if offset != f.tell():
+                if offset != have:
                     raise S.Refused("evidence chunk out of order")
                 f.write(data)
+                digest.update(data)
+                have += len(data)
             f.flush()
             os.fsync(f.fileno())
-        data = part.read_bytes()
-        if sha256_of(data) != sha:
+        if digest.hexdigest() != sha:
             part.unlink()
             raise S.Refused(f"evidence {sha[:12]}... arrived damaged; it will be fetched again")
-        self.book.evidence.put(data, expected=sha)
-        part.unlink()
+        self.book.evidence.adopt(part, sha)

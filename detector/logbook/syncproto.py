@@ -19,7 +19,9 @@ from detector.errors import DetectorError
 from detector.rf.wire import StreamDecoder, encode_frame
 
 PROTOCOL = 1
-MAX_PAYLOAD = 16384  # evidence chunk size; record batches stay below it
+# Evidence chunk size; record batches stay below it. Large frames keep the per-frame cost
+# (two MACs, a CRC, a write) small next to the bytes moved.
+MAX_PAYLOAD = 65536
 MAX_FRAME = MAX_PAYLOAD + 64
 TAG = 16
 
@@ -134,8 +136,11 @@ class Channel:
         while not self.pending:
             if time.monotonic() > deadline:
                 raise SyncError("the other side stopped answering")
+            # pyserial's read(n) waits for all n bytes (or its timeout): ask for what is
+            # there, or one byte. Other links return what arrived.
+            waiting = getattr(self.port, "in_waiting", None)
             try:
-                data = self.port.read(65536)
+                data = self.port.read(65536 if waiting is None else max(waiting, 1))
             except (OSError, ValueError) as exc:
                 raise SyncError(f"link lost: {exc}") from None
             if data:
