@@ -198,9 +198,9 @@ def _logbook(args: argparse.Namespace, config) -> int:
         if args.action == "prune":
             import time
 
-            book = C.open_logbook(C.device_dir(config, args.dir), device=True)
-            deleted = book.prune_evidence(config.get("office.evidence_keep_days"), time.time())
-            book.close()
+            with C.open_logbook(C.device_dir(config, args.dir), device=True) as book:
+                deleted = book.prune_evidence(config.get("office.evidence_keep_days"),
+                                              time.time())
             print(f"deleted {deleted} evidence files the office holds")
             return 0
         return C.log_command(config, args.dir, args.office, args.action, args.inspection)
@@ -212,30 +212,23 @@ def _logbook(args: argparse.Namespace, config) -> int:
     if args.command == "export":
         from detector.logbook.export import export_logbook
 
-        book = C.open_logbook(C.device_dir(config, args.dir), device=True)
-        try:
+        with C.open_logbook(C.device_dir(config, args.dir), device=True) as book:
             where = export_logbook(book, args.target)
-        finally:
-            book.close()
         print(f"exported to {where}")
         return 0
     if args.command == "import":
         from detector.logbook.export import import_export
         from detector.logbook.store import Logbook
 
-        book = Logbook(C.office_dir(config, args.dir))
-        try:
+        with Logbook(C.office_dir(config, args.dir)) as book:
             added = import_export(book, args.source)
-        finally:
-            book.close()
         print(f"{added} new records from {args.source}")
         return 0
     from detector.logbook.report import build_report, parse_period, statistics, write_statistics
 
     directory = C.device_dir(config, args.dir) if args.device else C.office_dir(config,
                                                                                 args.dir)
-    book = C.open_logbook(directory, device=args.device)
-    try:
+    with C.open_logbook(directory, device=args.device) as book:
         period = parse_period(args.month, args.quarter)
         html = build_report(book, period)
         try:
@@ -244,8 +237,6 @@ def _logbook(args: argparse.Namespace, config) -> int:
                 write_statistics(statistics(book, period), args.csv, args.json)
         except OSError as exc:
             raise DetectorError(f"cannot write the report: {exc}") from None
-    finally:
-        book.close()
     print(f"report: {args.out}" + (f", statistics: {args.csv or ''} {args.json or ''}"
                                    if args.csv or args.json else ""))
     return 0

@@ -20,6 +20,15 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class EvidenceStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -52,11 +61,7 @@ class EvidenceStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            _fsync_dir(target.parent)
         except OSError as exc:
             raise EvidenceError(f"{target}: cannot store evidence: {exc.strerror or exc}") \
                 from None
@@ -69,11 +74,7 @@ class EvidenceStore:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            _fsync_dir(target.parent)
         except OSError as exc:
             raise EvidenceError(f"{target}: cannot store evidence: {exc.strerror or exc}") \
                 from None

@@ -8,8 +8,10 @@ Layout of a logbook directory: `logbook.sqlite` (WAL), `evidence/`, and on the d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,12 @@ class Logbook:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> Logbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ---- devices --------------------------------------------------------------------------
     def add_device(self, device: str, public: bytes, name: str | None = None) -> None:
         if device_id(public) != device:
@@ -89,59 +97,52 @@ class Logbook:
             raise LogbookError("only the device appends records; the office receives them")
         device = self.key.id
         out = []
+        with self._transaction():
+            seq, prev = self.head(device)
+            for kind, body in items:
+                seq += 1
+                text = canonical(body)
+                digest = record_hash(seq, kind, text, prev)
+                record = Record(seq, kind, text, prev, digest, self.key.sign(digest.encode()))
+                self._insert(device, record)
+                out.append(record)
+                prev = digest
+        return out
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction (all or nothing); database errors as one-line errors."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                head = self.conn.execute("SELECT seq, hash FROM head WHERE device = ?",
-                                         (device,)).fetchone()
-                seq, prev = head if head else (0, GENESIS)
-                for kind, body in items:
-                    seq += 1
-                    text = canonical(body)
-                    digest = record_hash(seq, kind, text, prev)
-                    record = Record(seq, kind, text, prev, digest,
-                                    self.key.sign(digest.encode()))
-                    self._insert(device, record)
-                    out.append(record)
-                    prev = digest
+                yield
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from None
-        return out
 
     def receive(self, device: str, records: list[Record]) -> int:
         """Add a device's records (office side) after checking each one's hash, signature
         and place in the chain; all or nothing. Records already held are skipped, so a
         repeated transfer changes nothing. Returns how many were new."""
         public = self.public_key(device)
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                head = self.conn.execute("SELECT seq, hash FROM head WHERE device = ?",
-                                         (device,)).fetchone()
-                seq, prev = head if head else (0, GENESIS)
-                added = 0
-                for record in records:
-                    if record.seq <= seq:
-                        continue
-                    problem = check_record(record, public)
-                    if problem is None and (record.seq != seq + 1 or record.prev != prev):
-                        problem = Problem(record.seq, "out of place",
-                                          f"expected record {seq + 1} following {prev[:12]}")
-                    if problem is not None:
-                        raise LogbookError(f"device {device}: {problem}; nothing stored")
-                    self._insert(device, record)
-                    seq, prev = record.seq, record.hash
-                    added += 1
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise _db_error(self.path, exc) from None
+        added = 0
+        with self._transaction():
+            seq, prev = self.head(device)
+            for record in records:
+                if record.seq <= seq:
+                    continue
+                problem = check_record(record, public)
+                if problem is None and (record.seq != seq + 1 or record.prev != prev):
+                    problem = Problem(record.seq, "out of place",
+                                      f"expected record {seq + 1} following {prev[:12]}")
+                if problem is not None:
+                    raise LogbookError(f"device {device}: {problem}; nothing stored")
+                self._insert(device, record)
+                seq, prev = record.seq, record.hash
+                added += 1
         return added
 
     def _insert(self, device: str, record: Record) -> None:
@@ -209,11 +210,10 @@ class Logbook:
     # ---- sync bookkeeping (device side) --------------------------------------------------------
     def mark_synced(self, office: str, upto: int, at: str) -> None:
         device = self._own()
-        self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("INSERT OR IGNORE INTO synced (device, seq, office, at) "
-                          "SELECT device, seq, ?, ? FROM records WHERE device = ? AND seq <= ?",
-                          (office, at, device, upto))
-        self.conn.execute("COMMIT")
+        with self._transaction():
+            self.conn.execute("INSERT OR IGNORE INTO synced (device, seq, office, at) "
+                              "SELECT device, seq, ?, ? FROM records WHERE device = ? AND "
+                              "seq <= ?", (office, at, device, upto))
 
     def synced_upto(self, office: str) -> int:
         row = self.conn.execute("SELECT MAX(seq) FROM synced WHERE office = ? AND device = ?",
