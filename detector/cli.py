@@ -66,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
 
     log = sub.add_parser("log", help="the inspection logbook: list, show, verify, prune")
     log.add_argument("action", nargs="?", default="list",
-                     choices=("list", "show", "verify", "prune"))
-    log.add_argument("inspection", nargs="?", help="with show: the inspection's id (or its "
-                                                    "start)")
+                     choices=("list", "show", "verify", "prune", "note"))
+    log.add_argument("inspection", nargs="?", help="with show or note: the inspection's id "
+                                                    "(or its start)")
+    log.add_argument("text", nargs="?", help="with note: the note's text")
     log.add_argument("--dir", type=Path, help="logbook directory (default: the device's, "
                                               "inspection.log_dir)")
     log.add_argument("--office", action="store_true",
@@ -203,6 +204,8 @@ def _logbook(args: argparse.Namespace, config) -> int:
                                               time.time())
             print(f"deleted {deleted} evidence files the office holds")
             return 0
+        if args.action == "note":
+            return C.note_command(config, args.dir, args.inspection, args.text)
         return C.log_command(config, args.dir, args.office, args.action, args.inspection)
     if args.command == "pair":
         return C.pair_command(config, args.dir)

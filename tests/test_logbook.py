@@ -144,8 +144,12 @@ def test_log_commands(tmp_path, capsys):
     assert main(["log", "show", "insp-00001", "--dir", str(tmp_path)]) == 0
     shown = capsys.readouterr().out
     assert '"kind": "finding"' in shown and '"seq": 5' in shown
+    assert main(["log", "note", "insp-00001", "mirror loose", "--dir", str(tmp_path)]) == 0
+    assert "as record 9" in capsys.readouterr().out
     assert main(["log", "verify", "--dir", str(tmp_path)]) == 0
-    assert "8 records, chain and signatures verified" in capsys.readouterr().out
+    assert "9 records, chain and signatures verified" in capsys.readouterr().out
+    assert main(["log", "note", "insp", "x", "--dir", str(tmp_path)]) != 0
+    assert "names 2 inspections" in capsys.readouterr().err
     db(tmp_path).execute("DELETE FROM records WHERE seq = 6")
     assert main(["log", "verify", "--dir", str(tmp_path)]) == 1
     assert "record 6: removed" in capsys.readouterr().out

@@ -51,6 +51,7 @@ def office(tmp_path):
                          location=["STN-A", "STN-B"][n % 2], team=["north", "south"][n % 2])
     for n in range(6, 9):
         write_inspection(sink, n, rng, month="2026-10", finding=False, location="STN-A")
+    device.append("note", {"inspection": "insp-00002", "text": "hook loose, reported"})
     office = Logbook(tmp_path / "office")
     import_export(office, export_logbook(device, tmp_path / "drive"))
     device.close()
@@ -77,6 +78,7 @@ def test_report_command_writes_html_csv_and_json(office, tmp_path, capsys):
     html = out.read_text()
     assert html.count("class=inspection") == 6 and "NOT VERIFIED" not in html
     assert "data:image/png;base64," in html and "<polyline" in html
+    assert "hook loose, reported" in html
     assert "src='http" not in html and "href=" not in html  # self-contained
     rows = list(csv.DictReader(open(tmp_path / "s.csv")))
     assert [r["location"] for r in rows] == ["STN-A", "STN-B"]

@@ -43,9 +43,6 @@ def log_command(config: Config, directory: Path | None, office: bool, action: st
         if action == "verify":
             return _verify(book, office)
         if action == "show":
-            if not inspection:
-                raise DetectorError("detector log show: which inspection? give its id "
-                                    "(or the start of it)")
             print(json.dumps(show_inspection(book, inspection), indent=2, sort_keys=True))
             return 0
         _list(book)
@@ -86,14 +83,33 @@ def _list(book: Logbook) -> None:
               f"{r[6]:>6} {r[7]:>5}")
 
 
-def show_inspection(book: Logbook, prefix: str) -> dict[str, Any]:
+def find_inspection(book: Logbook, prefix: str | None) -> tuple[str, str]:
+    """(inspection id, device) of the one inspection whose id starts with prefix."""
+    if not prefix:
+        raise DetectorError("which inspection? give its id (or the start of it)")
     rows = book.conn.execute("SELECT id, device FROM inspections WHERE id LIKE ?",
                              (prefix + "%",)).fetchall()
     if not rows:
         raise DetectorError(f"no inspection starts with {prefix!r}")
     if len(rows) > 1:
         raise DetectorError(f"{prefix!r} names {len(rows)} inspections; give more of the id")
-    ins_id, device = rows[0]
+    return rows[0]
+
+
+def note_command(config: Config, directory: Path | None, prefix: str | None,
+                 text: str | None) -> int:
+    """Add an inspector's note to an inspection (a signed record like the others)."""
+    if not text:
+        raise DetectorError("detector log note ID TEXT: the note's text is missing")
+    with open_logbook(device_dir(config, directory), device=True) as book:
+        ins_id, _device = find_inspection(book, prefix)
+        record = book.append("note", {"inspection": ins_id, "text": text})
+    print(f"note added to {ins_id} as record {record.seq}")
+    return 0
+
+
+def show_inspection(book: Logbook, prefix: str) -> dict[str, Any]:
+    ins_id, device = find_inspection(book, prefix)
     out: dict[str, Any] = {"inspection": ins_id, "device": device, "records": []}
     for record in book.records(device):
         body = record.body_dict()

@@ -207,6 +207,12 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
                if r[0] >= first]
     mine = [r for r in records if (b := r.body_dict()).get("inspection") == ins["id"]
             or b.get("id") == ins["id"]]
+    # Notes may come after the inspection ended: fetched by their index row.
+    note_rows = book.conn.execute(
+        "SELECT r.seq, r.kind, r.body, r.prev, r.hash, r.signature FROM notes n JOIN records r "
+        "ON r.device = n.device AND r.seq = n.seq WHERE n.inspection_id = ? AND n.seq > ?",
+        (ins["id"], last)).fetchall()
+    mine += [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in note_rows]
     ok, status = _verified(book, device, mine, chain)
     final = next((r.body_dict() for r in mine if r.kind == "inspection"), {})
     team = f" ({_e(ins['team'])})" if ins["team"] else ""
@@ -219,6 +225,8 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
              f"{_e(status)}</span></p>"]
     if final.get("reasons"):
         parts.append("<p>" + "; ".join(_e(x) for x in final["reasons"]) + "</p>")
+    for note in (r.body_dict() for r in mine if r.kind == "note"):
+        parts.append(f"<p><b>Note:</b> {_e(note.get('text'))}</p>")
     checklist = json.loads(ins["checklist"] or "{}")
     if checklist:
         parts.append("<table><tr><th>checklist</th><th>answer</th></tr>" + "".join(
