@@ -20,6 +20,7 @@ from typing import Any
 from detector.errors import ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
+PINS_NAME = "pins.toml"
 BACKENDS = ("sim", "pi", "replay")
 LIGHT_STATES = ("onaxis", "offaxis", "dark")
 
@@ -180,14 +181,31 @@ def _defaults_text() -> str:
 
 
 @lru_cache(maxsize=1)
+def pins_text() -> str:
+    """hardware/pins.toml (shipped as detector/data/pins.toml): every GPIO assignment."""
+    return resources.files("detector.data").joinpath(PINS_NAME).read_text(encoding="utf-8")
+
+
+def pins_tree() -> dict[str, Any]:
+    """The pin assignments of the parts, without the [bus] section of reserved pins."""
+    tree = tomllib.loads(pins_text())
+    tree.pop("bus", None)
+    return tree
+
+
+@lru_cache(maxsize=1)
 def _default_leaves() -> dict[str, Any]:
     """Dotted key -> default value; the schema every layer is checked against."""
-    return dict(_flatten(tomllib.loads(_defaults_text())))
+    return dict(_flatten(_load_defaults_raw()))
 
 
 def _load_defaults_raw() -> dict[str, Any]:
-    """A fresh, mutable tree of the defaults (the cached text is parsed again, cheaply)."""
-    return tomllib.loads(_defaults_text())
+    """A fresh, mutable tree of the defaults with the pins merged in (the cached texts
+    are parsed again, cheaply)."""
+    tree = tomllib.loads(_defaults_text())
+    for section, values in pins_tree().items():
+        tree.setdefault(section, {}).update(values)
+    return tree
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -233,7 +251,9 @@ def load_config(
     `user_file` given explicitly must exist; the default user file is read only if present.
     """
     raw = _load_defaults_raw()
-    config = Config(values=raw, sources={k: "default" for k, _ in _flatten(raw)})
+    pin_keys = {k for k, _ in _flatten(pins_tree())}
+    config = Config(values=raw, sources={k: "hardware/pins.toml" if k in pin_keys else "default"
+                                         for k, _ in _flatten(raw)})
     if user_file is not None:
         _merge(config, read_toml(Path(user_file)), str(user_file))
     elif use_user_file:
