@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--device", action="store_true",
                         help="report from the device's logbook (default: the office's)")
 
+    doctor = sub.add_parser("doctor", help="check the device: camera, lights, display, "
+                                           "buzzer, buttons, scanner, clock, disk, keys")
+    doctor.add_argument("--sim", metavar="SCENARIO",
+                        help="check simulated parts instead (training, development)")
+    doctor.add_argument("--dir", type=Path, help="logbook directory (default: the device's)")
+
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective configuration and its sources")
@@ -183,6 +189,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from detector.rf.listen import listen
 
         return listen(config, args.port, args.seconds, args.baseline)
+    if args.command == "doctor":
+        from detector.doctor import doctor_command
+
+        return doctor_command(config, args.sim, args.dir)
     if args.command in ("log", "pair", "sync", "export", "import", "report"):
         return _logbook(args, config)
     if args.command == "replay":

@@ -45,5 +45,10 @@ class Buttons(ABC):
                 handler(event)
         return events
 
+    def held(self) -> dict[str, bool]:
+        """Which buttons read as pressed right now (a stuck one shows here); backends
+        that cannot tell return {}."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

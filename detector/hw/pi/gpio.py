@@ -124,6 +124,9 @@ class GpioButtons(Buttons):
         else:
             self._push(name, False)
 
+    def held(self) -> dict[str, bool]:
+        return {name: bool(button.is_pressed) for name, button in self.devices.items()}
+
     def _collect(self) -> list[ButtonEvent]:
         with self._lock:
             events = list(self._queue)

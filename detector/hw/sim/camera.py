@@ -44,6 +44,10 @@ class SimCamera(Camera):
     def resolution(self) -> tuple[int, int]:
         return self.model.width, self.model.height
 
+    def sensor_modes(self) -> list[dict]:
+        return [{"size": (self.model.width, self.model.height), "fps": self.model.fps,
+                 "bit_depth": 8}]
+
     def frame_start_ns(self, index: int) -> int:
         return self.clock.start_ns + int(round(index * 1e9 / self.model.fps))
 

@@ -1,0 +1,293 @@
+"""`detector doctor`: checks a device, one line per check, pass or fail with the fix.
+
+Each check takes the configuration and the devices (built by the factory, so the same
+checks run against the Pi's parts and, in tests, against simulated ones with faults
+injected) and returns a Check. A check never raises: whatever goes wrong is its result.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detector.capture import capture_frames
+from detector.config import Config
+from detector.hw.factory import Devices
+from detector.hw.lights import LightSequencer
+
+MIN_FREE_MB = 1024
+LIGHT_FRAMES = 12
+MIN_LIFT_DN = 2.0  # a lit frame must be this much brighter than a dark one, on average
+EARLIEST = time.mktime((2025, 1, 1, 0, 0, 0, 0, 0, -1))
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "PASS" if self.ok else "FAIL"
+        return f"{mark}  {self.name:<10} {self.detail}" + ("" if self.ok else f"  -> {self.fix}")
+
+
+@dataclass
+class Context:
+    config: Config
+    devices: Devices | None
+    devices_error: str | None
+    log_dir: Path
+    scanner: Callable[[], Any]  # makes the scanner client
+    wall_clock: Callable[[], float] = time.time
+    disk_usage: Callable[[str], Any] = shutil.disk_usage
+
+
+def _guard(name: str, fix: str, fn: Callable[[], Check]) -> Check:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - a check reports, it never crashes doctor
+        return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
+
+
+def check_camera(ctx: Context) -> Check:
+    fix = ("check the ribbon cable and camera.* settings; rpicam-hello --list-cameras "
+           "must list the camera")
+    if ctx.devices is None:
+        return Check("camera", False, f"cannot start the devices: {ctx.devices_error}", fix)
+
+    def run() -> Check:
+        camera = ctx.devices.camera
+        camera.start()
+        modes = camera.sensor_modes()  # read at run time, once the camera is open
+        frame = camera.read()
+        if frame is None:
+            return Check("camera", False, "no frame arrived", fix)
+        h, w = frame.image.shape[:2]
+        sizes = ", ".join(f"{m['size'][0]}x{m['size'][1]}" for m in modes
+                          if "size" in m) or "not reported"
+        return Check("camera", True, f"{w}x{h} frames; sensor modes {sizes}")
+
+    return _guard("camera", fix, run)
+
+
+def check_lights(ctx: Context) -> Check:
+    """Both LED groups must switch on their frames: measured as the mean brightness of
+    the frames labelled on-axis and off-axis against the dark ones."""
+    fix = ("check the MOSFETs, the LED strings and lights.onaxis_pin/offaxis_pin in "
+           "hardware/pins.toml")
+    if ctx.devices is None:
+        return Check("lights", False, "cannot start the devices", fix)
+
+    def run() -> Check:
+        d = ctx.devices
+        means: dict[str, list[float]] = {}
+        frames = capture_frames(d.camera, d.lights, LightSequencer(ctx.config.get(
+            "lights.pattern")), max_frames=LIGHT_FRAMES)
+        for frame in frames:
+            means.setdefault(frame.lights, []).append(float(np.mean(frame.image)))
+        d.lights.off()
+        dark = np.mean(means.get("dark", [np.nan]))
+        lifts = {g: float(np.mean(means[g]) - dark) for g in ("onaxis", "offaxis")
+                 if g in means}
+        counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(means.items()))
+        missing = [g for g in ("onaxis", "offaxis", "dark") if g not in means]
+        if missing:
+            return Check("lights", False, f"no {', '.join(missing)} frames in "
+                                          f"{LIGHT_FRAMES} ({counts})", fix)
+        weak = [g for g, lift in lifts.items() if not lift >= MIN_LIFT_DN]
+        detail = (f"on-axis +{lifts['onaxis']:.1f} DN, off-axis +{lifts['offaxis']:.1f} DN "
+                  f"over dark ({counts})")
+        if weak:
+            return Check("lights", False, f"{' and '.join(weak)} do not light the scene: "
+                                          f"{detail}", fix)
+        return Check("lights", True, detail)
+
+    return _guard("lights", fix, run)
+
+
+def check_display(ctx: Context) -> Check:
+    fix = "check the SPI wiring, display.driver and the display pins in hardware/pins.toml"
+    if ctx.devices is None:
+        return Check("display", False, "cannot start the devices", fix)
+
+    def run() -> Check:
+        from detector.ui.screens import result_screen
+
+        display = ctx.devices.display
+        display.show(result_screen("doctor", ["display test"], display.size, display.mode))
+        return Check("display", True, f"{display.size[0]}x{display.size[1]} "
+                                      f"{'colour' if display.mode == 'RGB' else 'mono'}")
+
+    return _guard("display", fix, run)
+
+
+def check_buzzer(ctx: Context) -> Check:
+    fix = "check the buzzer transistor and buzzer.pin in hardware/pins.toml"
+    if ctx.devices is None:
+        return Check("buzzer", False, "cannot start the devices", fix)
+
+    def run() -> Check:
+        buzzer = ctx.devices.buzzer
+        buzzer.tone(2000.0)
+        time.sleep(0.05)
+        buzzer.silence()
+        return Check("buzzer", True, "played 2 kHz for 50 ms")
+
+    return _guard("buzzer", fix, run)
+
+
+def check_buttons(ctx: Context) -> Check:
+    fix = "a button reads as held: check for a short to ground or a stuck switch"
+    if ctx.devices is None:
+        return Check("buttons", False, "cannot start the devices", fix)
+
+    def run() -> Check:
+        buttons = ctx.devices.buttons
+        held = [name for name, pressed in buttons.held().items() if pressed]
+        buttons.poll()
+        if held:
+            return Check("buttons", False, f"{', '.join(held)} held down at start", fix)
+        return Check("buttons", True, "select, up, down released")
+
+    return _guard("buttons", fix, run)
+
+
+def check_scanner(ctx: Context, wait_s: float = 3.0) -> Check:
+    fix = ("plug in the RF scanner (it appears as /dev/rfscanner) and check rf.port and "
+           "rf.scanner; flash firmware/ if it never answers")
+
+    def run() -> Check:
+        client = ctx.scanner()
+        try:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                readings = client.poll()
+                if client.online and readings:
+                    hello = getattr(client, "hello", None) or {}
+                    version = ".".join(map(str, hello.get("firmware", ()))) or "-"
+                    return Check("scanner", True, f"{client.url}: handshake done, readings "
+                                                  f"arriving, firmware {version}")
+                if client.state == "incompatible":
+                    break
+                time.sleep(0.02)
+            return Check("scanner", False, f"{client.url}: "
+                                           f"{client.last_problem or 'no readings'}", fix)
+        finally:
+            client.close()
+
+    return _guard("scanner", fix, run)
+
+
+def check_clock(ctx: Context) -> Check:
+    fix = "set the time (connect to a network once, or: sudo date -s '2026-11-25 09:00')"
+    now = ctx.wall_clock()
+    if now < EARLIEST:
+        return Check("clock", False, f"reads {time.strftime('%Y-%m-%d', time.gmtime(now))}: "
+                                     f"inspection records would carry a wrong date", fix)
+    return Check("clock", True, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now)))
+
+
+def check_disk(ctx: Context) -> Check:
+    fix = ("sync with the office and run detector log prune, or free space on the "
+           "SD card")
+    path = ctx.log_dir if ctx.log_dir.exists() else Path(ctx.log_dir.anchor or "/")
+    usage = ctx.disk_usage(str(path))
+    free_mb = usage.free / 1e6
+    ok = free_mb >= MIN_FREE_MB
+    return Check("disk", ok, f"{free_mb:,.0f} MB free for the logbook "
+                             f"(at least {MIN_FREE_MB} MB needed)", fix)
+
+
+def check_keys(ctx: Context) -> Check:
+    from detector.logbook.store import DB_NAME, KEY_NAME
+
+    fix = f"chmod 600 {ctx.log_dir / KEY_NAME}; if it is missing, run one sweep to create it"
+    key = ctx.log_dir / KEY_NAME
+    if not key.exists():
+        return Check("keys", False, f"no device key at {key}", fix)
+    mode = key.stat().st_mode & 0o777
+    if mode & 0o077:
+        return Check("keys", False, f"{key} is readable by others (mode {mode:o})", fix)
+
+    def run() -> Check:
+        from detector.logbook.store import Logbook
+
+        if not (ctx.log_dir / DB_NAME).exists():
+            return Check("keys", True, f"device key {key.name} (no records yet)")
+        with Logbook.on_device(ctx.log_dir) as book:
+            problems = book.verify()
+            if problems:
+                return Check("keys", False, f"logbook: {problems[0]}",
+                             "run detector log verify and report the record it names")
+            return Check("keys", True, f"device {book.key.id}, {book.head()[0]} records "
+                                       f"verified")
+
+    return _guard("keys", fix, run)
+
+
+CHECKS = (check_camera, check_lights, check_display, check_buzzer, check_buttons,
+          check_scanner, check_clock, check_disk, check_keys)
+
+
+def run_checks(ctx: Context) -> list[Check]:
+    return [check(ctx) for check in CHECKS]
+
+
+def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | None) -> int:
+    """Build the configured devices (or simulated ones with --sim) and run every check."""
+    from detector.errors import DetectorError
+    from detector.hw.factory import build_devices
+    from detector.rf.scanners import open_scanner
+    from detector.sweep import default_log_dir
+
+    scenario = None
+    if scenario_name:
+        from detector.sim.scenario import load_scenario
+
+        scenario = load_scenario(scenario_name)
+        config = _sim_config(config)
+    devices, error = None, None
+    try:
+        devices = build_devices(config, scenario=scenario, seconds=1.0)
+    except DetectorError as exc:
+        error = str(exc)
+
+    def scanner():
+        if scenario is not None and config.get("rf.port").startswith("rf"):
+            from detector.hw.clock import SystemClock
+
+            return open_scanner(config, SystemClock(),
+                                port=f"{config.get('rf.port')}?scenario={scenario_name}")
+        return open_scanner(config)
+
+    ctx = Context(config, devices, error, log_dir or default_log_dir(config), scanner)
+    try:
+        checks = run_checks(ctx)
+    finally:
+        if devices is not None:
+            try:
+                devices.close()
+            except DetectorError:
+                pass
+    for check in checks:
+        print(check.line())
+    failed = sum(not c.ok for c in checks)
+    print(f"{len(checks) - failed} of {len(checks)} checks passed")
+    return 1 if failed else 0
+
+
+def _sim_config(config: Config) -> Config:
+    import dataclasses
+
+    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.values.items()}
+    values["backend"] = {k: "sim" for k in values["backend"]}
+    values["sim"]["display"] = "none"
+    return dataclasses.replace(config, values=values)

@@ -1,0 +1,100 @@
+"""`detector doctor` against simulated parts, healthy and with faults injected: each
+failing check says what is wrong and how to fix it, and the others still run."""
+
+import contextlib
+import os
+import sqlite3
+from collections import namedtuple
+
+import pytest
+
+from detector import doctor as D
+from detector.cli import main
+from detector.config import load_config
+from detector.errors import DetectorError
+from detector.hw.factory import build_devices
+from detector.rf.scanners import open_scanner
+from tests.conftest import scenario_from
+from tests.logbooks import device_logbook
+
+Usage = namedtuple("Usage", "total used free")
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    device_logbook(tmp_path / "logbook", inspections=1).close()
+    config = load_config(None, ["sim.display=none"])
+    devices = build_devices(config, scenario=scenario_from())
+    context = D.Context(config, devices, None, tmp_path / "logbook",
+                        lambda: open_scanner(config, port="rfsim://?scenario=default"),
+                        disk_usage=lambda _p: Usage(64e9, 10e9, 54e9))
+    yield context
+    with contextlib.suppress(DetectorError):  # a test may have broken a part on purpose
+        devices.close()
+
+
+def by_name(checks):
+    return {c.name: c for c in checks}
+
+
+def test_a_healthy_simulated_device_passes_every_check(ctx):
+    checks = D.run_checks(ctx)
+    assert [c.name for c in checks if not c.ok] == []
+    assert "on-axis +" in by_name(checks)["lights"].detail
+    assert "4 records verified" in by_name(checks)["keys"].detail
+    assert all(c.line().startswith("PASS") for c in checks)
+
+
+def test_stalled_camera(ctx, monkeypatch):
+    monkeypatch.setattr(ctx.devices.camera, "read", lambda: None)
+    check = D.check_camera(ctx)
+    assert not check.ok and check.detail == "no frame arrived" and "ribbon" in check.fix
+
+
+def test_lights_that_never_switch(ctx, monkeypatch):
+    monkeypatch.setattr(ctx.devices.lights, "set", lambda state: None)
+    check = D.check_lights(ctx)
+    assert not check.ok and "no onaxis, offaxis frames" in check.detail
+    assert "MOSFET" in check.fix
+
+
+def test_broken_display_buzzer_and_stuck_button(ctx, monkeypatch):
+    def broken(*_a):
+        raise OSError("SPI transfer failed")
+
+    monkeypatch.setattr(ctx.devices.display, "show", broken)
+    monkeypatch.setattr(ctx.devices.buzzer, "tone", broken)
+    monkeypatch.setattr(ctx.devices.buttons, "held", lambda: {"select": False, "up": True})
+    checks = by_name(D.run_checks(ctx))
+    assert not checks["display"].ok and "SPI transfer failed" in checks["display"].detail
+    assert not checks["buzzer"].ok
+    assert not checks["buttons"].ok and "up held down" in checks["buttons"].detail
+    assert checks["camera"].ok and checks["clock"].ok  # the rest still ran
+
+
+def test_unplugged_scanner(ctx):
+    config = ctx.config
+    ctx.scanner = lambda: open_scanner(config, port="/dev/does-not-exist")
+    check = D.check_scanner(ctx, wait_s=0.3)
+    assert not check.ok and "/dev/does-not-exist" in check.detail and "rfscanner" in check.fix
+
+
+def test_clock_disk_and_keys(ctx):
+    ctx.wall_clock = lambda: 0.0
+    assert not D.check_clock(ctx).ok and "1970-01-01" in D.check_clock(ctx).detail
+    ctx.disk_usage = lambda _p: Usage(64e9, 63.5e9, 0.5e9)
+    assert not D.check_disk(ctx).ok and "prune" in D.check_disk(ctx).fix
+    key = ctx.log_dir / "device_key.pem"
+    os.chmod(key, 0o644)
+    assert not D.check_keys(ctx).ok and "readable by others" in D.check_keys(ctx).detail
+    os.chmod(key, 0o600)
+    conn = sqlite3.connect(ctx.log_dir / "logbook.sqlite", isolation_level=None)
+    conn.execute("DELETE FROM records WHERE seq = 2")
+    check = D.check_keys(ctx)
+    assert not check.ok and "record 2: removed" in check.detail
+
+
+def test_doctor_command(tmp_path, capsys):
+    assert main(["doctor", "--sim", "default", "--dir", str(tmp_path / "none")]) == 1
+    out = capsys.readouterr().out
+    assert "PASS  camera" in out and "FAIL  keys" in out and "8 of 9 checks passed" in out
