@@ -113,6 +113,17 @@ def _parser() -> argparse.ArgumentParser:
                         help="check simulated parts instead (training, development)")
     doctor.add_argument("--dir", type=Path, help="logbook directory (default: the device's)")
 
+    cal = sub.add_parser("calibrate", help="calibrate the camera, the light balance and the "
+                                           "RF receivers; writes a calibration profile")
+    cal.add_argument("steps", nargs="*", choices=("camera", "lights", "rf", []),
+                     metavar="STEP", help="camera, lights, rf (default: all three)")
+    cal.add_argument("--sim", action="store_true", help="on the simulated bench")
+    cal.add_argument("--out", type=Path, help="profile directory (default: the logbook's "
+                                              "calibration/)")
+
+    st = sub.add_parser("selftest", help="morning self-test against the reference target")
+    st.add_argument("--sim", action="store_true", help="on the simulated bench")
+
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
     cfg_sub.add_parser("show", help="print the effective configuration and its sources")
@@ -189,6 +200,14 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from detector.rf.listen import listen
 
         return listen(config, args.port, args.seconds, args.baseline)
+    if args.command == "calibrate":
+        from detector.calibrate import calibrate_command
+
+        return calibrate_command(config, args.steps, args.sim, args.out)
+    if args.command == "selftest":
+        from detector.calibrate import selftest_command
+
+        return selftest_command(config, args.sim)
     if args.command == "doctor":
         from detector.doctor import doctor_command
 

@@ -269,7 +269,41 @@ def load_config(
             node = node.setdefault(part, {})
         node[parts[-1]] = value
         _merge(config, nested, f"--set {key}")
+    _apply_profile(config)
     return config
+
+
+def profile_path(config: Config) -> Path | None:
+    """The calibration profile in force: calibration.profile, or the current one in the
+    logbook directory."""
+    configured = config.get("calibration.profile")
+    if configured:
+        return Path(os.path.expanduser(configured))
+    log_dir = config.get("inspection.log_dir")
+    base = Path(os.path.expanduser(log_dir)) if log_dir else (
+        Path.home() / ".local" / "share" / "detector")
+    path = base / "calibration" / "current.toml"
+    return path if path.is_file() else None
+
+
+def _apply_profile(config: Config) -> None:
+    """Calibration values under the user's own settings: they replace defaults only."""
+    path = profile_path(config)
+    if path is None:
+        return
+    data = read_toml(path)
+    if data.get("format") != 1:
+        raise ConfigError(f"{path}: calibration profile format {data.get('format')!r}, "
+                          f"expected 1: calibrate again")
+    layer = {section: values for section, values in data.items()
+             if section in ("camera", "calibration") and isinstance(values, dict)}
+    user_set = {k for k, source in config.sources.items()
+                if source not in ("default", "hardware/pins.toml")}
+    for section, values in layer.items():
+        for key in list(values):
+            if f"{section}.{key}" in user_set:
+                del values[key]
+    _merge(config, layer, f"calibration {path.name}")
 
 
 def format_config(config: Config) -> str:

@@ -7,6 +7,7 @@ injected) and returns a Check. A check never raises: whatever goes wrong is its 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable
@@ -233,8 +234,19 @@ def check_keys(ctx: Context) -> Check:
     return _guard("keys", fix, run)
 
 
+def check_calibration(ctx: Context) -> Check:
+    from detector.config import profile_path
+
+    fix = "calibrate the device: detector calibrate (calibration/README.md)"
+    path = profile_path(ctx.config)
+    if path is None or not path.is_file():
+        return Check("calibration", False, "no calibration profile: nominal values in use",
+                     fix)
+    return Check("calibration", True, f"{path} in use")
+
+
 CHECKS = (check_camera, check_lights, check_display, check_buzzer, check_buttons,
-          check_scanner, check_clock, check_disk, check_keys)
+          check_scanner, check_clock, check_disk, check_keys, check_calibration)
 
 
 def run_checks(ctx: Context) -> list[Check]:
@@ -273,10 +285,8 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
         checks = run_checks(ctx)
     finally:
         if devices is not None:
-            try:
+            with contextlib.suppress(DetectorError):
                 devices.close()
-            except DetectorError:
-                pass
     for check in checks:
         print(check.line())
     failed = sum(not c.ok for c in checks)

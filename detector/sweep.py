@@ -184,7 +184,9 @@ def _radio(config: Config, scenario: Scenario | None, clock) -> Radio:
     client = open_scanner(config, clock)
     start = clock.monotonic_ns()
     baseline = scenario.path.start_at_door_s if scenario else config.get("rf.baseline_s")
-    return Radio(client, RfAnalyzer(start, baseline))
+    ad8318 = (config.get("calibration.ad8318_slope_mv_per_db"),
+              config.get("calibration.ad8318_intercept_dbm"))
+    return Radio(client, RfAnalyzer(start, baseline), ad8318=ad8318)
 
 
 def _with(values: dict, overrides: dict[str, Any]) -> dict:

@@ -41,6 +41,7 @@ def scenario_from(objects_toml: str = "", base: str = SMALL):
 def _isolated_user_config(tmp_path, monkeypatch):
     """No test reads the developer's own configuration file."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # nor its logbook or calibration
     monkeypatch.delenv("DETECTOR_CONFIG", raising=False)
 
 

@@ -39,10 +39,11 @@ def by_name(checks):
 
 def test_a_healthy_simulated_device_passes_every_check(ctx):
     checks = D.run_checks(ctx)
-    assert [c.name for c in checks if not c.ok] == []
+    assert [c.name for c in checks if not c.ok] == ["calibration"]  # not calibrated yet
+    assert "detector calibrate" in by_name(checks)["calibration"].fix
     assert "on-axis +" in by_name(checks)["lights"].detail
     assert "4 records verified" in by_name(checks)["keys"].detail
-    assert all(c.line().startswith("PASS") for c in checks)
+    assert all(c.line().startswith("PASS") for c in checks if c.name != "calibration")
 
 
 def test_stalled_camera(ctx, monkeypatch):
@@ -95,6 +96,10 @@ def test_clock_disk_and_keys(ctx):
 
 
 def test_doctor_command(tmp_path, capsys):
-    assert main(["doctor", "--sim", "default", "--dir", str(tmp_path / "none")]) == 1
+    assert main(["calibrate", "--sim", "lights", "--out", str(tmp_path / "cal")]) == 0
+    profile = tmp_path / "cal" / "current.toml"
+    assert main(["--set", f"calibration.profile={profile}", "doctor", "--sim", "default",
+                 "--dir", str(tmp_path / "none")]) == 1
     out = capsys.readouterr().out
-    assert "PASS  camera" in out and "FAIL  keys" in out and "8 of 9 checks passed" in out
+    assert "PASS  camera" in out and "FAIL  keys" in out and "9 of 10 checks passed" in out
+    assert "PASS  calibration" in out

@@ -20,14 +20,23 @@ class Radio:
     them to the analyzer. `client` is a FirmwareClient or ExplorerClient (anything with
     poll(), online, close() and stats)."""
 
-    def __init__(self, client: Any, analyzer: RfAnalyzer) -> None:
+    def __init__(self, client: Any, analyzer: RfAnalyzer,
+                 ad8318: tuple[float, float] | None = None) -> None:
         self.client = client
         self.analyzer = analyzer
         self.readings = 0
+        # The AD8318's calibrated slope and intercept: the firmware reports with the
+        # nominal ones, the host corrects (calibration.py).
+        self.ad8318 = ad8318
 
     def poll(self) -> list[dict[str, Any]]:
         readings = self.client.poll()
         for reading in readings:
+            if self.ad8318 is not None and reading["source"] == "ad8318":
+                from detector.calibration import corrected_broadband
+
+                reading["dbm"] = [round(corrected_broadband(v, *self.ad8318), 2)
+                                  for v in reading["dbm"]]
             self.analyzer.add(reading)
         self.readings += len(readings)
         return readings

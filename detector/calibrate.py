@@ -1,0 +1,305 @@
+"""`detector calibrate` and `detector selftest`: the calibration steps and the morning
+self-test, on the device (the technician is prompted to place the reference target) or in
+simulation (`--sim`: the simulated bench, sim/rig.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detector import calibration as C
+from detector.capture import capture_frames
+from detector.config import Config
+from detector.errors import DetectorError
+from detector.hw.factory import build_devices
+from detector.hw.lights import LightSequencer
+
+STEPS = ("camera", "lights", "rf")
+SELFTEST_DISTANCE_M = 1.0
+SELFTEST_S = 1.5  # the reference lens must be confirmed within this long
+FLOOR_TOLERANCE_DB = 6.0
+# A simulated part that deviates from the datasheet like a real one does (the AD8318's
+# slope and intercept vary by a few percent and a few dB between parts).
+SIM_AD8318 = (-23.6, 22.0)
+SIM_SOURCE_DBM = (-50.0, -30.0, -10.0)
+
+
+def _with(config: Config, **sections: dict[str, Any]) -> Config:
+    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.values.items()}
+    for section, entries in sections.items():
+        values[section].update(entries)
+    return dataclasses.replace(config, values=values)
+
+
+# ---- the bench: simulated, or the real device with a technician -----------------------------
+class DeviceBench:
+    """The real device: asks the technician to set up each target, then captures."""
+
+    def __init__(self, config: Config, ask: Callable[[str], str] = input) -> None:
+        self.config = config
+        self.ask = ask
+
+    def _frames(self, config: Config, seconds: float = 0.5) -> list[tuple[str, np.ndarray]]:
+        devices = build_devices(config)
+        n = int(seconds * config.get("camera.fps"))
+        try:
+            devices.camera.start()
+            return [(f.lights, f.image) for f in capture_frames(
+                devices.camera, devices.lights, LightSequencer(config.get("lights.pattern")),
+                max_frames=n) if f.lights != "mixed"]
+        finally:
+            devices.close()
+
+    def reference(self, distance_m: float, exposure_us: float, gain: float):
+        self.ask(f"Put the reference target {distance_m:g} m in front of the camera, square "
+                 f"to it, and press Enter ")
+        return self._frames(_with(self.config, camera={"exposure_us": exposure_us,
+                                                       "analogue_gain": gain}))
+
+    def grey_target(self):
+        self.ask("Hold the grey card 0.8 m in front of the camera, filling the view, and "
+                 "press Enter ")
+        return self._frames(self.config)
+
+    def quiet_readings(self, seconds: float = 5.0) -> list[dict[str, Any]]:
+        self.ask("Fit the 50 ohm terminations on the scanner's antenna ports and press Enter ")
+        return _listen(self.config, seconds)
+
+    def broadband_at(self, level_dbm: float) -> float:
+        self.ask(f"Set the signal generator to {level_dbm:g} dBm (at the AD8318 input) and "
+                 f"press Enter ")
+        readings = [r for r in _listen(self.config, 2.0) if r["source"] == "ad8318"]
+        if not readings:
+            raise C.CalibrationError("no broadband readings: is the scanner connected?")
+        return float(np.median([r["dbm"][0] for r in readings]))
+
+
+def _listen(config: Config, seconds: float) -> list[dict[str, Any]]:
+    from detector.rf.scanners import open_scanner
+
+    client = open_scanner(config)
+    out: list[dict[str, Any]] = []
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            out.extend(client.poll())
+            time.sleep(0.01)
+    finally:
+        client.close()
+    return out
+
+
+class SimBench:
+    """The simulated bench: rendered targets, a quiet simulated scanner, and an AD8318
+    model with a part's own slope and intercept read through the firmware's driver."""
+
+    def __init__(self, config: Config, resolution: tuple[int, int] = (1280, 720)) -> None:
+        from detector.sim.rig import SimRig
+
+        self.config = config
+        self.rig = SimRig(config, resolution)
+        self.reference = self.rig.reference
+        self.grey_target = self.rig.grey_target
+
+    def quiet_readings(self, seconds: float = 3.0) -> list[dict[str, Any]]:
+        from detector.hw.clock import SimClock
+        from detector.rf.simulated import SimulatedRadio
+        from detector.sim.rig import reference_scenario
+
+        scenario = reference_scenario(1.0, lens=False, seconds=seconds)
+        clock = SimClock()
+        radio = SimulatedRadio(scenario, clock)
+        readings: list[dict[str, Any]] = []
+        try:
+            for k in range(int(seconds * 60)):
+                clock.advance_to(clock.start_ns + int(k / 60 * 1e9))
+                readings.extend(radio.poll())
+        finally:
+            radio.close()
+        return readings
+
+    def broadband_at(self, level_dbm: float) -> float:
+        from detector.rf.sim.chips import AD8318Chip
+        from detector_firmware.ad8318 import AD8318
+
+        chip = AD8318Chip(lambda *_a: level_dbm, lambda: 0.0)
+        chip.SLOPE_MV_PER_DB, chip.INTERCEPT_DBM = SIM_AD8318
+        return AD8318(chip.adc).read_dbm(samples=8)
+
+
+# ---- steps -----------------------------------------------------------------------------------
+@dataclass
+class StepReport:
+    name: str
+    lines: list[str]
+    values: dict[str, dict[str, Any]]
+
+
+def step_camera(bench, config: Config) -> StepReport:
+    result = C.calibrate_camera(bench.reference, config.get("camera.exposure_us"),
+                                config.get("camera.analogue_gain"))
+    lines = result.steps + [
+        f"exposure {result.exposure_us:.0f} us, gain x{result.analogue_gain:g}; dark level "
+        f"{result.dark_level_dn:.1f} DN, noise {result.dark_noise_dn:.2f} DN"]
+    return StepReport("camera", lines, {
+        "camera": {"exposure_us": round(result.exposure_us, 1),
+                   "analogue_gain": round(result.analogue_gain, 3)},
+        "calibration": {"dark_level_dn": round(result.dark_level_dn, 2),
+                        "dark_noise_dn": round(result.dark_noise_dn, 3)}})
+
+
+def step_lights(bench, _config: Config) -> StepReport:
+    ratio = C.light_balance(bench.grey_target())
+    ok = abs(ratio - 1) <= C.BALANCE_TOLERANCE
+    report = StepReport("lights", [C.balance_advice(ratio)],
+                        {"calibration": {"offaxis_balance": round(ratio, 4)}})
+    if not ok:
+        raise C.CalibrationError(f"lights: {C.balance_advice(ratio)}; then calibrate again")
+    return report
+
+
+def step_rf(bench, _config: Config) -> StepReport:
+    floors = C.noise_floors(bench.quiet_readings())
+    pairs = [(level, bench.broadband_at(level)) for level in SIM_SOURCE_DBM]
+    slope, intercept = C.ad8318_fit(pairs)
+    lines = [f"noise floor {source}: {floor:.1f} dBm" for source, floor in sorted(
+        floors.items())]
+    lines.append(f"AD8318: slope {slope:.2f} mV/dB, intercept {intercept:.1f} dBm "
+                 f"(nominal {C.NOMINAL_SLOPE_MV_PER_DB} mV/dB, {C.NOMINAL_INTERCEPT_DBM} dBm)")
+    return StepReport("rf", lines, {"calibration": {
+        "ad8318_slope_mv_per_db": round(slope, 3), "ad8318_intercept_dbm": round(intercept, 2),
+        **{f"{source}_floor_dbm": floor for source, floor in floors.items()}}})
+
+
+STEP_FUNCTIONS = {"camera": step_camera, "lights": step_lights, "rf": step_rf}
+
+
+def profile_dir(config: Config) -> Path:
+    from detector.sweep import default_log_dir
+
+    return default_log_dir(config) / "calibration"
+
+
+def calibrate_command(config: Config, steps: list[str], sim: bool, out: Path | None) -> int:
+    from detector.logbook.keys import DeviceKey
+    from detector.logbook.store import KEY_NAME
+    from detector.sweep import default_log_dir
+
+    bench = SimBench(config) if sim else DeviceBench(config)
+    values: dict[str, dict[str, Any]] = {}
+    for name in steps or list(STEPS):
+        report = STEP_FUNCTIONS[name](bench, config)
+        for line in report.lines:
+            print(f"{name}: {line}")
+        for section, entries in report.values.items():
+            values.setdefault(section, {}).update(entries)
+    directory = out or profile_dir(config)
+    key_dir = directory.parent if out is not None else default_log_dir(config)
+    device = DeviceKey.load_or_create(key_dir / KEY_NAME).id
+    path = C.write_profile(directory, device, values)
+    print(f"profile: {path} (current: {directory / 'current.toml'})")
+    return 0
+
+
+# ---- the morning self-test ---------------------------------------------------------------------
+@dataclass
+class SelftestResult:
+    ok: bool
+    lines: list[str]
+
+
+def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -> SelftestResult:
+    """The reference target at SELFTEST_DISTANCE_M: the lens must be confirmed within
+    SELFTEST_S near the centre of the view, the light groups must still balance, and the
+    RF noise floors must be within FLOOR_TOLERANCE_DB of the calibrated ones."""
+    from detector.optics import LensDetector
+
+    lines, ok = [], True
+    detector = LensDetector(config, pattern=config.get("lights.pattern"))
+    first_t = frames[0].t_ns if frames else 0
+    found = None
+    for frame in frames:
+        result = detector.add_frame(frame)
+        if result is not None and result.alerts and found is None:
+            found = (result.alerts[0], (frame.t_ns - first_t) / 1e9)
+    if found is None:
+        ok = False
+        lines.append(f"reference lens NOT detected within {SELFTEST_S:g} s")
+    else:
+        alert, t = found
+        h, w = frames[0].image.shape[:2]
+        off = np.hypot(alert.x - w / 2, alert.y - h / 2)
+        centred = off < 0.1 * w
+        ok &= centred
+        lines.append(f"reference lens detected in {t:.2f} s, score {alert.score:.2f}"
+                     + ("" if centred else f", but {off:.0f} px from the centre: is the "
+                                           f"target square in front?"))
+    ratio = C.light_balance([(f.lights, f.image) for f in frames if f.lights != "mixed"])
+    expected = config.get("calibration.offaxis_balance")
+    balanced = abs(ratio / expected - 1) <= C.BALANCE_TOLERANCE
+    ok &= balanced
+    lines.append(f"light balance {ratio:.3f} (calibrated {expected:.3f})"
+                 + ("" if balanced else ": an LED group has changed, calibrate the lights"))
+    for source, floor in sorted((rf_floors or {}).items()):
+        want = config.get(f"calibration.{source}_floor_dbm")
+        near = abs(floor - want) <= FLOOR_TOLERANCE_DB
+        ok &= near
+        lines.append(f"{source} floor {floor:.1f} dBm (calibrated {want:.1f})"
+                     + ("" if near else ": check the antenna and the receiver"))
+    return SelftestResult(bool(ok), lines)
+
+
+def selftest_command(config: Config, sim: bool) -> int:
+    from detector.hw.factory import build_devices as build
+    from detector.ui.screens import result_screen
+    from detector.ui.sounds import FAULT, AlertSounder
+
+    if sim:
+        from detector.sim.rig import reference_scenario
+
+        scenario = reference_scenario(SELFTEST_DISTANCE_M, config.get("camera.exposure_us"),
+                                      seconds=SELFTEST_S)
+        config = _with(config, backend={k: "sim" for k in config.section("backend")},
+                       sim={"display": "none"})
+        devices = build(config, scenario=scenario)
+        bench = SimBench(config)
+    else:
+        input(f"Put the reference target {SELFTEST_DISTANCE_M:g} m in front of the camera "
+              f"and press Enter ")
+        devices = build(config)
+        scenario, bench = None, DeviceBench(config, ask=lambda _p: "")
+    try:
+        devices.camera.start()
+        n = int(SELFTEST_S * config.get("camera.fps"))
+        frames = list(capture_frames(devices.camera, devices.lights,
+                                     LightSequencer(config.get("lights.pattern")), max_frames=n))
+        try:
+            floors = C.noise_floors(bench.quiet_readings(2.0))
+        except DetectorError as exc:
+            floors = {}
+            print(f"selftest: RF skipped ({exc})")
+        result = selftest(frames, config, floors)
+        title = "selftest ok" if result.ok else "SELFTEST FAILED"
+        display = devices.display
+        display.show(result_screen("clear" if result.ok else "suspicious", [title,
+                                                                            *result.lines],
+                                   display.size, display.mode))
+        if not result.ok:  # loudly: the fault pattern for a few seconds
+            sounder = AlertSounder(devices.buzzer)
+            start = time.monotonic_ns()
+            while time.monotonic_ns() - start < 2 * FAULT.length_ms * 1e6 and not sim:
+                sounder.tick(time.monotonic_ns(), faults=True)
+                time.sleep(0.01)
+    finally:
+        devices.close()
+    for line in result.lines:
+        print(f"selftest: {line}")
+    print("selftest: PASSED" if result.ok else "selftest: FAILED: do not inspect with this "
+                                              "device until it passes")
+    return 0 if result.ok else 1

@@ -1,0 +1,157 @@
+"""Calibration steps on the simulated bench and on synthetic measurements, the profile
+they write and the configuration that loads it, and the morning self-test."""
+
+import numpy as np
+import pytest
+
+from detector import calibration as C
+from detector.calibrate import SIM_AD8318, SimBench, selftest, step_lights
+from detector.capture import capture_frames
+from detector.cli import main
+from detector.config import load_config
+from detector.errors import ConfigError
+from detector.hw.factory import build_devices
+from detector.hw.lights import LightSequencer
+from detector.rf.radio import Radio
+from detector.sim.rig import reference_scenario
+
+RNG = np.random.default_rng(0)
+
+
+def synthetic(peak_at_1m: float, noise: float, saturate: float = 255.0):
+    """A capture function for a lens whose return falls as 1/d^4 and scales with
+    exposure x gain; the wall is flat, the sensor adds Gaussian noise."""
+
+    def capture(d, exposure, gain):
+        frames = []
+        level = peak_at_1m * (exposure * gain / 8000.0) / d**4
+        for i in range(12):
+            image = RNG.normal(10, noise, (64, 64))
+            label = ("onaxis", "offaxis", "dark")[i % 3]
+            if label == "onaxis":
+                image[31:34, 31:34] += level * np.array([[.3, .6, .3], [.6, 1, .6],
+                                                         [.3, .6, .3]])
+            frames.append((label, np.clip(image, 0, saturate)))
+        return frames
+
+    return capture
+
+
+def test_camera_step_puts_the_far_lens_just_above_the_threshold():
+    result = C.calibrate_camera(synthetic(1200.0, 1.0), 2000.0, 4.0)
+    assert C.MIN_SNR <= result.far.snr <= C.MIN_SNR * C.SNR_MARGIN * 1.15
+    assert result.near.saturated_px <= C.MAX_SATURATED_PX  # clipped, but only the 3x3 core
+    assert result.exposure_us < 2000.0 and result.dark_noise_dn == pytest.approx(1.0, rel=0.2)
+
+
+def test_camera_step_raises_the_gain_when_exposure_runs_out_and_says_when_it_fails():
+    result = C.calibrate_camera(synthetic(600.0, 1.0), 2000.0, 1.0)
+    assert result.analogue_gain > 1.0 and result.far.snr >= C.MIN_SNR
+    assert any("5000 us" in step for step in result.steps)  # exposure ran out first
+    with pytest.raises(C.CalibrationError, match="below the detection threshold"):
+        C.calibrate_camera(synthetic(0.5, 3.0), 2000.0, 4.0)
+
+
+def test_camera_step_on_the_simulated_bench():
+    config = load_config(None, [])
+    result = C.calibrate_camera(SimBench(config).reference, 2000.0, 4.0)
+    assert result.far.snr >= C.MIN_SNR and result.near.saturated_px <= C.MAX_SATURATED_PX
+
+
+def test_light_balance_and_the_resistor_to_fit():
+    frames = [("dark", np.full((8, 8), 10.0)), ("onaxis", np.full((8, 8), 110.0)),
+              ("offaxis", np.full((8, 8), 118.0))]
+    ratio = C.light_balance(frames)
+    assert ratio == pytest.approx(1.08)
+    assert "fit 21.6 ohm" in C.balance_advice(ratio)
+    assert C.balance_advice(1.02).startswith("balanced")
+
+    class Bench:
+        def grey_target(self):
+            return frames
+
+    with pytest.raises(C.CalibrationError, match="21.6 ohm"):
+        step_lights(Bench(), load_config(None, []))
+
+
+def test_ad8318_fit_recovers_the_parts_slope_and_intercept():
+    bench = SimBench(load_config(None, []))
+    pairs = [(level, bench.broadband_at(level)) for level in (-50.0, -30.0, -10.0)]
+    assert max(abs(r - t) for t, r in pairs) > 0.5  # uncalibrated readings are off
+    slope, intercept = C.ad8318_fit(pairs)
+    assert (slope, intercept) == pytest.approx(SIM_AD8318, abs=0.05)
+    for true, reported in pairs:
+        assert C.corrected_broadband(reported, slope, intercept) == pytest.approx(true,
+                                                                                  abs=0.1)
+
+
+def test_radio_applies_the_ad8318_correction():
+    class Client:
+        online = True
+
+        def poll(self):
+            return [{"t_ns": 5, "source": "ad8318", "band": "broadband", "start_hz": 0,
+                     "step_hz": 0, "dbm": [-31.0]}]
+
+        def close(self):
+            pass
+
+    from detector.rf.analysis import RfAnalyzer
+
+    radio = Radio(Client(), RfAnalyzer(0, 1.0), ad8318=SIM_AD8318)
+    reading = radio.poll()[0]
+    assert reading["dbm"][0] == pytest.approx(C.corrected_broadband(-31.0, *SIM_AD8318),
+                                              abs=0.01)
+
+
+def test_calibrate_command_writes_a_profile_the_configuration_loads(tmp_path, capsys):
+    out = tmp_path / "calibration"
+    assert main(["calibrate", "lights", "rf", "--sim", "--out", str(out)]) == 0
+    assert "AD8318: slope -23.60" in capsys.readouterr().out
+    current = out / "current.toml"
+    dated = [p for p in out.iterdir() if p.name != "current.toml"]
+    assert len(dated) == 1 and dated[0].read_text() == current.read_text()
+    config = load_config(None, [f"calibration.profile={current}"])
+    assert config.get("calibration.ad8318_slope_mv_per_db") == -23.6
+    assert config.sources["calibration.offaxis_balance"] == "calibration current.toml"
+    mine = load_config(None, [f"calibration.profile={current}",
+                              "calibration.ad8318_intercept_dbm=19.0"])
+    assert mine.get("calibration.ad8318_intercept_dbm") == 19.0  # the user's setting wins
+    current.write_text(current.read_text().replace("format = 1", "format = 7"))
+    with pytest.raises(ConfigError, match="format 7"):
+        load_config(None, [f"calibration.profile={current}"])
+
+
+def test_the_logbook_directorys_current_profile_is_found(tmp_path):
+    log_dir = tmp_path / "home" / ".local" / "share" / "detector"
+    C.write_profile(log_dir / "calibration", "abc", {"camera": {"exposure_us": 1234.0}})
+    assert load_config(None, []).get("camera.exposure_us") == 1234.0
+
+
+def _frames(config, lens=True):
+    scenario = reference_scenario(1.0, config.get("camera.exposure_us"), (640, 360),
+                                  lens=lens, seconds=1.5)
+    devices = build_devices(config, scenario=scenario)
+    try:
+        return list(capture_frames(devices.camera, devices.lights,
+                                   LightSequencer(config.get("lights.pattern"))))
+    finally:
+        devices.close()
+
+
+def test_selftest_passes_and_fails_loudly():
+    config = load_config(None, ["sim.display=none"])
+    good = selftest(_frames(config), config, {"rx5808": -91.0})
+    assert good.ok and "reference lens detected" in good.lines[0]
+    missing = selftest(_frames(config, lens=False), config, {})
+    assert not missing.ok and "NOT detected" in missing.lines[0]
+    drifted = load_config(None, ["sim.display=none", "calibration.offaxis_balance=1.2"])
+    result = selftest(_frames(drifted), drifted, {"rx5808": -80.0})
+    assert not result.ok
+    assert any("calibrate the lights" in line for line in result.lines)
+    assert any("check the antenna" in line for line in result.lines)
+
+
+def test_selftest_command(capsys):
+    assert main(["selftest", "--sim"]) == 0
+    assert "selftest: PASSED" in capsys.readouterr().out
