@@ -155,3 +155,14 @@ def test_selftest_passes_and_fails_loudly():
 def test_selftest_command(capsys):
     assert main(["selftest", "--sim"]) == 0
     assert "selftest: PASSED" in capsys.readouterr().out
+
+
+def test_the_documented_nominal_profile_matches_the_defaults():
+    from pathlib import Path
+
+    nominal = C.read_profile(Path(__file__).parent.parent / "calibration" /
+                             "default-profile.toml")
+    config = load_config(None, [])
+    for section in ("camera", "calibration"):
+        for key, value in nominal[section].items():
+            assert config.get(f"{section}.{key}") == value, f"{section}.{key}"
