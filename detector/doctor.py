@@ -58,107 +58,99 @@ def _guard(name: str, fix: str, fn: Callable[[], Check]) -> Check:
         return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
 
 
-def check_camera(ctx: Context) -> Check:
-    fix = ("check the ribbon cable and camera.* settings; rpicam-hello --list-cameras "
-           "must list the camera")
-    if ctx.devices is None:
-        return Check("camera", False, f"cannot start the devices: {ctx.devices_error}", fix)
+def _device_check(name: str, fix: str):
+    """A check of one of the devices: fails with the build error if they could not be
+    built, and turns anything the check raises into its result."""
 
-    def run() -> Check:
-        camera = ctx.devices.camera
-        camera.start()
-        modes = camera.sensor_modes()  # read at run time, once the camera is open
-        frame = camera.read()
-        if frame is None:
-            return Check("camera", False, "no frame arrived", fix)
-        h, w = frame.image.shape[:2]
-        sizes = ", ".join(f"{m['size'][0]}x{m['size'][1]}" for m in modes
-                          if "size" in m) or "not reported"
-        return Check("camera", True, f"{w}x{h} frames; sensor modes {sizes}")
+    def wrap(body: Callable[[Context, Devices], Check]) -> Callable[[Context], Check]:
+        def check(ctx: Context) -> Check:
+            if ctx.devices is None:
+                return Check(name, False, f"cannot start the devices: {ctx.devices_error}",
+                             fix)
+            return _guard(name, fix, lambda: body(ctx, ctx.devices))
 
-    return _guard("camera", fix, run)
+        check.__name__ = body.__name__
+        check.__doc__ = body.__doc__
+        return check
+
+    return wrap
 
 
-def check_lights(ctx: Context) -> Check:
+CAMERA_FIX = ("check the ribbon cable and camera.* settings; rpicam-hello --list-cameras "
+              "must list the camera")
+LIGHTS_FIX = ("check the MOSFETs, the LED strings and lights.onaxis_pin/offaxis_pin in "
+              "hardware/pins.toml")
+
+
+@_device_check("camera", CAMERA_FIX)
+def check_camera(ctx: Context, devices: Devices) -> Check:
+    camera = devices.camera
+    camera.start()
+    modes = camera.sensor_modes()  # read at run time, once the camera is open
+    frame = camera.read()
+    if frame is None:
+        return Check("camera", False, "no frame arrived", CAMERA_FIX)
+    h, w = frame.image.shape[:2]
+    sizes = ", ".join(f"{m['size'][0]}x{m['size'][1]}" for m in modes
+                      if "size" in m) or "not reported"
+    return Check("camera", True, f"{w}x{h} frames; sensor modes {sizes}")
+
+
+@_device_check("lights", LIGHTS_FIX)
+def check_lights(ctx: Context, devices: Devices) -> Check:
     """Both LED groups must switch on their frames: measured as the mean brightness of
     the frames labelled on-axis and off-axis against the dark ones."""
-    fix = ("check the MOSFETs, the LED strings and lights.onaxis_pin/offaxis_pin in "
-           "hardware/pins.toml")
-    if ctx.devices is None:
-        return Check("lights", False, "cannot start the devices", fix)
-
-    def run() -> Check:
-        d = ctx.devices
-        means: dict[str, list[float]] = {}
-        frames = capture_frames(d.camera, d.lights, LightSequencer(ctx.config.get(
-            "lights.pattern")), max_frames=LIGHT_FRAMES)
-        for frame in frames:
-            means.setdefault(frame.lights, []).append(float(np.mean(frame.image)))
-        d.lights.off()
-        dark = np.mean(means.get("dark", [np.nan]))
-        lifts = {g: float(np.mean(means[g]) - dark) for g in ("onaxis", "offaxis")
-                 if g in means}
-        counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(means.items()))
-        missing = [g for g in ("onaxis", "offaxis", "dark") if g not in means]
-        if missing:
-            return Check("lights", False, f"no {', '.join(missing)} frames in "
-                                          f"{LIGHT_FRAMES} ({counts})", fix)
-        weak = [g for g, lift in lifts.items() if not lift >= MIN_LIFT_DN]
-        detail = (f"on-axis +{lifts['onaxis']:.1f} DN, off-axis +{lifts['offaxis']:.1f} DN "
-                  f"over dark ({counts})")
-        if weak:
-            return Check("lights", False, f"{' and '.join(weak)} do not light the scene: "
-                                          f"{detail}", fix)
-        return Check("lights", True, detail)
-
-    return _guard("lights", fix, run)
+    means: dict[str, list[float]] = {}
+    frames = capture_frames(devices.camera, devices.lights, LightSequencer(ctx.config.get(
+        "lights.pattern")), max_frames=LIGHT_FRAMES)
+    for frame in frames:
+        means.setdefault(frame.lights, []).append(float(np.mean(frame.image)))
+    devices.lights.off()
+    counts = ", ".join(f"{k} {len(v)}" for k, v in sorted(means.items()))
+    missing = [g for g in ("onaxis", "offaxis", "dark") if g not in means]
+    if missing:
+        return Check("lights", False, f"no {', '.join(missing)} frames in {LIGHT_FRAMES} "
+                                      f"({counts})", LIGHTS_FIX)
+    dark = np.mean(means["dark"])
+    lifts = {g: float(np.mean(means[g]) - dark) for g in ("onaxis", "offaxis")}
+    weak = [g for g, lift in lifts.items() if not lift >= MIN_LIFT_DN]
+    detail = (f"on-axis +{lifts['onaxis']:.1f} DN, off-axis +{lifts['offaxis']:.1f} DN "
+              f"over dark ({counts})")
+    if weak:
+        return Check("lights", False, f"{' and '.join(weak)} do not light the scene: "
+                                      f"{detail}", LIGHTS_FIX)
+    return Check("lights", True, detail)
 
 
-def check_display(ctx: Context) -> Check:
-    fix = "check the SPI wiring, display.driver and the display pins in hardware/pins.toml"
-    if ctx.devices is None:
-        return Check("display", False, "cannot start the devices", fix)
+@_device_check("display", "check the SPI wiring, display.driver and the display pins in "
+                          "hardware/pins.toml")
+def check_display(ctx: Context, devices: Devices) -> Check:
+    from detector.ui.screens import result_screen
 
-    def run() -> Check:
-        from detector.ui.screens import result_screen
-
-        display = ctx.devices.display
-        display.show(result_screen("doctor", ["display test"], display.size, display.mode))
-        return Check("display", True, f"{display.size[0]}x{display.size[1]} "
-                                      f"{'colour' if display.mode == 'RGB' else 'mono'}")
-
-    return _guard("display", fix, run)
+    display = devices.display
+    display.show(result_screen("doctor", ["display test"], display.size, display.mode))
+    return Check("display", True, f"{display.size[0]}x{display.size[1]} "
+                                  f"{'colour' if display.mode == 'RGB' else 'mono'}")
 
 
-def check_buzzer(ctx: Context) -> Check:
-    fix = "check the buzzer transistor and buzzer.pin in hardware/pins.toml"
-    if ctx.devices is None:
-        return Check("buzzer", False, "cannot start the devices", fix)
-
-    def run() -> Check:
-        buzzer = ctx.devices.buzzer
-        buzzer.tone(2000.0)
-        time.sleep(0.05)
-        buzzer.silence()
-        return Check("buzzer", True, "played 2 kHz for 50 ms")
-
-    return _guard("buzzer", fix, run)
+@_device_check("buzzer", "check the buzzer transistor and buzzer.pin in hardware/pins.toml")
+def check_buzzer(ctx: Context, devices: Devices) -> Check:
+    devices.buzzer.tone(2000.0)
+    time.sleep(0.05)
+    devices.buzzer.silence()
+    return Check("buzzer", True, "played 2 kHz for 50 ms")
 
 
-def check_buttons(ctx: Context) -> Check:
-    fix = "a button reads as held: check for a short to ground or a stuck switch"
-    if ctx.devices is None:
-        return Check("buttons", False, "cannot start the devices", fix)
+BUTTONS_FIX = "a button reads as held: check for a short to ground or a stuck switch"
 
-    def run() -> Check:
-        buttons = ctx.devices.buttons
-        held = [name for name, pressed in buttons.held().items() if pressed]
-        buttons.poll()
-        if held:
-            return Check("buttons", False, f"{', '.join(held)} held down at start", fix)
-        return Check("buttons", True, "select, up, down released")
 
-    return _guard("buttons", fix, run)
+@_device_check("buttons", BUTTONS_FIX)
+def check_buttons(ctx: Context, devices: Devices) -> Check:
+    held = [name for name, pressed in devices.buttons.held().items() if pressed]
+    devices.buttons.poll()
+    if held:
+        return Check("buttons", False, f"{', '.join(held)} held down at start", BUTTONS_FIX)
+    return Check("buttons", True, "select, up, down released")
 
 
 def check_scanner(ctx: Context, wait_s: float = 3.0) -> Check:
