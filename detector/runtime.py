@@ -78,6 +78,7 @@ class SweepOptions:
     rf_start_ns: int | None = None
     on_frame: Any = None  # callback(frame) for evaluation (truth collection)
     injected: list[Any] = field(default_factory=list)  # sim faults (sim/faults.py)
+    realtime: bool = False  # simulation in a window: hold the simulated clock to the wall's
 
 
 @dataclass
@@ -213,6 +214,11 @@ class SweepSession:
                 if item is END:
                     break
                 arrived = time.perf_counter()
+                if opts.realtime:  # a person is watching: no faster than real time
+                    ahead = (self.clock.monotonic_ns() - self.start_ns) / 1e9 - (
+                        arrived - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
                 if item is not NOTHING:
                     self._on_frame(item, outcome)
                 self._tick(arrived if item is not NOTHING else None, outcome,

@@ -109,7 +109,8 @@ def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
             display_period_s=_display_period(config, scenario),
             out_dir=request.out_dir, record=writer,
             on_frame=_chain(truth.add if truth is not None else None, request.on_frame),
-            injected=request.faults)
+            injected=request.faults,
+            realtime=sim and config.get("sim.display") == "window")
         session_locations = locations if (not sim or request.checkin) else []
         session = SweepSession(config, devices, radio, sink, session_locations,
                                load_procedures(), options)

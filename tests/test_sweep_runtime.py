@@ -397,3 +397,20 @@ def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path):
     assert outcome.frames + outcome.dropped == devices.camera.n_frames
     assert session.screen_worker.shown < outcome.screens  # stale screens were skipped
     assert outcome.inspection.stats["frames"] == outcome.frames
+
+
+def test_the_simulation_window_runs_no_faster_than_real_time(tmp_path):
+    """A trainer watching the window sees the sweep at its real pace (the headless
+    simulation runs as fast as it can)."""
+    from detector.hw.factory import build_devices
+    from detector.locations import load_procedures
+    from detector.runtime import SweepOptions, SweepSession
+
+    config = load_config(None, ["sim.display=none"])
+    scenario = scenario_from(base=SMALL.replace("{ t = 1, at", "{ t = 0.5, at"))
+    devices = build_devices(config, scenario=scenario)
+    session = SweepSession(config, devices, None, MemorySink(), [], load_procedures(),
+                           SweepOptions(realtime=True, draw=False))
+    outcome = session.run()
+    devices.close()
+    assert outcome.wall_s >= 0.45  # 0.5 s of simulated sweep
