@@ -44,6 +44,12 @@ class DeviceBench:
     def __init__(self, config: Config, ask: Callable[[str], str] = input) -> None:
         self.config = config
         self.ask = ask
+        # A missing camera or library fails here, before the technician sets anything up.
+        devices = build_devices(config)
+        try:
+            devices.camera.start()
+        finally:
+            devices.close()
 
     def _frames(self, config: Config, seconds: float = 0.5) -> list[tuple[str, np.ndarray]]:
         devices = build_devices(config)
@@ -270,12 +276,18 @@ def selftest_command(config: Config, sim: bool) -> int:
         devices = build(config, scenario=scenario)
         bench = SimBench(config)
     else:
+        devices = build(config)  # first: a missing part fails before the technician moves
+        try:
+            devices.camera.start()
+        except BaseException:
+            devices.close()
+            raise
         input(f"Put the reference target {SELFTEST_DISTANCE_M:g} m in front of the camera "
               f"and press Enter ")
-        devices = build(config)
         scenario, bench = None, DeviceBench(config, ask=lambda _p: "")
     try:
-        devices.camera.start()
+        if sim:
+            devices.camera.start()
         n = int(SELFTEST_S * config.get("camera.fps"))
         frames = list(capture_frames(devices.camera, devices.lights,
                                      LightSequencer(config.get("lights.pattern")), max_frames=n))

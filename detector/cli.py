@@ -174,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("detector: interrupted", file=sys.stderr)
         return 130
+    except EOFError:
+        print("detector: this command asks the technician questions: run it on a terminal",
+              file=sys.stderr)
+        return 2
 
 
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

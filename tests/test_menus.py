@@ -68,6 +68,7 @@ def test_menu_checklist_and_end(controller):
     assert controller.screen == "live"
     press(controller, "down-long")
     assert controller.screen == "end"
+    assert controller.title() == "End? 1 checklist item(s) open"  # "Vents" is unanswered
     press(controller, "down")
     assert press(controller, "select") == [] and controller.screen == "live"
     press(controller, "down-long")

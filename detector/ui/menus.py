@@ -57,9 +57,13 @@ class Controller:
         return []
 
     def title(self) -> str:
+        if self.screen == "end":
+            open_items = sum(v is None for v in self.checklist.values())
+            # An open checklist item makes the inspection incomplete: say so before the end.
+            return ("End the inspection?" if not open_items else
+                    f"End? {open_items} checklist item(s) open")
         return {"checkin": "Check in: where are you?", "menu": "Menu",
-                "checklist": "Checklist", "finding": "Mark a finding",
-                "end": "End the inspection?"}.get(self.screen, "")
+                "checklist": "Checklist", "finding": "Mark a finding"}.get(self.screen, "")
 
     def _go(self, screen: str) -> None:
         self.history.append(screen)
