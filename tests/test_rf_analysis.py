@@ -197,3 +197,27 @@ def test_5ghz_wifi_is_bursty_and_an_analog_carrier_with_its_leakage_is_not_wifi(
         for k in range(20):
             bands |= {a.band for a in analyzer.add(sweep(k * 1300, wifi, analog))}
         assert bands == expected, (wifi, analog, bands)
+
+
+def test_inside_the_wifi_band_a_lone_steady_channel_is_not_a_video_carrier():
+    """A busy 5 GHz access point can read loud on one RX5808 channel for several sweeps
+    in a row; an FM video carrier also keeps a neighbouring channel loud."""
+    rng = np.random.default_rng(4)
+    centre = RX_FREQS.index(5806 * 1_000_000)  # inside 5725-5850 MHz
+    neighbours = [i for i, f in enumerate(RX_FREQS)
+                  if 0 < abs(f - RX_FREQS[centre]) <= 12e6]
+    assert neighbours
+
+    def sweep(t, with_neighbour):
+        levels = -92 + rng.normal(0, 0.7, len(RX_FREQS))
+        levels[centre] = -55.0 + rng.normal(0, 0.5)
+        if with_neighbour:
+            levels[neighbours] = -62.0 + rng.normal(0, 0.5, len(neighbours))
+        return rx(t, levels)
+
+    for with_neighbour, expected in ((False, set()), (True, {"analog-5g8"})):
+        analyzer = RfAnalyzer(START, 3.0)
+        bands = set()
+        for k in range(20):
+            bands |= {a.band for a in analyzer.add(sweep(k * 1300, with_neighbour))}
+        assert bands == expected, with_neighbour

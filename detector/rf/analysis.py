@@ -9,7 +9,8 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   `rise_db` above the door's, is Wi-Fi (`wifi-2g4`). Bluetooth forms no run.
 - 5.8 GHz (RX5808), last `carrier_sweeps` sweeps: a steady channel, hot throughout or
   `carrier_abs_db` above the floor, is an analog video carrier (`analog-5g8`), baseline
-  or not; bursty hot channels in the 5 GHz Wi-Fi range are `wifi-5g`.
+  or not (inside the 5 GHz Wi-Fi range only with a loud neighbour within 12 MHz);
+  bursty hot channels in the 5 GHz Wi-Fi range are `wifi-5g`.
 - Broadband (AD8318), last `broadband_window_s`, only when nothing at 2.4 or 5.8 GHz
   explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
   at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
@@ -39,6 +40,7 @@ PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as h
 WIFI5_RANGE_HZ = (5725e6, 5850e6)
 WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
 WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
+NEIGHBOUR_HZ = 12e6  # channels this close share an analog video carrier's spectrum
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,15 @@ class RfAnalyzer:
         steady = levels.std(axis=0) <= self.p.carrier_steadiness_db
         loud = levels.min(axis=0) >= RX5808_FLOOR_DBM + self.p.carrier_abs_db
         carrier = steady & (hot.all(axis=0) | loud)
+        in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
+        if (carrier & in_wifi).any():
+            # Inside the 5 GHz Wi-Fi band a busy access point can look steady on one
+            # channel for a few sweeps. An FM video carrier (18 MHz wide) also keeps a
+            # neighbouring channel loud throughout; packets hitting a channel do not.
+            near = np.abs(self.rx_freqs[:, None] - self.rx_freqs[None, :]) <= NEIGHBOUR_HZ
+            np.fill_diagonal(near, False)
+            backed = (near & loud[None, :]).any(axis=1)
+            carrier &= ~in_wifi | backed
         if carrier.any():
             i = int(np.argmax(np.where(carrier, levels.mean(axis=0), -999)))
             excess = float(levels[:, i].mean() - RX5808_FLOOR_DBM)
@@ -258,7 +269,6 @@ class RfAnalyzer:
                                    {"channel_mhz": int(self.rx_freqs[i] / 1e6),
                                     "sweeps": self.p.carrier_sweeps})
             return
-        in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
         # Bursty: hot in several sweeps but not steady (an analog carrier and its steady
         # leakage into neighbouring channels are not Wi-Fi).
         bursty = (hot.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
