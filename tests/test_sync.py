@@ -47,7 +47,7 @@ def session(device: Logbook, office: Logbook, identity: OfficeIdentity, code=Non
     dev_end, office_end = SocketLink.pair(timeout=0.05)
     if cut is not None:
         dev_end = CutLink(dev_end, cut)
-    server = DeviceServer(device, dev_end, timeout_s=TIMEOUT)
+    server = DeviceServer(device, dev_end, timeout_s=TIMEOUT, retry_s=0.0)
     thread = threading.Thread(target=server.serve, kwargs={"sessions": 1}, daemon=True)
     thread.start()
     try:
@@ -231,3 +231,22 @@ def test_sync_command_line_one_line_errors(tmp_path, capsys):
     assert main(["sync", "--port", "loop://", "--dir", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("detector: sync with loop://") and "\n" not in err
+
+
+def test_the_device_waits_while_the_cable_is_out(sides):
+    import time
+
+    device, _office, _identity = sides
+
+    class Unplugged:
+        def read(self, size=1):
+            raise OSError("device not configured")
+
+        def write(self, data):
+            raise OSError("device not configured")
+
+    server = DeviceServer(device, Unplugged(), timeout_s=TIMEOUT, retry_s=0.05)
+    start = time.monotonic()
+    server.serve(sessions=3)
+    assert time.monotonic() - start >= 0.15  # three pauses, not a busy loop
+    assert all("link lost" in r for r in server.refused)

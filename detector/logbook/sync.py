@@ -65,10 +65,12 @@ def _now_iso() -> str:
 class DeviceServer:
     """Answers one office session after another on a port; never raises on bad input."""
 
-    def __init__(self, book: Logbook, port: Any, timeout_s: float = 10.0) -> None:
+    def __init__(self, book: Logbook, port: Any, timeout_s: float = 10.0,
+                 retry_s: float = 1.0) -> None:
         self.book = book
         self.port = port
         self.timeout_s = timeout_s
+        self.retry_s = retry_s
         self.sessions = 0
         self.refused: list[str] = []
 
@@ -88,6 +90,8 @@ class DeviceServer:
                 if "stopped answering" in str(exc) and idle_s is not None:
                     return
                 self.refused.append(str(exc))
+                if "link lost" in str(exc):
+                    time.sleep(self.retry_s)  # cable out: wait for it, do not spin
             seq = channel.seq
             self.sessions += 1
 
