@@ -221,3 +221,19 @@ def test_inside_the_wifi_band_a_lone_steady_channel_is_not_a_video_carrier():
         for k in range(20):
             bands |= {a.band for a in analyzer.add(sweep(k * 1300, with_neighbour))}
         assert bands == expected, with_neighbour
+
+
+def test_an_emitter_heard_at_the_door_that_grows_as_one_approaches_confirms_sooner():
+    """The approach gradient: a camera already transmitting at the door, whose burst
+    after entering is short but much stronger, is confirmed after approach_confirm_s. A
+    new emitter with the same short burst (a neighbour's phone) still needs the full
+    Wi-Fi hold."""
+    def run(at_door):
+        world = World(8)
+        if at_door:
+            world.wifi.append((2437, -72, 0.3, 0, 3000))
+        world.wifi.append((2437, -55, 0.3, 6000, 7800))  # 1.8 s, shorter than the hold
+        return [a.band for a in world.run(RfAnalyzer(START, 3.0), 12_000)]
+
+    assert run(at_door=True) == ["wifi-2g4"]
+    assert run(at_door=False) == []

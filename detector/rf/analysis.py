@@ -15,8 +15,10 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
   at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
   hear, in `broadband_occupancy` of the readings, is `cellular`.
-Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert; an
-alert episode ends `hold_s` after its finding stops.
+Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert,
+except a 2.4 GHz emitter already heard at the door that has grown `approach_rise_db`
+since (the inspector walked toward it): it holds `approach_confirm_s`. An alert episode
+ends `hold_s` after its finding stops.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class RfParams:
     cellular_confirm_s: float = 4.5
     hold_s: float = 3.0
     proximity_span_db: float = 50.0
+    approach_rise_db: float = 8.0
+    approach_confirm_s: float = 1.0
 
 
 @dataclass
@@ -224,8 +228,11 @@ class RfAnalyzer:
         # and gain from the approach; those outside gain a wall instead).
         busy = occupancy >= self.p.min_occupancy
         base90 = self.baseline.q90.get(self.cc_source)
+        rise = np.zeros(levels.shape[1])
         if base90 is not None and len(base90) == levels.shape[1]:
             now90 = np.percentile(levels, 90, axis=0)
+            # How much an emitter already heard at the door has grown since.
+            rise = np.where(base90 >= self.p.loud_2g4_dbm, now90 - base90, 0.0)
             busy |= (now90 - base90 >= self.p.rise_db) & (now90 >= self.p.loud_2g4_dbm + 5)
         best = None
         for start, end in _runs(busy):
@@ -241,7 +248,8 @@ class RfAnalyzer:
             found["wifi-2g4"] = ("Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
                                  float(np.percentile(levels[:, start:end], 90)), excess,
                                  {"width_mhz": round((end - start) * step_mhz, 1),
-                                  "occupancy": round(float(occupancy[start:end].mean()), 2)})
+                                  "occupancy": round(float(occupancy[start:end].mean()), 2),
+                                  "door_rise_db": round(float(rise[start:end].max()), 1)})
 
     def _find_5g8(self, found: dict) -> None:
         if len(self.rx) < self.p.carrier_sweeps or self.rx_freqs is None:
@@ -333,6 +341,8 @@ class RfAnalyzer:
                 since, _seen = self.pending.setdefault(band, (t, t))
                 confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
                            "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
+                if evidence.get("door_rise_db", 0.0) >= self.p.approach_rise_db:
+                    confirm = min(confirm, self.p.approach_confirm_s)
                 if t - since < confirm * 1e9:
                     continue
                 alert = RfAlert(band, kind, t, freq, level, excess, last_ns=t, evidence=evidence)
