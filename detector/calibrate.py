@@ -4,7 +4,6 @@ simulation (`--sim`: the simulated bench, sim/rig.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from detector import calibration as C
-from detector.capture import capture_frames
-from detector.config import Config
+from detector.capture import capture_frames, labelled_images
+from detector.config import Config, log_dir
 from detector.errors import DetectorError
 from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
@@ -28,13 +27,6 @@ FLOOR_TOLERANCE_DB = 6.0
 # slope and intercept vary by a few percent and a few dB between parts).
 SIM_AD8318 = (-23.6, 22.0)
 SIM_SOURCE_DBM = (-50.0, -30.0, -10.0)
-
-
-def _with(config: Config, **sections: dict[str, Any]) -> Config:
-    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.values.items()}
-    for section, entries in sections.items():
-        values[section].update(entries)
-    return dataclasses.replace(config, values=values)
 
 
 # ---- the bench: simulated, or the real device with a technician -----------------------------
@@ -53,20 +45,17 @@ class DeviceBench:
 
     def _frames(self, config: Config, seconds: float = 0.5) -> list[tuple[str, np.ndarray]]:
         devices = build_devices(config)
-        n = int(seconds * config.get("camera.fps"))
         try:
-            devices.camera.start()
-            return [(f.lights, f.image) for f in capture_frames(
-                devices.camera, devices.lights, LightSequencer(config.get("lights.pattern")),
-                max_frames=n) if f.lights != "mixed"]
+            return labelled_images(devices, config.get("lights.pattern"),
+                                   int(seconds * config.get("camera.fps")))
         finally:
             devices.close()
 
     def reference(self, distance_m: float, exposure_us: float, gain: float):
         self.ask(f"Put the reference target {distance_m:g} m in front of the camera, square "
                  f"to it, and press Enter ")
-        return self._frames(_with(self.config, camera={"exposure_us": exposure_us,
-                                                       "analogue_gain": gain}))
+        return self._frames(self.config.with_values(camera={"exposure_us": exposure_us,
+                                                            "analogue_gain": gain}))
 
     def grey_target(self):
         self.ask("Hold the grey card 0.8 m in front of the camera, filling the view, and "
@@ -187,15 +176,12 @@ STEP_FUNCTIONS = {"camera": step_camera, "lights": step_lights, "rf": step_rf}
 
 
 def profile_dir(config: Config) -> Path:
-    from detector.sweep import default_log_dir
-
-    return default_log_dir(config) / "calibration"
+    return log_dir(config) / "calibration"
 
 
 def calibrate_command(config: Config, steps: list[str], sim: bool, out: Path | None) -> int:
     from detector.logbook.keys import DeviceKey
     from detector.logbook.store import KEY_NAME
-    from detector.sweep import default_log_dir
 
     bench = SimBench(config) if sim else DeviceBench(config)
     values: dict[str, dict[str, Any]] = {}
@@ -206,7 +192,7 @@ def calibrate_command(config: Config, steps: list[str], sim: bool, out: Path | N
         for section, entries in report.values.items():
             values.setdefault(section, {}).update(entries)
     directory = out or profile_dir(config)
-    key_dir = directory.parent if out is not None else default_log_dir(config)
+    key_dir = directory.parent if out is not None else log_dir(config)
     device = DeviceKey.load_or_create(key_dir / KEY_NAME).id
     path = C.write_profile(directory, device, values)
     print(f"profile: {path} (current: {directory / 'current.toml'})")
@@ -271,8 +257,7 @@ def selftest_command(config: Config, sim: bool) -> int:
 
         scenario = reference_scenario(SELFTEST_DISTANCE_M, config.get("camera.exposure_us"),
                                       seconds=SELFTEST_S)
-        config = _with(config, backend={k: "sim" for k in config.section("backend")},
-                       sim={"display": "none"})
+        config = config.simulated()
         devices = build(config, scenario=scenario)
         bench = SimBench(config)
     else:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from detector import __version__
+from detector.config import toml_value
 from detector.errors import DetectorError
 
 PROFILE_FORMAT = 1
@@ -199,24 +200,12 @@ def write_profile(directory: Path, device: str, values: dict[str, dict[str, Any]
     for section, entries in values.items():
         lines += ["", f"[{section}]"]
         for key, value in entries.items():
-            lines.append(f"{key} = {_toml(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{device}-{day}.toml"
     path.write_text("\n".join(lines) + "\n")
     shutil.copyfile(path, directory / "current.toml")
     return path
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 4))
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml(v)}' for k, v in value.items()) + " }"
-    return '"' + str(value).replace('"', '\\"') + '"'
 
 
 def read_profile(path: Path) -> dict[str, Any]:

@@ -4,7 +4,10 @@ which the camera backend labels from the switch log)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
 
 from detector.hw.camera import Camera, Frame
 from detector.hw.lights import Lights, LightSequencer
@@ -23,3 +26,13 @@ def capture_frames(camera: Camera, lights: Lights, sequencer: LightSequencer,
         lights.trim_log(frame.t_ns)
         count += 1
         yield frame
+
+
+def labelled_images(devices: Any, pattern: Sequence[str],
+                    max_frames: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """Start the camera and capture (light state, image) pairs, mixed frames left out:
+    what calibration and the self-test measure."""
+    devices.camera.start()
+    return [(f.lights, f.image) for f in capture_frames(
+        devices.camera, devices.lights, LightSequencer(pattern), max_frames=max_frames)
+        if f.lights != "mixed"]

@@ -81,6 +81,29 @@ class Config:
     def flat(self) -> dict[str, Any]:
         return dict(_flatten(self.values))
 
+    def with_values(self, **sections: dict[str, Any]) -> Config:
+        """A copy with some values set by the program (a scenario's field of view, the
+        gain a calibration step tries); the original is left as it is."""
+        values = {k: dict(v) if isinstance(v, dict) else v for k, v in self.values.items()}
+        sources = dict(self.sources)
+        for section, entries in sections.items():
+            values[section].update(entries)
+            sources.update({f"{section}.{key}": "program" for key in entries})
+        return Config(values, sources)
+
+    def simulated(self) -> Config:
+        """Every device on its simulated backend, and no simulated display."""
+        return self.with_values(backend={k: "sim" for k in self.values["backend"]},
+                                sim={"display": "none"})
+
+
+def log_dir(config: Config) -> Path:
+    """The device's logbook directory: inspection.log_dir, or ~/.local/share/detector."""
+    configured = config.get("inspection.log_dir")
+    if configured:
+        return Path(os.path.expanduser(configured))
+    return Path.home() / ".local" / "share" / "detector"
+
 
 def params_from_section(cls: Any, config: Config | None, name: str) -> Any:
     """A parameters dataclass from a configuration section: the section's keys that are
@@ -279,10 +302,7 @@ def profile_path(config: Config) -> Path | None:
     configured = config.get("calibration.profile")
     if configured:
         return Path(os.path.expanduser(configured))
-    log_dir = config.get("inspection.log_dir")
-    base = Path(os.path.expanduser(log_dir)) if log_dir else (
-        Path.home() / ".local" / "share" / "detector")
-    path = base / "calibration" / "current.toml"
+    path = log_dir(config) / "calibration" / "current.toml"
     return path if path.is_file() else None
 
 
@@ -317,15 +337,15 @@ def format_config(config: Config) -> str:
                 lines.append("")
             lines.append(f"[{section}]")
             current = section
-        lines.append(f"{name} = {_toml_value(value)}  # {config.sources.get(key, 'default')}")
+        lines.append(f"{name} = {toml_value(value)}  # {config.sources.get(key, 'default')}")
     return "\n".join(lines)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return repr(value)

@@ -19,6 +19,7 @@ import numpy as np
 
 from detector.capture import capture_frames
 from detector.config import Config
+from detector.config import log_dir as config_log_dir
 from detector.hw.factory import Devices
 from detector.hw.lights import LightSequencer
 
@@ -250,14 +251,13 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
     from detector.errors import DetectorError
     from detector.hw.factory import build_devices
     from detector.rf.scanners import open_scanner
-    from detector.sweep import default_log_dir
 
     scenario = None
     if scenario_name:
         from detector.sim.scenario import load_scenario
 
         scenario = load_scenario(scenario_name)
-        config = _sim_config(config)
+        config = config.simulated()
     devices, error = None, None
     try:
         devices = build_devices(config, scenario=scenario, seconds=1.0)
@@ -272,7 +272,7 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
                                 port=f"{config.get('rf.port')}?scenario={scenario_name}")
         return open_scanner(config)
 
-    ctx = Context(config, devices, error, log_dir or default_log_dir(config), scanner)
+    ctx = Context(config, devices, error, log_dir or config_log_dir(config), scanner)
     try:
         checks = run_checks(ctx)
     finally:
@@ -285,11 +285,3 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
     print(f"{len(checks) - failed} of {len(checks)} checks passed")
     return 1 if failed else 0
 
-
-def _sim_config(config: Config) -> Config:
-    import dataclasses
-
-    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.values.items()}
-    values["backend"] = {k: "sim" for k in values["backend"]}
-    values["sim"]["display"] = "none"
-    return dataclasses.replace(config, values=values)

@@ -28,7 +28,6 @@ class DropOldestQueue:
         self.items: deque = deque()
         self.maxsize = maxsize
         self.dropped = 0
-        self.put_count = 0
         self._cond = threading.Condition()
 
     def put(self, item) -> None:
@@ -37,7 +36,6 @@ class DropOldestQueue:
                 self.items.popleft()
                 self.dropped += 1
             self.items.append(item)
-            self.put_count += 1
             self._cond.notify()
 
     def get(self, timeout_s: float):
@@ -53,8 +51,6 @@ class DropOldestQueue:
 
 class LockstepFeed:
     """Pulls the next frame from the capture generator when the loop asks."""
-
-    threaded = False
 
     def __init__(self, frames: Iterator[Frame]) -> None:
         self.frames = frames
@@ -74,8 +70,6 @@ class LockstepFeed:
 
 class ThreadedFeed:
     """Runs the capture generator in a thread, into a DropOldestQueue."""
-
-    threaded = True
 
     def __init__(self, frames: Iterator[Frame], maxsize: int = 3) -> None:
         self.frames = frames

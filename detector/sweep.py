@@ -9,12 +9,11 @@ thread. A recorded session can be written alongside (`detector record`).
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detector.config import Config
+from detector.config import Config, log_dir
 from detector.errors import DetectorError
 from detector.hw.clock import SimClock
 from detector.hw.factory import build_devices
@@ -63,19 +62,11 @@ def _camera_description(config: Config) -> dict:
             "analogue_gain": cam["analogue_gain"]}
 
 
-def default_log_dir(config: Config) -> Path:
-    configured = config.get("inspection.log_dir")
-    if configured:
-        return Path(os.path.expanduser(configured))
-    return Path.home() / ".local" / "share" / "detector"
-
-
 def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
     scenario = request.scenario
     sim = scenario is not None
     if sim:
-        overrides = {"camera.hfov_deg": scenario.device.hfov_deg}
-        config = dataclasses.replace(config, values=_with(config.values, overrides))
+        config = config.with_values(camera={"hfov_deg": scenario.device.hfov_deg})
     locations = load_locations(config.get("inspection.locations") or None)
     location = None
     if request.location_id is not None:
@@ -138,7 +129,7 @@ def logbook_dir(config: Config, request: SweepRequest) -> Path:
         return request.log_dir
     if request.out_dir is not None:
         return request.out_dir / "logbook"
-    return default_log_dir(config)
+    return log_dir(config)
 
 
 def _logbook_sink(directory: Path) -> RecordSink:
@@ -188,11 +179,3 @@ def _radio(config: Config, scenario: Scenario | None, clock) -> Radio:
     ad8318 = (config.get("calibration.ad8318_slope_mv_per_db"),
               config.get("calibration.ad8318_intercept_dbm"))
     return Radio(client, RfAnalyzer(start, baseline), ad8318=ad8318)
-
-
-def _with(values: dict, overrides: dict[str, Any]) -> dict:
-    out = {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
-    for dotted, value in overrides.items():
-        section, key = dotted.split(".")
-        out[section][key] = value
-    return out

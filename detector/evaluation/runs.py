@@ -81,9 +81,7 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     positions: dict[int, list[float]] = {}
-    config = dataclasses.replace(config, values={**config.values,
-                                                 "sim": {**config.values["sim"],
-                                                         "display": "none"}})
+    config = config.with_values(sim={"display": "none"})
     request = SweepRequest(scenario=scenario, seconds=seconds, draw=False, rf=rf,
                            sink=MemorySink(), checklist_answer=True,
                            on_frame=lambda f: positions.__setitem__(f.index,

@@ -9,15 +9,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from detector.config import Config
+from detector.config import Config, log_dir
 from detector.errors import DetectorError, LogbookError
 from detector.logbook.store import DB_NAME, Logbook
 
 
 def device_dir(config: Config, given: Path | None) -> Path:
-    from detector.sweep import default_log_dir
-
-    return given or default_log_dir(config)
+    return given or log_dir(config)
 
 
 def office_dir(config: Config, given: Path | None) -> Path:
@@ -56,7 +54,7 @@ def _verify(book: Logbook, office: bool) -> int:
     bad = 0
     for device in devices:
         count = book.head(device)[0]
-        problems = book.verify(device) + book.check_evidence_content(device)
+        problems = book.verify(device, rehash_evidence=True)
         for problem in problems:
             print(f"{device}: {problem}")
         bad += len(problems)

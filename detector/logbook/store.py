@@ -176,8 +176,11 @@ class Logbook:
             "AND seq > ? ORDER BY position LIMIT ?", (device, after, limit or -1))
         return [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
 
-    def verify(self, device: str | None = None) -> list[Problem]:
-        """Every problem with a device's chain, and with the evidence its records name."""
+    def verify(self, device: str | None = None,
+               rehash_evidence: bool = False) -> list[Problem]:
+        """Every problem with a device's chain and with the evidence its records name:
+        missing files, and with rehash_evidence, files whose content no longer matches
+        their hash (each file read once, however many records name it)."""
         device = device or self._own()
         public = self.public_key(device)
         records = self.records(device)
@@ -186,26 +189,24 @@ class Logbook:
         # Evidence of records the office holds may have been pruned by retention.
         synced = {r[0] for r in self.conn.execute(
             "SELECT DISTINCT seq FROM synced WHERE device = ?", (device,))}
+        rehashed: set[str] = set()
         for record in records:
-            if record.seq in synced:
-                continue
             for sha in evidence_of(record.body_dict()):
                 if not self.evidence.has(sha):
-                    problems.append(Problem(record.seq, "evidence missing", sha))
+                    if record.seq not in synced:
+                        problems.append(Problem(record.seq, "evidence missing", sha))
+                elif rehash_evidence and sha not in rehashed:
+                    rehashed.add(sha)
+                    try:
+                        self.evidence.read(sha)
+                    except DetectorError as exc:
+                        problems.append(Problem(record.seq, "evidence damaged", str(exc)))
         return problems
 
     def check_evidence_content(self, device: str | None = None) -> list[Problem]:
-        """Re-hash every evidence file a device's records name (slower than verify)."""
-        problems = []
-        for record in self.records(device):
-            for sha in evidence_of(record.body_dict()):
-                if not self.evidence.has(sha):
-                    continue  # verify() reports missing files
-                try:
-                    self.evidence.read(sha)
-                except DetectorError as exc:
-                    problems.append(Problem(record.seq, "evidence damaged", str(exc)))
-        return problems
+        """Only the evidence files whose content no longer matches their hash."""
+        return [p for p in self.verify(device, rehash_evidence=True)
+                if p.what == "evidence damaged"]
 
     # ---- sync bookkeeping (device side) --------------------------------------------------------
     def mark_synced(self, office: str, upto: int, at: str) -> None:

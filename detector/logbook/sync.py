@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.errors import DetectorError
+from detector.inspection import utc_now
 from detector.logbook import syncproto as S
 from detector.logbook.chain import Record
 from detector.logbook.store import Logbook, evidence_of
@@ -52,14 +53,8 @@ def _pairing_ok(book: Logbook, secret: bytes, office: str, nonce: bytes, tag: by
         return False
     book.conn.execute("DELETE FROM pairing WHERE id = 1")
     book.conn.execute("INSERT OR REPLACE INTO paired (office, secret, at) VALUES (?, ?, ?)",
-                      (office, secret, _now_iso()))
+                      (office, secret, utc_now()))
     return True
-
-
-def _now_iso() -> str:
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class DeviceServer:
@@ -148,24 +143,24 @@ class DeviceServer:
                 self._send_records(channel, self.book.records(after=after, limit=limit))
             elif msg_type == S.ACK:
                 upto = min(_int(request, "upto"), self.book.head()[0])
-                self.book.mark_synced(office, upto, _now_iso())
+                self.book.mark_synced(office, upto, utc_now())
                 channel.send_json(S.ACKED, {"upto": upto})
             else:
                 raise S.Refused(f"unknown request {msg_type:#x}")
 
     def _send_records(self, channel: S.Channel, records: list[Record]) -> None:
-        batch: list[dict[str, Any]] = []
+        # Each record is encoded once; frames are filled up to the payload limit.
+        batch: list[bytes] = []
         size = 0
         for record in records:
-            item = record.to_json()
-            length = len(json.dumps(item)) + 2
-            if batch and size + length > S.MAX_PAYLOAD - 64:
-                channel.send(S.RECORDS, S.pack_json({"records": batch}))
+            item = S.pack_json(record.to_json())
+            if batch and size + len(item) + 1 > S.MAX_PAYLOAD - 64:
+                channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}")
                 batch, size = [], 0
             batch.append(item)
-            size += length
+            size += len(item) + 1
         if batch:
-            channel.send(S.RECORDS, S.pack_json({"records": batch}))
+            channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}")
         channel.send_json(S.END, {"count": len(records)})
 
     def _send_evidence(self, channel: S.Channel, request: dict[str, Any]) -> None:
@@ -278,7 +273,7 @@ class OfficeClient:
         ch.expect(S.ACKED)
         ch.send(S.BYE)
         self.book.conn.execute("UPDATE devices SET last_sync = ? WHERE device = ?",
-                               (_now_iso(), device))
+                               (utc_now(), device))
         return SyncResult(device, added, fetched, ch.received, head)
 
     def _records(self, after: int) -> list[Record]:

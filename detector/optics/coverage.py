@@ -66,14 +66,12 @@ class CoverageMap:
         self.fast_intervals = 0
         self.lost_intervals = 0
         self.last_t_ns: int | None = None
-        self.path: list[tuple[int, float, float]] = []  # (t_ns, yaw, pitch)
 
     # ---- input ----------------------------------------------------------------------
     def update(self, t_ns: int, dx: float, dy: float, reliable: bool) -> None:
         """One frame set: the image shift (pixels) since the previous set."""
         if self.last_t_ns is None:
             self.last_t_ns = t_ns
-            self.path.append((t_ns, self.yaw, self.pitch))
             self._mark()
             return
         dt = (t_ns - self.last_t_ns) / 1e9
@@ -96,7 +94,6 @@ class CoverageMap:
         self.yaw = (self.yaw + d_yaw) % 360.0
         self.pitch = min(max(self.pitch + d_pitch, -89.0), 89.0)
         self.rate = math.hypot(d_yaw * math.cos(math.radians(self.pitch)), d_pitch) / dt
-        self.path.append((t_ns, self.yaw, self.pitch))
         if self.rate > self.p.max_rate_deg_s:
             self.fast_intervals += 1
             self.too_fast_until = t_ns + int(self.p.warn_hold_s * 1e9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from detector.calibration import corrected_broadband
 from detector.rf.analysis import RfAnalyzer
 
 # Which bar of the live view an RF alert's band lights up.
@@ -33,8 +34,6 @@ class Radio:
         readings = self.client.poll()
         for reading in readings:
             if self.ad8318 is not None and reading["source"] == "ad8318":
-                from detector.calibration import corrected_broadband
-
                 reading["dbm"] = [round(corrected_broadband(v, *self.ad8318), 2)
                                   for v in reading["dbm"]]
             self.analyzer.add(reading)

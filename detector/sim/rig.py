@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from detector.capture import capture_frames
+from detector.capture import labelled_images
 from detector.config import Config
 from detector.hw.factory import build_devices
-from detector.hw.lights import LightSequencer
 from detector.sim.scenario import Scenario, parse_scenario
 
 REFERENCE_LENS_MM = 1.0  # calibration/reference-target.md
@@ -37,20 +36,12 @@ def reference_scenario(distance_m: float, exposure_us: float = 2000.0,
 
 def capture(config: Config, scenario: Scenario, gain: float) -> list[tuple[str, np.ndarray]]:
     """Every frame of the set-up, labelled (mixed frames left out, as the detector does)."""
-    values = {k: dict(v) if isinstance(v, dict) else v for k, v in config.values.items()}
-    values["camera"]["analogue_gain"] = gain
-    values["backend"] = {k: "sim" for k in values["backend"]}
-    values["sim"]["display"] = "none"
-    import dataclasses
-
-    devices = build_devices(dataclasses.replace(config, values=values), scenario=scenario)
+    devices = build_devices(config.simulated().with_values(camera={"analogue_gain": gain}),
+                            scenario=scenario)
     try:
-        frames = [(f.lights, f.image) for f in capture_frames(
-            devices.camera, devices.lights, LightSequencer(config.get("lights.pattern")))
-            if f.lights != "mixed"]
+        return labelled_images(devices, config.get("lights.pattern"))
     finally:
         devices.close()
-    return frames
 
 
 class SimRig:

@@ -11,7 +11,7 @@ Menus:      UP/DOWN move | SELECT choose | hold SELECT back
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from detector.hw.buttons import ButtonEvent
@@ -39,7 +39,6 @@ class Controller:
     selected: int = 0
     muted: bool = False
     awaiting_ack: bool = False  # set by the runtime from fusion
-    history: list[str] = field(default_factory=list)
 
     # ---- what the current screen lists ------------------------------------------------
     def items(self) -> list[str]:
@@ -66,7 +65,6 @@ class Controller:
                 "checklist": "Checklist", "finding": "Mark a finding"}.get(self.screen, "")
 
     def _go(self, screen: str) -> None:
-        self.history.append(screen)
         self.screen, self.selected = screen, 0
 
     # ---- presses ------------------------------------------------------------------------

@@ -66,6 +66,17 @@ run() {
     fi
 }
 
+# A change to a file is due: note it and make its directory, or in a dry run only say
+# what would be done (and return 1, so the caller stops there).
+change() {
+    CHANGED=1
+    if [ "$DRY_RUN" -eq 1 ]; then
+        say "would $1"
+        return 1
+    fi
+    mkdir -p "$(dirname "$2")"
+}
+
 # Install a file with the given content and mode, unless it already has them.
 put_file() {
     local target=$1 mode=$2 content=$3 path="$ROOT$1"
@@ -73,12 +84,7 @@ put_file() {
         say "unchanged: $target"
         return 0
     fi
-    CHANGED=1
-    if [ "$DRY_RUN" -eq 1 ]; then
-        say "would write: $target"
-        return 0
-    fi
-    mkdir -p "$(dirname "$path")"
+    change "write: $target" "$path" || return 0
     printf '%s\n' "$content" > "$path.new"
     chmod "$mode" "$path.new"
     mv "$path.new" "$path"
@@ -96,12 +102,7 @@ ensure_line() {
         say "unchanged: $target ($line)"
         return 0
     fi
-    CHANGED=1
-    if [ "$DRY_RUN" -eq 1 ]; then
-        say "would add to $target: $line"
-        return 0
-    fi
-    mkdir -p "$(dirname "$path")"
+    change "add to $target: $line" "$path" || return 0
     printf '%s\n' "$line" >> "$path"
     say "added to $target: $line"
 }
