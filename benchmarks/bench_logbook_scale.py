@@ -56,7 +56,7 @@ def build(directory: Path, inspections: int, findings: int) -> Logbook:
                 book.evidence.put(data)
                 entries.append(evidence_entry(role, media_type, data))
             batch.append(("finding", {"inspection": ins, "verdict": "suspicious", "t_ns": n,
-                                      "evidence": entries}))
+                                      "evidence_files": entries}))
         batch.append(("inspection", {
             "id": ins, "location_id": location, "started": started,
             "ended": started.replace("+00:00", "+00:30"),

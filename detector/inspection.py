@@ -33,12 +33,15 @@ CHECKLIST = (
 
 
 Blob = tuple[str, str, bytes]  # (role, media type, content): an evidence file
+# The record key that lists a record's evidence files. It is not "evidence": an alert's
+# own evidence (the rule, the lens features, the RF bands) is kept under that name.
+EVIDENCE_FILES = "evidence_files"
 
 
 class RecordSink(Protocol):
     """Where inspection records go: append-only, one dict per record. `blobs` are
     evidence files that belong to the record; the sink stores them first (by SHA-256)
-    and lists them in the record's `evidence`."""
+    and lists them in the record's `evidence_files`."""
 
     def append(self, kind: str, record: dict[str, Any], blobs: list[Blob] = ()) -> None: ...
 
@@ -64,7 +67,7 @@ class MemorySink:
             self.evidence[entry["sha256"]] = data
             entries.append(entry)
         self.records.append({"kind": kind, **record,
-                             **({"evidence": entries} if entries else {})})
+                             **({EVIDENCE_FILES: entries} if entries else {})})
 
     def close(self) -> None:
         pass

@@ -41,7 +41,8 @@ def write_inspection(sink: LogbookSink, n: int, rng: random.Random, *, month: st
         "room_type": "stall", "inspector": f"inspector{n % 5}", "team": team,
         "started": started})
     sink.append("alert", {"inspection": ins, "id": 1, "level": "rf-activity",
-                          "reason": "RF transmitter (wifi-2g4)", "t_ns": 5, "evidence": []})
+                          "reason": "RF transmitter (wifi-2g4)", "t_ns": 5,
+                          "evidence": {"rf": {"band": "wifi-2g4", "level_dbm": -60.0}}})
     result = "clear"
     findings = []
     if finding:

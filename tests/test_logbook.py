@@ -101,8 +101,8 @@ def test_reordered_records_are_named(tmp_path):
 def test_evidence_is_stored_by_hash_and_checked(tmp_path):
     book = device_logbook(tmp_path, inspections=1)
     finding = next(r for r in book.records() if r.kind == "finding").body_dict()
-    shas = [e["sha256"] for e in finding["evidence"]]
-    assert [e["role"] for e in finding["evidence"]] == ["snapshot", "frame 1 onaxis",
+    shas = [e["sha256"] for e in finding["evidence_files"]]
+    assert [e["role"] for e in finding["evidence_files"]] == ["snapshot", "frame 1 onaxis",
                                                         "rf spectrum"]
     for sha in shas:
         assert book.evidence.path(sha).name == sha and book.evidence.read(sha)
@@ -160,7 +160,7 @@ def test_log_commands(tmp_path, capsys):
 def test_prune_deletes_only_evidence_the_office_holds(tmp_path):
     book = device_logbook(tmp_path, inspections=2)
     shas = [e["sha256"] for r in book.records() if r.kind == "finding"
-            for e in r.body_dict()["evidence"]]
+            for e in r.body_dict()["evidence_files"]]
     assert book.prune_evidence(0, time.time()) == 0  # nothing synced: nothing deleted
     book.mark_synced("office1", 4, "2000-01-01T00:00:00+00:00")  # the first inspection
     # The RF spectrum is the same file in both inspections: it stays for the second.

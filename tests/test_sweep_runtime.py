@@ -125,12 +125,15 @@ def test_marking_a_finding_keeps_evidence_and_makes_it_suspicious(tmp_path):
     kinds = [r["kind"] for r in records]
     assert kinds[0] == "inspection-start" and "finding" in kinds and "alert" in kinds
     assert kinds[-1] == "inspection"
+    alert = next(r for r in records if r["kind"] == "alert" and r["level"] == "lens-confirmed")
+    assert alert["evidence"]["lens"]["features"]["ratio"] > 3  # the alert's own evidence
+    assert alert["evidence_files"][0]["role"] == "snapshot"  # kept beside it
     stored = next(r for r in records if r["kind"] == "finding")
-    roles = [e["role"] for e in stored["evidence"]]
+    roles = [e["role"] for e in stored["evidence_files"]]
     assert roles[0] == "snapshot" and roles[-1] == "rf spectrum"
     assert sum(role.startswith("frame ") for role in roles) == 6  # two frame sets
     book = Logbook.on_device(tmp_path / "logbook")
-    snapshot = book.evidence.read(stored["evidence"][0]["sha256"])
+    snapshot = book.evidence.read(stored["evidence_files"][0]["sha256"])
     book.close()
     assert snapshot.startswith(b"\x89PNG")
 

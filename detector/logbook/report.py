@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detector.errors import DetectorError
+from detector.inspection import EVIDENCE_FILES
 from detector.logbook.chain import Record, check_record
 from detector.logbook.store import Logbook
 
@@ -244,7 +245,7 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
         if record.kind not in ("finding", "alert"):
             continue
         body = record.body_dict()
-        media = _media(book, body.get("evidence", []))
+        media = _media(book, body.get(EVIDENCE_FILES, []))
         if not media:
             continue
         label = (f"Finding: {body.get('verdict')}" if record.kind == "finding"

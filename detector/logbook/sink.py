@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from detector.errors import LogbookError
-from detector.inspection import Blob, evidence_entry
+from detector.inspection import EVIDENCE_FILES, Blob, evidence_entry
 from detector.logbook.store import Logbook
 
 
@@ -21,7 +21,7 @@ class LogbookSink:
             entry = evidence_entry(role, media_type, data)
             self.logbook.evidence.put(data, expected=entry["sha256"])
             entries.append(entry)
-        body = {**record, **({"evidence": entries} if entries else {})}
+        body = {**record, **({EVIDENCE_FILES: entries} if entries else {})}
         try:
             self.logbook.append(kind, body)
         except sqlite3.Error as exc:

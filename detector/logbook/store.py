@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.errors import DetectorError, LogbookError
+from detector.inspection import EVIDENCE_FILES
 from detector.logbook import schema
 from detector.logbook.chain import (
     GENESIS,
@@ -254,7 +255,7 @@ class Logbook:
 
 
 def evidence_of(body: dict[str, Any]) -> list[str]:
-    return [e["sha256"] for e in body.get("evidence", []) if isinstance(e, dict)
+    return [e["sha256"] for e in body.get(EVIDENCE_FILES, []) if isinstance(e, dict)
             and isinstance(e.get("sha256"), str)]
 
 
@@ -295,7 +296,7 @@ def _index(conn: sqlite3.Connection, device: str, seq: int, kind: str,
     elif kind == "note":
         conn.execute("INSERT OR IGNORE INTO notes (device, seq, inspection_id, text) "
                      "VALUES (?, ?, ?, ?)", (device, seq, ins, body.get("text")))
-    for e in body.get("evidence", []):
+    for e in body.get(EVIDENCE_FILES, []):
         if isinstance(e, dict) and isinstance(e.get("sha256"), str):
             conn.execute("INSERT OR IGNORE INTO evidence (sha256, size, media_type, device, "
                          "seq) VALUES (?, ?, ?, ?, ?)",
