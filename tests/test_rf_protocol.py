@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from detector.rf import wire
 from detector.rf.wire import MAX_ENCODED, StreamDecoder, cobs_decode
 from detector_firmware import protocol as P
 
@@ -20,6 +21,11 @@ def test_crc_matches_the_standard_check_value():
 @given(payloads)
 def test_firmware_crc_equals_binascii(data):
     assert P.crc16(data) == binascii.crc_hqx(data, 0xFFFF)
+
+
+@given(payloads)
+def test_host_crc_is_the_firmware_crc(data):
+    assert wire.crc16(data) == P.crc16(data) == binascii.crc_hqx(data, 0xFFFF)
 
 
 @given(payloads)

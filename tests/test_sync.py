@@ -250,3 +250,41 @@ def test_the_device_waits_while_the_cable_is_out(sides):
     server.serve(sessions=3)
     assert time.monotonic() - start >= 0.15  # three pauses, not a busy loop
     assert all("link lost" in r for r in server.refused)
+
+
+class RewriteChunks(SocketLink):
+    """The device's end of the link with someone in the middle who alters evidence chunks
+    and gives them a valid CRC: chunks carry no tag, so only their hash can catch it."""
+
+    def __init__(self, link: SocketLink) -> None:
+        super().__init__(link.sock, link.timeout)
+        self.altered = 0
+
+    def write(self, data: bytes) -> int:
+        from detector.rf.wire import StreamDecoder, encode_frame
+
+        out = b""
+        for msg_type, seq, payload in StreamDecoder(max_frame=S.MAX_FRAME).feed(data):
+            if msg_type == S.CHUNK and len(payload) > 100:
+                payload = payload[:100] + bytes([payload[100] ^ 0xFF]) + payload[101:]
+                self.altered += 1
+            out += encode_frame(msg_type, seq, payload)
+        return super().write(out) and len(data)
+
+
+def test_an_altered_evidence_chunk_is_refused_by_its_hash_then_fetched_again(sides):
+    device, office, identity = sides
+    dev_end, office_end = SocketLink.pair(timeout=0.05)
+    middle = RewriteChunks(dev_end)
+    server = DeviceServer(device, middle, timeout_s=TIMEOUT, retry_s=0.0)
+    thread = threading.Thread(target=server.serve, kwargs={"sessions": 1}, daemon=True)
+    thread.start()
+    with pytest.raises(S.Refused, match="arrived damaged"):
+        OfficeClient(office, identity, office_end, TIMEOUT).sync(new_pairing_code(device))
+    thread.join(5)
+    assert middle.altered > 0
+    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert not list(office.evidence.root.glob("??/*"))  # nothing damaged was stored
+    result, _s, _l = session(device, office, identity)  # a clean link: all of it arrives
+    assert not isinstance(result, Exception), result
+    assert office.check_evidence_content(device.key.id) == []

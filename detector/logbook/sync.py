@@ -13,7 +13,6 @@ a repeated one finds nothing new and changes nothing.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import json
 import os
@@ -27,6 +26,7 @@ from detector.errors import DetectorError
 from detector.inspection import utc_now
 from detector.logbook import syncproto as S
 from detector.logbook.chain import Record
+from detector.logbook.incoming import DamagedEvidence, IncomingEvidence
 from detector.logbook.store import Logbook, evidence_of
 
 PAIRING_S = 300.0  # a pairing code is valid this long
@@ -226,7 +226,6 @@ class OfficeClient:
         self.book = book
         self.identity = identity
         self.channel = S.Channel(port, timeout_s)
-        self.partial = book.evidence.root / ".partial"
 
     def sync(self, pairing_code: str | None = None) -> SyncResult:
         ch = self.channel
@@ -254,21 +253,28 @@ class OfficeClient:
         self.book.add_device(device, public)
         head = _int(hello, "head")
         added = fetched = 0
-        while True:
-            have = self.book.head(device)[0]
-            if have >= head:
-                break
-            records = self._records(have)
-            if not records:
-                raise S.SyncError(f"the device sent no records after {have} of {head}")
-            missing = list(dict.fromkeys(
-                sha for record in records for sha in evidence_of(record.body_dict())
-                if not self.book.evidence.has(sha)))
-            # All requests first, then the files as they stream in: no round trip per file.
-            for sha, have in [(sha, self._start_evidence(sha)) for sha in missing]:
-                self._finish_evidence(sha, have)
-            fetched += len(missing)
-            added += self.book.receive(device, records)
+        with IncomingEvidence(self.book.evidence) as incoming:
+            while True:
+                have = self.book.head(device)[0]
+                if have >= head:
+                    break
+                records = self._records(have)
+                if not records:
+                    raise S.SyncError(f"the device sent no records after {have} of {head}")
+                missing = list(dict.fromkeys(
+                    sha for record in records for sha in evidence_of(record.body_dict())
+                    if not self.book.evidence.has(sha)))
+                # All requests first, then the files as they stream in: no round trip per
+                # file. They are written and checked on the writer's thread meanwhile.
+                offsets = [self._request_evidence(incoming, sha) for sha in missing]
+                for sha, offset in zip(missing, offsets, strict=True):
+                    self._receive_evidence(incoming, sha, offset)
+                try:
+                    incoming.wait()  # every file on disk before its records are stored
+                except DamagedEvidence as exc:
+                    raise S.Refused(str(exc)) from None
+                fetched += len(missing)
+                added += self.book.receive(device, records)
         ch.send_json(S.ACK, {"upto": self.book.head(device)[0]})
         ch.expect(S.ACKED)
         ch.send(S.BYE)
@@ -289,38 +295,21 @@ class OfficeClient:
             except (KeyError, TypeError, ValueError):
                 raise S.Refused("malformed records message") from None
 
-    def _start_evidence(self, sha: str) -> hashlib._Hash:
+    def _request_evidence(self, incoming: IncomingEvidence, sha: str) -> int:
         """Ask for one evidence file from where a partial copy of it stops."""
-        self.partial.mkdir(parents=True, exist_ok=True)
-        part = self.partial / sha
-        digest = hashlib.sha256()
-        have = 0
-        if part.exists():  # what an interrupted transfer left: hash it and go on from there
-            with open(part, "rb") as f:
-                while block := f.read(1 << 20):
-                    digest.update(block)
-                    have += len(block)
-        self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": have})
-        return digest
+        offset = incoming.offset(sha)
+        self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": offset})
+        return offset
 
-    def _finish_evidence(self, sha: str, digest: hashlib._Hash) -> None:
-        """Receive one requested file; store it once its hash checks."""
-        part = self.partial / sha
-        with open(part, "ab") as f:
-            have = f.tell()
-            while True:
-                msg_type, payload = self.channel.expect(S.CHUNK, S.END)
-                if msg_type == S.END:
-                    break
-                offset, data = S.unpack_chunk(payload)
-                if offset != have:
-                    raise S.Refused("evidence chunk out of order")
-                f.write(data)
-                digest.update(data)
-                have += len(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if digest.hexdigest() != sha:
-            part.unlink()
-            raise S.Refused(f"evidence {sha[:12]}... arrived damaged; it will be fetched again")
-        self.book.evidence.adopt(part, sha)
+    def _receive_evidence(self, incoming: IncomingEvidence, sha: str, have: int) -> None:
+        incoming.begin(sha)
+        while True:
+            msg_type, payload = self.channel.expect(S.CHUNK, S.END)
+            if msg_type == S.END:
+                break
+            offset, data = S.unpack_chunk(payload)
+            if offset != have:
+                raise S.Refused("evidence chunk out of order")
+            incoming.write(data)
+            have += len(data)
+        incoming.end(sha)

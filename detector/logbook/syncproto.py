@@ -4,7 +4,9 @@ Framing is the RF scanner's: type u8 | seq u16 | payload | CRC-16, COBS-encoded 
 ended by 0x00, with longer frames. Payloads are JSON, except evidence chunks (an 8-byte
 offset and the bytes). After the handshake every payload ends with a 16-byte tag,
 HMAC-SHA256 under the session key of the type, the sequence number and the payload, so a
-host that has not paired can neither read records nor change anything.
+host that has not paired can neither read records nor change anything. Evidence chunks
+are the exception: their bytes are checked against the SHA-256 that a tagged, signed
+record names, which a tag would only repeat at the cost of a second pass over them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from detector.errors import DetectorError
 from detector.rf.wire import StreamDecoder, encode_frame
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: evidence chunks carry no tag
 # Evidence chunk size; record batches stay below it. Large frames keep the per-frame cost
 # (two MACs, a CRC, a write) small next to the bytes moved.
 MAX_PAYLOAD = 65536
@@ -42,6 +44,8 @@ END = 0x4A
 CHUNK = 0x4C
 ACKED = 0x4E
 ERROR = 0x4F
+
+UNTAGGED = frozenset({CHUNK})  # checked by their SHA-256 instead (see above)
 
 NAMES = {v: k for k, v in dict(globals()).items() if isinstance(v, int) and k.isupper()
          and 0x40 <= v <= 0x50}
@@ -115,7 +119,7 @@ class Channel:
 
     def send(self, msg_type: int, payload: bytes = b"") -> None:
         self.seq = (self.seq + 1) & 0xFFFF
-        if self.key is not None:
+        if self.key is not None and msg_type not in UNTAGGED:
             payload += mac(self.key, bytes((msg_type,)), self.seq.to_bytes(2, "little"),
                            payload)[:TAG]
         frame = encode_frame(msg_type, self.seq, payload)
@@ -147,7 +151,7 @@ class Channel:
                 self.received += len(data)
                 self.pending.extend(self.decoder.feed(data))
         msg_type, seq, payload = self.pending.pop(0)
-        if self.key is not None:
+        if self.key is not None and msg_type not in UNTAGGED:
             body, tag = payload[:-TAG], payload[-TAG:]
             want = mac(self.key, bytes((msg_type,)), seq.to_bytes(2, "little"), body)[:TAG]
             if len(payload) >= TAG and hmac.compare_digest(tag, want):

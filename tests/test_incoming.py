@@ -1,0 +1,100 @@
+"""Evidence received by sync is written on its own thread: whole files only, resumable
+partial files, damaged files refused, and a failing disk reported in one line."""
+
+import hashlib
+import os
+
+import pytest
+
+from detector.logbook.evidence import EvidenceError, EvidenceStore
+from detector.logbook.incoming import DamagedEvidence, IncomingEvidence
+
+
+def _blob(n: int, seed: int = 1) -> tuple[bytes, str]:
+    data = bytes((i * 7 + seed) % 251 for i in range(n))
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def test_a_file_arrives_in_pieces_and_is_stored_under_its_hash(tmp_path):
+    store = EvidenceStore(tmp_path / "evidence")
+    data, sha = _blob(200_000)
+    with IncomingEvidence(store) as incoming:
+        incoming.begin(sha)
+        for start in range(0, len(data), 65536):
+            incoming.write(data[start:start + 65536])
+        incoming.end(sha)
+        incoming.wait()
+        assert store.read(sha) == data
+    assert not list((store.root / ".partial").iterdir())
+
+
+def test_an_interrupted_file_resumes_from_its_partial_copy(tmp_path):
+    store = EvidenceStore(tmp_path / "evidence")
+    data, sha = _blob(150_000)
+    with pytest.raises(ConnectionError), IncomingEvidence(store) as incoming:
+        incoming.begin(sha)
+        incoming.write(data[:70_000])
+        raise ConnectionError("cable pulled")  # what arrived is still written out
+    assert not store.has(sha)
+    with IncomingEvidence(store) as incoming:
+        offset = incoming.offset(sha)
+        assert offset == 70_000
+        incoming.begin(sha)
+        incoming.write(data[offset:])
+        incoming.end(sha)
+        incoming.wait()
+    assert store.read(sha) == data
+
+
+def test_a_damaged_file_is_refused_and_dropped(tmp_path):
+    store = EvidenceStore(tmp_path / "evidence")
+    data, sha = _blob(10_000)
+    good, good_sha = _blob(5_000, seed=3)
+    with IncomingEvidence(store) as incoming:
+        incoming.begin(sha)
+        incoming.write(data[:-1] + b"\x00")
+        incoming.end(sha)
+        with pytest.raises(DamagedEvidence, match="arrived damaged"):
+            incoming.wait()
+        # the next file is unaffected
+        incoming.begin(good_sha)
+        incoming.write(good)
+        incoming.end(good_sha)
+        incoming.wait()
+    assert not store.has(sha) and incoming.offset(sha) == 0
+    assert store.read(good_sha) == good
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_store_that_cannot_be_written_gives_one_line(tmp_path):
+    store = EvidenceStore(tmp_path / "evidence")
+    data, sha = _blob(1000)
+    with IncomingEvidence(store) as incoming:
+        (store.root / ".partial").chmod(0o500)
+        try:
+            incoming.begin(sha)
+            incoming.write(data)
+            incoming.end(sha)
+            with pytest.raises(EvidenceError) as failure:
+                incoming.wait()
+        finally:
+            (store.root / ".partial").chmod(0o700)
+    assert "cannot store evidence" in str(failure.value)
+    assert "\n" not in str(failure.value)
+
+
+def test_a_full_disk_gives_one_line_and_stops_writing(tmp_path, monkeypatch):
+    store = EvidenceStore(tmp_path / "evidence")
+    data, sha = _blob(1000)
+
+    def no_space(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with IncomingEvidence(store) as incoming:
+        incoming.begin(sha)
+        incoming.write(data)
+        incoming.end(sha)
+        with pytest.raises(EvidenceError, match="No space left on device"):
+            incoming.wait()
+    assert not store.has(sha)
