@@ -46,20 +46,23 @@ def test_an_interrupted_file_resumes_from_its_partial_copy(tmp_path):
     assert store.read(sha) == data
 
 
-def test_a_damaged_file_is_refused_and_dropped(tmp_path):
+def test_a_damaged_file_is_refused_and_what_follows_it_is_skipped_until_wait(tmp_path):
     store = EvidenceStore(tmp_path / "evidence")
     data, sha = _blob(10_000)
     good, good_sha = _blob(5_000, seed=3)
+
+    def send(blob: bytes, name: str) -> None:
+        incoming.begin(name)
+        incoming.write(blob)
+        incoming.end(name)
+
     with IncomingEvidence(store) as incoming:
-        incoming.begin(sha)
-        incoming.write(data[:-1] + b"\x00")
-        incoming.end(sha)
         with pytest.raises(DamagedEvidence, match="arrived damaged"):
+            send(data[:-1] + b"\x00", sha)
+            send(good, good_sha)  # queued behind the damaged file, maybe refused at once
             incoming.wait()
-        # the next file is unaffected
-        incoming.begin(good_sha)
-        incoming.write(good)
-        incoming.end(good_sha)
+        assert not store.has(good_sha)  # skipped, not written half-way
+        send(good, good_sha)  # after wait() the next file starts afresh
         incoming.wait()
     assert not store.has(sha) and incoming.offset(sha) == 0
     assert store.read(good_sha) == good

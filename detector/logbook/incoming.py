@@ -56,9 +56,12 @@ class IncomingEvidence:
         self._put(("end", sha))
 
     def wait(self) -> None:
-        """Block until every handed-over file is stored; raise the first failure."""
+        """Block until every handed-over file is stored; raise the first failure. After
+        it, the next file starts afresh."""
         self._tasks.join()
-        self._raise()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
     def __enter__(self) -> IncomingEvidence:
         self.partial.mkdir(parents=True, exist_ok=True)
@@ -73,17 +76,13 @@ class IncomingEvidence:
         self._tasks.put(_DONE)
         if self._thread is not None:
             self._thread.join()
-        if exc_type is None:
-            self._raise()
+        if exc_type is None and self._error is not None:
+            raise self._error
 
     def _put(self, task: tuple) -> None:
-        self._raise()
+        if self._error is not None:  # stop early; the writer skips the rest until wait()
+            raise self._error
         self._tasks.put(task)
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
 
     # ---- the writer thread -----------------------------------------------------------------
     def _run(self) -> None:

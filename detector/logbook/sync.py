@@ -252,35 +252,38 @@ class OfficeClient:
         device, public = str(hello.get("device")), _hex(hello, "public_key")
         self.book.add_device(device, public)
         head = _int(hello, "head")
-        added = fetched = 0
-        with IncomingEvidence(self.book.evidence) as incoming:
-            while True:
-                have = self.book.head(device)[0]
-                if have >= head:
-                    break
-                records = self._records(have)
-                if not records:
-                    raise S.SyncError(f"the device sent no records after {have} of {head}")
-                missing = list(dict.fromkeys(
-                    sha for record in records for sha in evidence_of(record.body_dict())
-                    if not self.book.evidence.has(sha)))
-                # All requests first, then the files as they stream in: no round trip per
-                # file. They are written and checked on the writer's thread meanwhile.
-                offsets = [self._request_evidence(incoming, sha) for sha in missing]
-                for sha, offset in zip(missing, offsets, strict=True):
-                    self._receive_evidence(incoming, sha, offset)
-                try:
-                    incoming.wait()  # every file on disk before its records are stored
-                except DamagedEvidence as exc:
-                    raise S.Refused(str(exc)) from None
-                fetched += len(missing)
-                added += self.book.receive(device, records)
+        try:
+            with IncomingEvidence(self.book.evidence) as incoming:
+                added, fetched = self._pull(device, head, incoming)
+        except DamagedEvidence as exc:
+            raise S.Refused(str(exc)) from None
         ch.send_json(S.ACK, {"upto": self.book.head(device)[0]})
         ch.expect(S.ACKED)
         ch.send(S.BYE)
         self.book.conn.execute("UPDATE devices SET last_sync = ? WHERE device = ?",
                                (utc_now(), device))
         return SyncResult(device, added, fetched, ch.received, head)
+
+    def _pull(self, device: str, head: int, incoming: IncomingEvidence) -> tuple[int, int]:
+        """Fetch batches of records, and the evidence they name, up to the device's head;
+        returns (records stored, evidence files fetched)."""
+        added = fetched = 0
+        while (have := self.book.head(device)[0]) < head:
+            records = self._records(have)
+            if not records:
+                raise S.SyncError(f"the device sent no records after {have} of {head}")
+            missing = list(dict.fromkeys(
+                sha for record in records for sha in evidence_of(record.body_dict())
+                if not self.book.evidence.has(sha)))
+            # All requests first, then the files as they stream in: no round trip per file.
+            # The writer's thread stores them meanwhile.
+            offsets = [self._request_evidence(incoming, sha) for sha in missing]
+            for sha, offset in zip(missing, offsets, strict=True):
+                self._receive_evidence(incoming, sha, offset)
+            incoming.wait()  # every file on disk before its records are stored
+            fetched += len(missing)
+            added += self.book.receive(device, records)
+        return added, fetched
 
     def _records(self, after: int) -> list[Record]:
         self.channel.send_json(S.GET_RECORDS, {"after": after, "limit": BATCH})
