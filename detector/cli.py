@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     ev.add_argument("--seeds", type=int, default=1, metavar="N",
                     help="run each scenario with N seeds (its own and the next N-1)")
+    ev.add_argument("--seed-offset", type=int, default=0, metavar="K",
+                    help="start K seeds after each scenario's own (a held-out set of "
+                         "seeds: --seeds 40 --seed-offset 40)")
     ev.add_argument("--plots", type=Path, metavar="DIR",
                     help="where the PNG plots go (default: beside --json, else eval-out)")
     ev.add_argument("--jobs", type=int, metavar="N",
@@ -198,8 +201,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from detector.evaluation.commands import eval_command
 
         return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
-                            plots_dir=args.plots, workers=args.jobs, check=args.check,
-                            rf_only=args.rf_only)
+                            seed_offset=args.seed_offset, plots_dir=args.plots,
+                            workers=args.jobs, check=args.check, rf_only=args.rf_only)
     if args.command == "rf":
         from detector.rf.listen import listen
 

@@ -125,3 +125,15 @@ def test_sim_marks_the_confirmed_lens_on_screen_and_logs_the_alert(scenario_dir,
     screens = sorted((out / "display").glob("*.png"))
     assert red_in_view(screens[0]) == 0
     assert max(red_in_view(p) for p in screens) > 20  # the red circle around the lens
+
+
+def test_held_out_seeds_start_after_the_offset(scenario_dir, capsys):
+    from detector.errors import DetectorError
+    from detector.evaluation.jobs import expand
+
+    jobs = expand([str(scenario_dir / "camera.toml")], 2, rf_only=True, seed_offset=40)
+    assert [(j.kind, j.seed) for j in jobs] == [("scenario-rf", 43), ("scenario-rf", 44)]
+    with pytest.raises(DetectorError, match="--seed-offset"):
+        expand([str(scenario_dir / "camera.toml")], 1, seed_offset=-1)
+    assert main(["eval", str(scenario_dir / "camera.toml"), "--seed-offset", "-1"]) != 0
+    assert "--seed-offset" in capsys.readouterr().err

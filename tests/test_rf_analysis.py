@@ -237,3 +237,35 @@ def test_an_emitter_heard_at_the_door_that_grows_as_one_approaches_confirms_soon
 
     assert run(at_door=True) == ["wifi-2g4"]
     assert run(at_door=False) == []
+
+
+def test_a_loud_emitter_that_was_already_loud_at_the_door_is_still_found():
+    """A camera on the channel of an access point that was as loud at the door: neither
+    hot nor grown against the door's levels, but too loud to be anywhere but near."""
+    def run(params):
+        world = World(12)
+        world.wifi.append((2412, -41, 0.3, 0, 20_000))
+        return [a.band for a in world.run(RfAnalyzer(START, 3.0, params), 20_000)]
+
+    assert run(RfParams()) == ["wifi-2g4"]
+    assert run(RfParams(near_wifi_dbm=99.0)) == []  # the door rules alone miss it
+
+
+def test_a_strong_uplink_heard_at_the_door_that_grows_confirms_sooner():
+    """The approach rule for broadband: a 4G camera heard through the door whose burst
+    after entering is short but 17 dB stronger is confirmed; the same short burst with
+    nothing at the door (a phone syncing) is not."""
+    def run(at_door):
+        world = World(13)
+        analyzer = RfAnalyzer(START, 3.0)
+        world.broadband = (-35.0, 0.5) if at_door else (-60.0, 0.0)
+        world.run(analyzer, 3_000)
+        world.broadband = (-60.0, 0.0)
+        world.run(analyzer, 6_000, 3_000)
+        world.broadband = (-18.0, 0.5)  # 2.5 s, shorter than the cellular hold
+        started = world.run(analyzer, 8_500, 6_000)
+        world.broadband = (-60.0, 0.0)
+        return [a.band for a in started + world.run(analyzer, 14_000, 8_500)]
+
+    assert run(at_door=True) == ["cellular"]
+    assert run(at_door=False) == []

@@ -25,8 +25,8 @@ def _write_json(path: Path, data: object) -> None:
 
 def eval_command(paths: list[str], config: Config, *, json_path: Path | None, seeds: int,
                  plots_dir: Path | None, workers: int | None, check: bool,
-                 rf_only: bool = False) -> int:
-    jobs = expand(paths, seeds, rf_only)
+                 rf_only: bool = False, seed_offset: int = 0) -> int:
+    jobs = expand(paths, seeds, rf_only, seed_offset)
     lens = config.section("lens")
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)

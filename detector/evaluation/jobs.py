@@ -25,11 +25,15 @@ class Job:
     label: str = ""
 
 
-def expand(paths: list[str], seeds: int, rf_only: bool = False) -> list[Job]:
+def expand(paths: list[str], seeds: int, rf_only: bool = False,
+           seed_offset: int = 0) -> list[Job]:
     """Scenario files, directories of scenarios and recorded sessions into jobs; no PATH
-    means the bundled library. Each scenario runs with its own seed and seeds-1 more."""
+    means the bundled library. Each scenario runs with its own seed and seeds-1 more, all
+    shifted by seed_offset (seeds held out from tuning)."""
     if seeds < 1:
         raise DetectorError("--seeds: expected at least 1")
+    if seed_offset < 0:
+        raise DetectorError("--seed-offset: expected 0 or more")
     files: list[tuple[str, str]] = []
     for text in paths or [str(p) for p in bundled_scenarios()]:
         path = Path(text)
@@ -52,7 +56,8 @@ def expand(paths: list[str], seeds: int, rf_only: bool = False) -> list[Job]:
             continue
         scenario = load_scenario(path)  # validates before any worker starts
         kind = "scenario-rf" if rf_only else kind
-        jobs.extend(Job(kind, path, scenario.seed + k, scenario.name) for k in range(seeds))
+        jobs.extend(Job(kind, path, scenario.seed + seed_offset + k, scenario.name)
+                    for k in range(seeds))
     return jobs
 
 

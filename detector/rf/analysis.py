@@ -16,8 +16,9 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
   hear, in `broadband_occupancy` of the readings, is `cellular`.
 Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert,
-except a 2.4 GHz emitter already heard at the door that has grown `approach_rise_db`
-since (the inspector walked toward it): it holds `approach_confirm_s`. An alert episode
+except an emitter already heard at the door that has grown since (the inspector walked
+toward it): `approach_rise_db` at 2.4 GHz, `broadband_approach_db` for a cellular
+uplink; it holds `approach_confirm_s`. An alert episode
 ends `hold_s` after its finding stops.
 """
 
@@ -62,13 +63,15 @@ class RfParams:
     wifi_confirm_s: float = 3.0
     unexplained_db: float = 10.0
     cellular_dbm: float = -40.0
-    broadband_window_s: float = 3.0
+    broadband_window_s: float = 2.0
     broadband_occupancy: float = 0.2
     cellular_confirm_s: float = 4.5
     hold_s: float = 3.0
     proximity_span_db: float = 50.0
     approach_rise_db: float = 8.0
     approach_confirm_s: float = 1.0
+    near_wifi_dbm: float = -45.0
+    broadband_approach_db: float = 12.0
 
 
 @dataclass
@@ -234,6 +237,10 @@ class RfAnalyzer:
             # How much an emitter already heard at the door has grown since.
             rise = np.where(base90 >= self.p.loud_2g4_dbm, now90 - base90, 0.0)
             busy |= (now90 - base90 >= self.p.rise_db) & (now90 >= self.p.loud_2g4_dbm + 5)
+        # So loud that it is within a metre or two: inside the room, even when the door
+        # baseline already held it (a camera on the same channel as an access point that
+        # was as loud at the door and is behind a wall now).
+        busy |= np.percentile(levels, 90, axis=0) >= self.p.near_wifi_dbm
         best = None
         for start, end in _runs(busy):
             if end - start < need:
@@ -312,8 +319,12 @@ class RfAnalyzer:
         occupancy = float((unexplained & strong).mean())
         if occupancy >= self.p.broadband_occupancy:
             level = float(np.percentile(values, 90))
+            evidence = {"occupancy": round(occupancy, 2)}
+            door = float(self.baseline.q90["ad8318"][0])
+            if door >= self.p.cellular_dbm:  # heard strongly at the door: the approach rule
+                evidence["door_rise_db"] = round(level - door, 1)
             found["cellular"] = ("cellular uplink", 0.0, level, level - AD8318_FLOOR_DBM,
-                                 {"occupancy": round(occupancy, 2)})
+                                 evidence)
 
     def _strong_in_scanned_bands(self) -> bool:
         """True when a 2.4 or 5.8 GHz emitter is being confirmed, or the 5.8 GHz receiver
@@ -341,7 +352,9 @@ class RfAnalyzer:
                 since, _seen = self.pending.setdefault(band, (t, t))
                 confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
                            "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
-                if evidence.get("door_rise_db", 0.0) >= self.p.approach_rise_db:
+                approach = (self.p.broadband_approach_db if band in BROADBAND_BANDS
+                            else self.p.approach_rise_db)
+                if evidence.get("door_rise_db", 0.0) >= approach:
                     confirm = min(confirm, self.p.approach_confirm_s)
                 if t - since < confirm * 1e9:
                     continue
