@@ -101,3 +101,10 @@ def test_a_full_disk_gives_one_line_and_stops_writing(tmp_path, monkeypatch):
         with pytest.raises(EvidenceError, match="No space left on device"):
             incoming.wait()
     assert not store.has(sha)
+
+
+def test_an_evidence_folder_that_cannot_be_made_gives_one_line(tmp_path):
+    (tmp_path / "evidence").write_text("a file where the folder should be")
+    with pytest.raises(EvidenceError, match="cannot store evidence"), \
+            IncomingEvidence(EvidenceStore(tmp_path / "evidence")):
+        pass

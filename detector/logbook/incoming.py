@@ -64,7 +64,11 @@ class IncomingEvidence:
             raise error
 
     def __enter__(self) -> IncomingEvidence:
-        self.partial.mkdir(parents=True, exist_ok=True)
+        try:
+            self.partial.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EvidenceError(f"{self.partial}: cannot store evidence: "
+                                f"{exc.strerror or exc}") from None
         self._thread = threading.Thread(target=self._run, name="incoming-evidence",
                                         daemon=True)
         self._thread.start()
