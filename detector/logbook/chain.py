@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from detector.logbook.keys import signature_ok
@@ -46,6 +48,11 @@ class Record:
     def to_json(self) -> dict[str, Any]:
         return {"seq": self.seq, "kind": self.kind, "body": self.body, "prev": self.prev,
                 "hash": self.hash, "signature": self.signature.hex()}
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Record:
+        """From a database row (seq, kind, body, prev, hash, signature)."""
+        return cls(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
@@ -99,12 +106,9 @@ def verify_chain(records: list[Record], public: bytes, first_seq: int = 1,
             problems.append(Problem(seq, "altered", f"does not follow record {seq - 1}"))
     # Reordered: stored after a record signed later, or before one signed earlier.
     seqs = [r.seq for r in records]
+    # The lowest sequence number stored after each place (none after the last).
+    later_low = [*list(accumulate(reversed(seqs), min))[::-1][1:], math.inf]
     highest = -1
-    later_low = [0] * len(seqs)
-    lowest = None
-    for i in range(len(seqs) - 1, -1, -1):
-        later_low[i] = lowest if lowest is not None else seqs[i] + 1
-        lowest = seqs[i] if lowest is None else min(lowest, seqs[i])
     for i, seq in enumerate(seqs):
         if seq < highest or later_low[i] < seq:
             problems.append(Problem(seq, "reordered", f"stored at place {i + first_seq}, "

@@ -160,17 +160,16 @@ def sync_command(config: Config, port: str | None, serve: bool, pair: str | None
             server.serve()
             return 0
         where = office_dir(config, directory)
-        book = Logbook(where)
-        try:
-            client = OfficeClient(book, OfficeIdentity.load_or_create(where), link, timeout_s)
-            result = client.sync(pair)
-        except S.SyncError as exc:
-            raise DetectorError(f"sync with {url}: {exc}") from None
-        except (sqlite3.Error, OSError) as exc:
-            raise DetectorError(f"sync with {url}: {exc}") from None
-        print(f"device {result.device}: {result.records} new records, {result.evidence} "
-              f"evidence files, {result.bytes} bytes; the office now holds up to record "
-              f"{book.head(result.device)[0]} of {result.head}")
+        with Logbook(where) as book:
+            try:
+                client = OfficeClient(book, OfficeIdentity.load_or_create(where), link,
+                                      timeout_s)
+                result = client.sync(pair)
+            except (S.SyncError, sqlite3.Error, OSError) as exc:
+                raise DetectorError(f"sync with {url}: {exc}") from None
+            print(f"device {result.device}: {result.records} new records, "
+                  f"{result.evidence} evidence files, {result.bytes} bytes; the office now "
+                  f"holds up to record {book.head(result.device)[0]} of {result.head}")
         return 0
     finally:
         link.close()

@@ -204,18 +204,18 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
         "SELECT seq, kind, body, prev, hash, signature FROM records WHERE device = ? AND "
         "seq BETWEEN ? AND ? ORDER BY seq", (device, first - 1, last)).fetchall()
     chain = {r[0]: r[4] for r in rows}
-    records = [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows
-               if r[0] >= first]
-    mine = [r for r in records if (b := r.body_dict()).get("inspection") == ins["id"]
-            or b.get("id") == ins["id"]]
     # Notes may come after the inspection ended: fetched by their index row.
     note_rows = book.conn.execute(
         "SELECT r.seq, r.kind, r.body, r.prev, r.hash, r.signature FROM notes n JOIN records r "
         "ON r.device = n.device AND r.seq = n.seq WHERE n.inspection_id = ? AND n.seq > ?",
         (ins["id"], last)).fetchall()
-    mine += [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in note_rows]
-    ok, status = _verified(book, device, mine, chain)
-    final = next((r.body_dict() for r in mine if r.kind == "inspection"), {})
+    # Each record with its body, parsed once.
+    parsed = [(Record.from_row(r), json.loads(r[2])) for r in rows + note_rows
+              if r[0] >= first]
+    mine = [(record, body) for record, body in parsed
+            if body.get("inspection") == ins["id"] or body.get("id") == ins["id"]]
+    ok, status = _verified(book, device, [record for record, _body in mine], chain)
+    final = next((body for record, body in mine if record.kind == "inspection"), {})
     team = f" ({_e(ins['team'])})" if ins["team"] else ""
     parts = [f"<div class=inspection id='i-{_e(ins['id'])}'><h3>{_e(ins['location_name'])} "
              f"<span class='{_e(ins['result'])}'>{_e((ins['result'] or 'open').upper())}"
@@ -226,7 +226,7 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
              f"{_e(status)}</span></p>"]
     if final.get("reasons"):
         parts.append("<p>" + "; ".join(_e(x) for x in final["reasons"]) + "</p>")
-    for note in (r.body_dict() for r in mine if r.kind == "note"):
+    for note in (body for record, body in mine if record.kind == "note"):
         parts.append(f"<p><b>Note:</b> {_e(note.get('text'))}</p>")
     checklist = json.loads(ins["checklist"] or "{}")
     if checklist:
@@ -236,15 +236,14 @@ def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
     coverage = ins["coverage"]
     parts.append(f"<p>coverage {'-' if coverage is None else f'{coverage:.0%}'}</p>")
     parts.append(_coverage_map(final.get("coverage_map", {})))
-    alerts = [r.body_dict() for r in mine if r.kind == "alert"]
+    alerts = [body for record, body in mine if record.kind == "alert"]
     if alerts:
         parts.append("<table><tr><th>alert</th><th>level</th><th>reason</th></tr>" + "".join(
             f"<tr><td>{_e(a.get('id'))}</td><td>{_e(a.get('level'))}</td>"
             f"<td>{_e(a.get('reason'))}</td></tr>" for a in alerts) + "</table>")
-    for record in mine:
+    for record, body in mine:
         if record.kind not in ("finding", "alert"):
             continue
-        body = record.body_dict()
         media = _media(book, body.get(EVIDENCE_FILES, []))
         if not media:
             continue

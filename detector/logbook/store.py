@@ -175,7 +175,7 @@ class Logbook:
         rows = self.conn.execute(
             "SELECT seq, kind, body, prev, hash, signature FROM records WHERE device = ? "
             "AND seq > ? ORDER BY position LIMIT ?", (device, after, limit or -1))
-        return [Record(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
+        return [Record.from_row(r) for r in rows]
 
     def verify(self, device: str | None = None,
                rehash_evidence: bool = False) -> list[Problem]:
@@ -254,9 +254,14 @@ class Logbook:
         return deleted
 
 
-def evidence_of(body: dict[str, Any]) -> list[str]:
-    return [e["sha256"] for e in body.get(EVIDENCE_FILES, []) if isinstance(e, dict)
+def _evidence_entries(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed entries of a record's evidence file list."""
+    return [e for e in body.get(EVIDENCE_FILES, []) if isinstance(e, dict)
             and isinstance(e.get("sha256"), str)]
+
+
+def evidence_of(body: dict[str, Any]) -> list[str]:
+    return [e["sha256"] for e in _evidence_entries(body)]
 
 
 def _index(conn: sqlite3.Connection, device: str, seq: int, kind: str,
@@ -296,8 +301,7 @@ def _index(conn: sqlite3.Connection, device: str, seq: int, kind: str,
     elif kind == "note":
         conn.execute("INSERT OR IGNORE INTO notes (device, seq, inspection_id, text) "
                      "VALUES (?, ?, ?, ?)", (device, seq, ins, body.get("text")))
-    for e in body.get(EVIDENCE_FILES, []):
-        if isinstance(e, dict) and isinstance(e.get("sha256"), str):
-            conn.execute("INSERT OR IGNORE INTO evidence (sha256, size, media_type, device, "
-                         "seq) VALUES (?, ?, ?, ?, ?)",
-                         (e["sha256"], int(e.get("size", 0)), e.get("type"), device, seq))
+    for e in _evidence_entries(body):
+        conn.execute("INSERT OR IGNORE INTO evidence (sha256, size, media_type, device, seq) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     (e["sha256"], int(e.get("size", 0)), e.get("type"), device, seq))
