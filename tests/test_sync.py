@@ -224,6 +224,23 @@ def test_export_to_a_drive_and_import_at_the_office(sides, tmp_path):
     assert other.devices() == []
 
 
+def test_an_export_lacking_an_evidence_file_and_its_manifest_line_is_refused(sides,
+                                                                               tmp_path):
+    import json
+
+    device, _office, _identity = sides
+    where = export_logbook(device, tmp_path / "drive")
+    victim = next((where / "evidence").iterdir())
+    victim.unlink()
+    manifest = json.loads((where / "manifest.json").read_text())
+    del manifest["files"][f"evidence/{victim.name}"]
+    (where / "manifest.json").write_text(json.dumps(manifest))
+    other = Logbook(tmp_path / "office2")
+    with pytest.raises(DetectorError, match="which the export lacks"):
+        import_export(other, where)
+    assert other.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
 def test_sync_command_line_one_line_errors(tmp_path, capsys):
     assert main(["sync", "--port", "/dev/nonexistent-tty", "--dir", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip()

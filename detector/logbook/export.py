@@ -78,6 +78,12 @@ def import_export(book: Logbook, source: Path) -> int:
     book.add_device(device["device"], bytes.fromhex(device["public_key"]))
     for record in records:
         for sha in evidence_of(record.body_dict()):
-            if not book.evidence.has(sha):
-                book.evidence.put((source / "evidence" / sha).read_bytes(), expected=sha)
+            if book.evidence.has(sha):
+                continue
+            try:
+                data = (source / "evidence" / sha).read_bytes()
+            except OSError:
+                raise LogbookError(f"{source}: record {record.seq} names evidence "
+                                   f"{sha[:12]}..., which the export lacks") from None
+            book.evidence.put(data, expected=sha)
     return book.receive(device["device"], records)
