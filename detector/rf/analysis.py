@@ -230,17 +230,17 @@ class RfAnalyzer:
         # their packets now arrive `rise_db` stronger (inside the room they lose the door
         # and gain from the approach; those outside gain a wall instead).
         busy = occupancy >= self.p.min_occupancy
+        now90 = np.percentile(levels, 90, axis=0)
         base90 = self.baseline.q90.get(self.cc_source)
         rise = np.zeros(levels.shape[1])
         if base90 is not None and len(base90) == levels.shape[1]:
-            now90 = np.percentile(levels, 90, axis=0)
             # How much an emitter already heard at the door has grown since.
             rise = np.where(base90 >= self.p.loud_2g4_dbm, now90 - base90, 0.0)
             busy |= (now90 - base90 >= self.p.rise_db) & (now90 >= self.p.loud_2g4_dbm + 5)
         # So loud that it is within a metre or two: inside the room, even when the door
         # baseline already held it (a camera on the same channel as an access point that
         # was as loud at the door and is behind a wall now).
-        busy |= np.percentile(levels, 90, axis=0) >= self.p.near_wifi_dbm
+        busy |= now90 >= self.p.near_wifi_dbm
         best = None
         for start, end in _runs(busy):
             if end - start < need:
