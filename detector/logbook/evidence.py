@@ -16,6 +16,10 @@ class EvidenceError(LogbookError):
     """An evidence file is missing, damaged or cannot be written."""
 
 
+def cannot_store(where: Path, exc: OSError) -> EvidenceError:
+    return EvidenceError(f"{where}: cannot store evidence: {exc.strerror or exc}")
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -63,8 +67,7 @@ class EvidenceStore:
                 raise
             _fsync_dir(target.parent)
         except OSError as exc:
-            raise EvidenceError(f"{target}: cannot store evidence: {exc.strerror or exc}") \
-                from None
+            raise cannot_store(target, exc) from None
         return sha
 
     def adopt(self, path: Path, sha: str) -> None:
@@ -76,8 +79,7 @@ class EvidenceStore:
             os.replace(path, target)
             _fsync_dir(target.parent)
         except OSError as exc:
-            raise EvidenceError(f"{target}: cannot store evidence: {exc.strerror or exc}") \
-                from None
+            raise cannot_store(target, exc) from None
 
     def read_raw(self, sha: str) -> bytes:
         """The file's bytes without re-hashing them (the receiver checks them anyway)."""
@@ -87,10 +89,7 @@ class EvidenceStore:
             raise EvidenceError(f"evidence {sha}: missing") from None
 
     def read(self, sha: str) -> bytes:
-        try:
-            data = self.path(sha).read_bytes()
-        except OSError:
-            raise EvidenceError(f"evidence {sha}: missing") from None
+        data = self.read_raw(sha)
         if sha256_of(data) != sha:
             raise EvidenceError(f"evidence {sha}: damaged (its content no longer matches "
                                 f"its hash)")

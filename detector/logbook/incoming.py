@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from detector.errors import DetectorError
-from detector.logbook.evidence import EvidenceError, EvidenceStore
+from detector.logbook.evidence import EvidenceStore, cannot_store
 
 _DONE = object()  # marks the end of the queue
 
@@ -67,8 +67,7 @@ class IncomingEvidence:
         try:
             self.partial.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise EvidenceError(f"{self.partial}: cannot store evidence: "
-                                f"{exc.strerror or exc}") from None
+            raise cannot_store(self.partial, exc) from None
         self._thread = threading.Thread(target=self._run, name="incoming-evidence",
                                         daemon=True)
         self._thread.start()
@@ -100,8 +99,8 @@ class IncomingEvidence:
                     self._do(*task)
             except (OSError, DetectorError) as exc:
                 self._close()
-                self._error = exc if isinstance(exc, DetectorError) else EvidenceError(
-                    f"{self.partial}: cannot store evidence: {exc.strerror or exc}")
+                self._error = (exc if isinstance(exc, DetectorError)
+                               else cannot_store(self.partial, exc))
             finally:
                 self._tasks.task_done()
 
