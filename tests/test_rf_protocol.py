@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.rf import wire
-from detector.rf.wire import MAX_ENCODED, StreamDecoder, cobs_decode
+from detector.rf.wire import MAX_ENCODED, StreamDecoder, cobs_decode, cobs_encode
 from detector_firmware import protocol as P
 
 payloads = st.binary(min_size=0, max_size=600)
@@ -34,6 +34,30 @@ def test_cobs_round_trip_and_no_zero_inside(data):
     assert 0 not in encoded
     assert P.cobs_decode(encoded) == data
     assert cobs_decode(encoded) == data
+
+
+# Runs of non-zero bytes around the 254-byte block length, where encoders may differ.
+runs = st.lists(st.one_of(st.integers(0, 3), st.integers(250, 260), st.integers(505, 510)),
+                max_size=6)
+
+
+@given(runs, st.binary(max_size=40))
+def test_host_and_firmware_cobs_read_each_other(lengths, noise):
+    """The host's encoder and decoder (corncobs where it is installed, else the Python
+    ones) and the firmware's are interchangeable on the wire."""
+    data = b"\x00".join(bytes([7]) * n for n in lengths) + noise
+    for encoded in (cobs_encode(data), wire.py_cobs_encode(data), P.cobs_encode(data)):
+        assert 0 not in encoded
+        assert cobs_decode(encoded) == wire.py_cobs_decode(encoded) == data
+        assert P.cobs_decode(encoded) == data
+    assert wire.py_cobs_encode(data) == P.cobs_encode(data)
+
+
+@given(st.binary(min_size=1, max_size=300).filter(lambda b: 0 not in b))
+def test_host_decoders_agree_on_garbage(block):
+    """Any zero-free block, valid or not: both host decoders accept the same blocks with
+    the same result, or both refuse (None)."""
+    assert cobs_decode(block) == wire.py_cobs_decode(block)
 
 
 @given(st.integers(0, 255), st.integers(0, 0xFFFF), payloads)

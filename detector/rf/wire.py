@@ -1,10 +1,11 @@
 """Host-side decoding of the scanner protocol (firmware/PROTOCOL.md).
 
 The firmware's own reader (firmware/protocol.py) is written for MicroPython; this one is
-the host's fast path: CRCs by fastcrc (Rust, over 100 times faster than binascii's
-table, which stays as the fallback), COBS decoded block by block, and sequence
-bookkeeping. Both follow the same format, and the tests check that they agree.
-Nothing in here raises on bad input: every bad frame is counted and skipped.
+the host's fast path: CRCs by fastcrc and COBS by corncobs (both Rust, 20 to 100 times
+faster than the pure-Python code, which stays as the fallback where their wheels do not
+exist, e.g. on the Pi's aarch64), and sequence bookkeeping. Both follow the same format,
+and the tests check that they agree. Nothing in here raises on bad input: every bad
+frame is counted and skipped.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ MAX_FRAME = P.MAX_FRAME
 MAX_ENCODED = MAX_FRAME + MAX_FRAME // 254 + 2
 
 
-def cobs_decode(data: bytes) -> bytes | None:
+def py_cobs_decode(data: bytes) -> bytes | None:
+    """One COBS block without its delimiter; None if malformed."""
     out = bytearray()
     i, n = 0, len(data)
     while i < n:
@@ -40,7 +42,7 @@ def cobs_decode(data: bytes) -> bytes | None:
     return bytes(out)
 
 
-def cobs_encode(data: bytes) -> bytes:
+def py_cobs_encode(data: bytes) -> bytes:
     """COBS, block by block (the firmware's encoder, at C speed on long zero-free runs):
     the same bytes as detector_firmware.protocol.cobs_encode."""
     out = bytearray()
@@ -53,6 +55,27 @@ def cobs_encode(data: bytes) -> bytes:
         out.append(n - start + 1)
         out += part[start:]
     return bytes(out)
+
+
+try:
+    import corncobs
+except ImportError:  # pragma: no cover - exercised where corncobs has no wheel
+    corncobs = None
+
+if corncobs is not None:
+    # corncobs leaves out the final 0x01 after a full 254-byte run at the end, as COBS
+    # allows; every decoder here (and the firmware's) reads both forms.
+    cobs_encode = corncobs.encode
+
+    def cobs_decode(data: bytes) -> bytes | None:
+        """One COBS block without its delimiter; None if malformed. Blocks are cut at
+        the delimiters, so they hold no zero byte: the non-strict decoder suffices."""
+        try:
+            return corncobs.decode(data, strict=False)
+        except corncobs.DecodeError:
+            return None
+else:  # pragma: no cover
+    cobs_encode, cobs_decode = py_cobs_encode, py_cobs_decode
 
 
 def encode_frame(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
