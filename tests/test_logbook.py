@@ -220,3 +220,25 @@ def test_writer_killed_at_200_random_points_loses_nothing_committed(tmp_path):
         assert book.verify() == [], f"after kill {i}"
         book.close()
     assert len(committed) > 200  # the kills landed all through the writes
+
+
+def test_records_checked_apart_are_stored_only_with_the_devices_own_key(tmp_path):
+    """The office checks signatures on a thread (chain.check_records) and stores the
+    checked batch afterwards; a batch checked against any other key is refused."""
+    from detector.logbook.chain import check_records
+
+    device = device_logbook(tmp_path / "device", inspections=1, evidence_bytes=500)
+    records = device.records()
+    office = Logbook(tmp_path / "office")
+    office.add_device(device.key.id, device.key.public)
+    other = DeviceKey.load_or_create(tmp_path / "other.pem")
+    forged_check = check_records(device.key.id, other.public, records)
+    assert forged_check.problem is not None and forged_check.problem.what == "forged"
+    with pytest.raises(LogbookError, match="checked with another key"):
+        office.store_checked(forged_check)
+    assert office.head(device.key.id)[0] == 0
+    assert office.store_checked(check_records(device.key.id, device.key.public,
+                                              records)) == len(records)
+    assert office.head(device.key.id) == device.head()
+    office.close()
+    device.close()

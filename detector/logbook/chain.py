@@ -80,6 +80,26 @@ def check_record(record: Record, public: bytes) -> Problem | None:
     return None
 
 
+@dataclass(frozen=True)
+class CheckedRecords:
+    """Records received from a device, each checked on its own (content against hash,
+    hash against signature) with the device key `public`: the costly part of storing
+    them, kept apart so that it can run on another thread while the sync goes on.
+    `problem` is the first record that failed, or None."""
+
+    device: str
+    public: bytes
+    records: tuple[Record, ...]
+    problem: Problem | None
+
+
+def check_records(device: str, public: bytes, records: list[Record]) -> CheckedRecords:
+    """Pure computation (no database): safe on any thread."""
+    problem = next((p for p in (check_record(r, public) for r in records) if p is not None),
+                   None)
+    return CheckedRecords(device, public, tuple(records), problem)
+
+
 def verify_chain(records: list[Record], public: bytes, first_seq: int = 1,
                  head_seq: int | None = None) -> list[Problem]:
     """Problems in records read in storage order; empty when all is well.

@@ -20,10 +20,11 @@ from detector.inspection import EVIDENCE_FILES
 from detector.logbook import schema
 from detector.logbook.chain import (
     GENESIS,
+    CheckedRecords,
     Problem,
     Record,
     canonical,
-    check_record,
+    check_records,
     record_hash,
     verify_chain,
 )
@@ -128,18 +129,27 @@ class Logbook:
         """Add a device's records (office side) after checking each one's hash, signature
         and place in the chain; all or nothing. Records already held are skipped, so a
         repeated transfer changes nothing. Returns how many were new."""
-        public = self.public_key(device)
+        return self.store_checked(check_records(device, self.public_key(device), records))
+
+    def store_checked(self, batch: CheckedRecords) -> int:
+        """`receive` for records already checked on their own (chain.check_records):
+        refuses the batch if any failed or if it was checked with another key than the
+        device's, then checks each one's place in the chain; all or nothing."""
+        device = batch.device
+        if batch.public != self.public_key(device):
+            raise LogbookError(f"device {device}: records checked with another key; "
+                               f"nothing stored")
+        if batch.problem is not None:
+            raise LogbookError(f"device {device}: {batch.problem}; nothing stored")
         added = 0
         with self._transaction():
             seq, prev = self.head(device)
-            for record in records:
+            for record in batch.records:
                 if record.seq <= seq:
                     continue
-                problem = check_record(record, public)
-                if problem is None and (record.seq != seq + 1 or record.prev != prev):
+                if record.seq != seq + 1 or record.prev != prev:
                     problem = Problem(record.seq, "out of place",
                                       f"expected record {seq + 1} following {prev[:12]}")
-                if problem is not None:
                     raise LogbookError(f"device {device}: {problem}; nothing stored")
                 self._insert(device, record)
                 seq, prev = record.seq, record.hash
