@@ -4,23 +4,26 @@ bytes, as in the field); the office pulls all of it, checking every hash, signat
 chain link, and writing what it receives to its own database and evidence folder.
 
     python -m benchmarks.bench_sync [--inspections N] [--evidence-kb K] [--repeat R]
-        [--link-mbs M]   (from the repository root)
+        [--link-mbs M] [--direct]   (from the repository root)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
 import tempfile
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 import serial
 
 from detector.logbook.links import FdLink
+from detector.logbook.readahead import read_ahead
 from detector.logbook.store import Logbook
 from detector.logbook.sync import DeviceServer, OfficeClient, OfficeIdentity, new_pairing_code
 from tests.logbooks import device_logbook
@@ -63,22 +66,51 @@ class Throttled:
 
 
 def in_child(work) -> int:
-    """Run the device side in its own process, as on the real device (no shared GIL)."""
+    """Run the device side in its own process, as on the real device (no shared GIL).
+    Returns once the child has opened its port: bytes the office sent before that would
+    be flushed by the open."""
+    ready, signal = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
-            work()
+            work(lambda: os.write(signal, b"."))
         finally:
             os._exit(0)
+    os.read(ready, 1)
+    os.close(ready)
+    os.close(signal)
     return pid
 
 
-def raw_copy(total: int, rate: float | None = None) -> float:
-    """Bytes per second of a plain copy from the device side to the office side."""
+def busy_cores() -> Callable[[], float | None]:
+    """Started now; called later, how many of the machine's cores were busy meanwhile
+    (Linux's /proc/stat; None elsewhere)."""
+    def ticks() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except OSError:
+            return None
+        return sum(fields) - fields[3] - fields[4], sum(fields)  # busy, all
+
+    before = ticks()
+
+    def since() -> float | None:
+        after = ticks()
+        if before is None or after is None or after[1] == before[1]:
+            return None
+        return (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
+    return since
+
+
+def raw_copy(total: int, rate: float | None = None) -> tuple[float, float | None]:
+    """(bytes per second, busy cores) of a plain copy from the device side to the office
+    side."""
     name, master = pty_pair()
 
-    def send() -> None:
+    def send(ready) -> None:
         device = Throttled(serial.Serial(name, timeout=0.2, write_timeout=30), rate)
+        ready()
         block = os.urandom(65536)
         sent = 0
         while sent < total:
@@ -93,36 +125,46 @@ def raw_copy(total: int, rate: float | None = None) -> float:
     start = None
     while got < total:
         data = office.read(1 << 20)
-        start = start or time.perf_counter()
+        if start is None:
+            start, cores = time.perf_counter(), busy_cores()
         got += len(data)
     elapsed = time.perf_counter() - start
+    used = cores()
     os.waitpid(pid, 0)
     office.close()
-    return got / elapsed
+    return got / elapsed, used
 
 
-def sync_rate(device_dir: Path, office_dir: Path, code: str,
-              rate: float | None = None) -> tuple[float, int]:
+def sync_rate(device_dir: Path, office_dir: Path, code: str, rate: float | None = None,
+              ahead: bool = True) -> tuple[float, int]:
+    """(bytes per second, bytes) of one sync, the office reading ahead as `detector
+    sync` does, or (ahead=False) reading the port itself."""
     name, master = pty_pair()
 
-    def serve() -> None:
+    def serve(ready) -> None:
         book = Logbook.on_device(device_dir)
         device = Throttled(serial.Serial(name, timeout=0.2, write_timeout=30), rate)
+        ready()
         DeviceServer(book, device, timeout_s=10).serve(sessions=1)
         device.close()
 
     pid = in_child(serve)
-    office = FdLink(master, timeout=0.2)
     book = Logbook(office_dir)
-    client = OfficeClient(book, OfficeIdentity.load_or_create(office_dir), office, 10)
-    start = time.perf_counter()
-    result = client.sync(code)
-    elapsed = time.perf_counter() - start
+    office = FdLink(master, timeout=0.2)
+    with read_ahead(office) if ahead else contextlib.nullcontext(office) as link:
+        client = OfficeClient(book, OfficeIdentity.load_or_create(office_dir), link, 10)
+        start = time.perf_counter()
+        result = client.sync(code)
+        elapsed = time.perf_counter() - start
     os.waitpid(pid, 0)
     assert book.verify(result.device) == [], "the office's copy does not verify"
     book.close()
     office.close()
     return result.bytes / elapsed, result.bytes
+
+
+def mbs(rates: list[float]) -> str:
+    return ", ".join(f"{r / 1e6:.0f}" for r in rates) + " MB/s"
 
 
 def main() -> None:
@@ -133,35 +175,49 @@ def main() -> None:
                     help="sync and plain copy runs, alternated (a pty's rate varies)")
     ap.add_argument("--link-mbs", type=float, default=None,
                     help="also measure with the device's writes held to this many MB/s")
+    ap.add_argument("--direct", action="store_true",
+                    help="also sync with the office reading the port itself, no read-ahead")
     args = ap.parse_args()
     syncs: list[float] = []
+    direct: list[float] = []
     copies: list[float] = []
+    cores: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         random.seed(0)
         book = device_logbook(root / "device", inspections=args.inspections,
                               evidence_bytes=args.evidence_kb * 1024)
         book.close()
+        runs = iter(range(10**6))
 
-        def fresh_sync(office: str, rate: float | None = None) -> tuple[float, int]:
+        def fresh_sync(rate: float | None = None, ahead: bool = True) -> tuple[float, int]:
             book = Logbook.on_device(root / "device")
             code = new_pairing_code(book)
             book.close()
-            return sync_rate(root / "device", root / office, code, rate)
+            return sync_rate(root / "device", root / f"office{next(runs)}", code, rate, ahead)
 
-        for run in range(args.repeat):
-            rate, moved = fresh_sync(f"office{run}")
+        for _run in range(args.repeat):
+            rate, moved = fresh_sync()
             syncs.append(rate)
-            copies.append(raw_copy(moved))
+            if args.direct:
+                direct.append(fresh_sync(ahead=False)[0])
+            copy, used = raw_copy(moved)
+            copies.append(copy)
+            if used is not None:
+                cores.append(used)
         if args.link_mbs:
             limit = args.link_mbs * 1e6
-            slow, _ = fresh_sync("office-slow", limit)
-            slow_ref = raw_copy(moved, limit)
+            slow, _ = fresh_sync(limit)
+            slow_ref, _ = raw_copy(moved, limit)
     sync_mid, copy_mid = statistics.median(syncs), statistics.median(copies)
-    print(f"sync of {moved / 1e6:.1f} MB, {args.repeat} runs: "
-          + ", ".join(f"{r / 1e6:.0f}" for r in syncs) + " MB/s")
-    print("plain byte copy over the same kind of pty pair: "
-          + ", ".join(f"{r / 1e6:.0f}" for r in copies) + " MB/s")
+    print(f"sync of {moved / 1e6:.1f} MB, {args.repeat} runs: {mbs(syncs)}")
+    if direct:
+        print(f"  the same without read-ahead: {mbs(direct)} "
+              f"(median {statistics.median(direct) / sync_mid:.2f} of read-ahead)")
+    print(f"plain byte copy over the same kind of pty pair: {mbs(copies)}")
+    if cores:
+        print("  cores busy during each copy (of " + str(os.cpu_count()) + "): "
+              + ", ".join(f"{c:.1f}" for c in cores))
     print(f"sync / raw = {sync_mid / copy_mid:.2f} (medians; against the fastest copy "
           f"{sync_mid / max(copies):.2f}; target at least 0.80)")
     if args.link_mbs:

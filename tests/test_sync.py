@@ -305,3 +305,103 @@ def test_an_altered_evidence_chunk_is_refused_by_its_hash_then_fetched_again(sid
     result, _s, _l = session(device, office, identity)  # a clean link: all of it arrives
     assert not isinstance(result, Exception), result
     assert office.check_evidence_content(device.key.id) == []
+
+
+# ---- pipelined batches ---------------------------------------------------------------------
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Five records per GET_RECORDS, so that three inspections (12 records) take three
+    batches and the office's pipeline overlaps them."""
+    from detector.logbook import sync
+
+    monkeypatch.setattr(sync, "BATCH", 5)
+
+
+def count_sent_files(monkeypatch) -> list[str]:
+    sent: list[str] = []
+    original = DeviceServer._send_evidence
+
+    def counting(self, channel, request):
+        sent.append(request["sha256"])
+        original(self, channel, request)
+
+    monkeypatch.setattr(DeviceServer, "_send_evidence", counting)
+    return sent
+
+
+def test_batches_overlap_and_a_file_named_in_two_batches_comes_once(sides, small_batches,
+                                                                    monkeypatch):
+    device, office, identity = sides
+    sent = count_sent_files(monkeypatch)
+    result = paired(sides)
+    assert (result.records, result.evidence) == (12, 7)  # the shared spectrum once
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 7
+    assert office.head(device.key.id) == device.head()
+    assert office.verify(device.key.id) == []
+    assert office.check_evidence_content(device.key.id) == []
+    assert device.synced_upto(identity.id) == 12
+
+
+def test_a_forged_record_in_a_later_batch_leaves_only_the_batches_before_it(
+        sides, small_batches, tmp_path):
+    device, office, identity = sides
+    from detector.logbook.chain import record_hash
+
+    other = DeviceKey.load_or_create(tmp_path / "other.pem")
+    seq, kind, body, prev = sqlite3.connect(device.dir / DB_NAME).execute(
+        "SELECT seq, kind, body, prev FROM records WHERE seq = 7").fetchone()
+    digest = record_hash(seq, kind, body, prev)
+    _tamper(device, "UPDATE records SET hash = ?, signature = ? WHERE seq = 7",
+            digest, other.sign(digest.encode()))
+    result, _s, _l = session(device, office, identity, new_pairing_code(device))
+    assert isinstance(result, Exception) and "record 7: forged" in str(result)
+    stored = [r[0] for r in office.conn.execute("SELECT seq FROM records ORDER BY seq")]
+    assert stored == [1, 2, 3, 4, 5]  # batch 1 whole; nothing of batch 2 (records 6-10)
+    assert device.unsynced() == 12  # nothing acknowledged
+
+
+def test_records_sent_out_of_order_are_refused(sides, monkeypatch):
+    device, office, identity = sides
+    original = DeviceServer._send_records
+    monkeypatch.setattr(DeviceServer, "_send_records",
+                        lambda self, channel, records: original(self, channel, records[::-1]))
+    result, _s, _l = session(device, office, identity, new_pairing_code(device))
+    assert isinstance(result, S.Refused) and "out of order" in str(result)
+    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+# ---- the channel's send buffer -------------------------------------------------------------
+def channel_pair() -> tuple[S.Channel, S.Channel]:
+    a, b = SocketLink.pair(timeout=0.05)
+    return S.Channel(a, timeout_s=0.5), S.Channel(b, timeout_s=0.5)
+
+
+def test_frames_sent_with_more_wait_for_one_sent_without_it():
+    sender, receiver = channel_pair()
+    sender.send(S.CHUNK, b"one", more=True)
+    sender.send(S.CHUNK, b"two", more=True)
+    assert receiver.port.read(1000) == b""  # nothing on the wire yet
+    sender.send(S.END, b"three")
+    assert [receiver.receive()[1] for _ in range(3)] == [b"one", b"two", b"three"]
+
+
+def test_a_full_send_buffer_goes_out_on_its_own(monkeypatch):
+    monkeypatch.setattr(S, "SEND_BUFFER", 1000)
+    sender, receiver = channel_pair()
+    for _ in range(3):
+        sender.send(S.CHUNK, bytes(400), more=True)  # 1200 bytes and more: written
+    assert [receiver.receive()[1] for _ in range(3)] == [bytes(400)] * 3
+
+
+def test_waiting_for_an_answer_writes_out_what_is_buffered():
+    asker, answerer = channel_pair()
+
+    def answer():
+        _t, payload = answerer.receive()
+        answerer.send(S.END, payload.upper())
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    asker.send(S.GET_EVIDENCE, b"question", more=True)
+    assert asker.receive()[1] == b"QUESTION"  # it would time out had the ask stayed
+    thread.join(2)

@@ -145,6 +145,7 @@ def sync_command(config: Config, port: str | None, serve: bool, pair: str | None
     import serial
 
     from detector.logbook import syncproto as S
+    from detector.logbook.readahead import read_ahead
     from detector.logbook.sync import DeviceServer, OfficeClient, OfficeIdentity
 
     url = port or (config.get("office.device_port") if serve else config.get("office.port"))
@@ -160,10 +161,10 @@ def sync_command(config: Config, port: str | None, serve: bool, pair: str | None
             server.serve()
             return 0
         where = office_dir(config, directory)
-        with Logbook(where) as book:
+        with Logbook(where) as book, read_ahead(link) as office_link:
             try:
-                client = OfficeClient(book, OfficeIdentity.load_or_create(where), link,
-                                      timeout_s)
+                client = OfficeClient(book, OfficeIdentity.load_or_create(where),
+                                      office_link, timeout_s)
                 result = client.sync(pair)
             except (S.SyncError, sqlite3.Error, OSError) as exc:
                 raise DetectorError(f"sync with {url}: {exc}") from None

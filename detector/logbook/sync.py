@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import itertools
 import json
 import os
 import secrets
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from detector.errors import DetectorError
 from detector.inspection import utc_now
 from detector.logbook import syncproto as S
-from detector.logbook.chain import Record
+from detector.logbook.chain import CheckedRecords, Record, check_records
 from detector.logbook.incoming import DamagedEvidence, IncomingEvidence
 from detector.logbook.store import Logbook, evidence_of
 
@@ -78,6 +80,7 @@ class DeviceServer:
             channel.seq = seq  # numbering goes on across sessions: no frame looks repeated
             try:
                 self._session(channel, idle_s)
+                channel.flush()
             except S.Refused as exc:
                 self.refused.append(str(exc))
                 self._error(channel, str(exc))
@@ -155,12 +158,13 @@ class DeviceServer:
         for record in records:
             item = S.pack_json(record.to_json())
             if batch and size + len(item) + 1 > S.MAX_PAYLOAD - 64:
-                channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}")
+                channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}",
+                             more=True)
                 batch, size = [], 0
             batch.append(item)
             size += len(item) + 1
         if batch:
-            channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}")
+            channel.send(S.RECORDS, b'{"records":[' + b",".join(batch) + b"]}", more=True)
         channel.send_json(S.END, {"count": len(records)})
 
     def _send_evidence(self, channel: S.Channel, request: dict[str, Any]) -> None:
@@ -171,10 +175,12 @@ class DeviceServer:
             channel.send_json(S.ERROR, {"message": str(exc)})
             return
         view = memoryview(data)
+        # Gathered into large writes; the channel writes them out before it waits for
+        # the next request.
         for start in range(offset, len(data), S.MAX_PAYLOAD):
             channel.send(S.CHUNK, S.pack_chunk(start, view[start:start + S.MAX_PAYLOAD]
-                                               .tobytes()))
-        channel.send_json(S.END, {"size": len(data)})
+                                               .tobytes()), more=True)
+        channel.send_json(S.END, {"size": len(data)}, more=True)
 
 
 def _hex(request: dict[str, Any], key: str) -> bytes:
@@ -266,42 +272,78 @@ class OfficeClient:
 
     def _pull(self, device: str, head: int, incoming: IncomingEvidence) -> tuple[int, int]:
         """Fetch batches of records, and the evidence they name, up to the device's head;
-        returns (records stored, evidence files fetched)."""
+        returns (records stored, evidence files fetched).
+
+        Pipelined, so that the link rarely waits for the office's own work: a batch's
+        signatures are checked on a thread while its files stream in, and the next batch
+        is asked for behind those files, so that the device goes on sending while this
+        one is stored."""
+        have = self.book.head(device)[0]
+        if have >= head:
+            return 0, 0
+        public = self.book.public_key(device)
+        requested: set[str] = set()  # asked for in this sync (not yet in the store)
         added = fetched = 0
-        while (have := self.book.head(device)[0]) < head:
-            records = self._records(have)
-            if not records:
-                raise S.SyncError(f"the device sent no records after {have} of {head}")
-            missing = list(dict.fromkeys(
-                sha for record in records for sha in evidence_of(record.body_dict())
-                if not self.book.evidence.has(sha)))
-            # All requests first, then the files as they stream in: no round trip per file.
-            # The writer's thread stores them meanwhile.
-            offsets = [self._request_evidence(incoming, sha) for sha in missing]
-            for sha, offset in zip(missing, offsets, strict=True):
-                self._receive_evidence(incoming, sha, offset)
-            incoming.wait()  # every file on disk before its records are stored
-            fetched += len(missing)
-            added += self.book.receive(device, records)
+        self._ask_records(have)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-records") as pool:
+            stored: Future[CheckedRecords] | None = None  # the batch before, to be stored
+            after = have
+            while True:
+                records = self._read_records(after, head)
+                checked = pool.submit(check_records, device, public, records)
+                missing = [sha for sha in dict.fromkeys(
+                    sha for record in records for sha in evidence_of(record.body_dict()))
+                    if sha not in requested and not self.book.evidence.has(sha)]
+                requested.update(missing)
+                # All requests first, then the files as they stream in: no round trip per
+                # file. The writer's thread stores them meanwhile.
+                offsets = [self._request_evidence(incoming, sha) for sha in missing]
+                after = records[-1].seq
+                if after < head:
+                    self._ask_records(after)
+                if stored is not None:
+                    added += self._store(stored, incoming)
+                for sha, offset in zip(missing, offsets, strict=True):
+                    self._receive_evidence(incoming, sha, offset)
+                fetched += len(missing)
+                stored = checked
+                if after >= head:
+                    break
+            added += self._store(stored, incoming)
         return added, fetched
 
-    def _records(self, after: int) -> list[Record]:
+    def _store(self, checked: Future[CheckedRecords], incoming: IncomingEvidence) -> int:
+        """Store a batch once every file handed to the writer is on disk (only the
+        batch's own files have been, and maybe files of batches before it)."""
+        incoming.wait()
+        return self.book.store_checked(checked.result())
+
+    def _ask_records(self, after: int) -> None:
         self.channel.send_json(S.GET_RECORDS, {"after": after, "limit": BATCH})
+
+    def _read_records(self, after: int, head: int) -> list[Record]:
+        """The answer to _ask_records(after): records in order, each after `after`."""
         records: list[Record] = []
         while True:
             msg_type, payload = self.channel.expect(S.RECORDS, S.END)
             if msg_type == S.END:
-                return records
+                break
             try:
                 records.extend(Record.from_json(item)
                                for item in S.unpack_json(payload)["records"])
             except (KeyError, TypeError, ValueError):
                 raise S.Refused("malformed records message") from None
+        if not records:
+            raise S.SyncError(f"the device sent no records after {after} of {head}")
+        seqs = [record.seq for record in records]
+        if seqs[0] <= after or any(b <= a for a, b in itertools.pairwise(seqs)):
+            raise S.Refused(f"the device sent records out of order after record {after}")
+        return records
 
     def _request_evidence(self, incoming: IncomingEvidence, sha: str) -> int:
         """Ask for one evidence file from where a partial copy of it stops."""
         offset = incoming.offset(sha)
-        self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": offset})
+        self.channel.send_json(S.GET_EVIDENCE, {"sha256": sha, "offset": offset}, more=True)
         return offset
 
     def _receive_evidence(self, incoming: IncomingEvidence, sha: str, have: int) -> None:

@@ -18,6 +18,7 @@ import struct
 from typing import Any
 
 from detector.errors import DetectorError
+from detector.logbook.links import write_all
 from detector.rf.wire import StreamDecoder, encode_frame
 
 PROTOCOL = 2  # 2: evidence chunks carry no tag
@@ -26,6 +27,9 @@ PROTOCOL = 2  # 2: evidence chunks carry no tag
 MAX_PAYLOAD = 65536
 MAX_FRAME = MAX_PAYLOAD + 64
 TAG = 16
+# Frames sent with more=True are gathered up to this size and written at once: a tty
+# moves a few large writes much faster than many frame-sized ones (docs/logbook.md).
+SEND_BUFFER = 256 * 1024
 
 # Office -> device
 HELLO = 0x40
@@ -106,7 +110,11 @@ def unpack_chunk(payload: bytes) -> tuple[int, bytes]:
 
 class Channel:
     """Frames over a pyserial-like port (read(n), write(b), timeout), with the sequence
-    numbers and, once a session key is set, the tags."""
+    numbers and, once a session key is set, the tags.
+
+    A frame sent with more=True may wait in the send buffer until a frame is sent
+    without it, the buffer is full, or the channel is about to wait for input: nothing
+    the peer must answer is ever left behind."""
 
     def __init__(self, port: Any, timeout_s: float = 5.0) -> None:
         self.port = port
@@ -116,27 +124,43 @@ class Channel:
         self.seq = 0
         self.key: bytes | None = None
         self.sent = self.received = 0
+        self._out: list[bytes] = []
+        self._out_size = 0
 
-    def send(self, msg_type: int, payload: bytes = b"") -> None:
+    def send(self, msg_type: int, payload: bytes = b"", more: bool = False) -> None:
         self.seq = (self.seq + 1) & 0xFFFF
         if self.key is not None and msg_type not in UNTAGGED:
             payload += mac(self.key, bytes((msg_type,)), self.seq.to_bytes(2, "little"),
                            payload)[:TAG]
         frame = encode_frame(msg_type, self.seq, payload)
+        self._out.append(frame)
+        self._out_size += len(frame)
+        if not more or self._out_size >= SEND_BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out every buffered frame."""
+        if not self._out:
+            return
+        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        self._out.clear()
+        self._out_size = 0
         try:
-            self.port.write(frame)
+            write_all(self.port, data, self.timeout_s)
         except (OSError, ValueError) as exc:
             raise SyncError(f"link lost while sending: {exc}") from None
-        self.sent += len(frame)
+        self.sent += len(data)
 
-    def send_json(self, msg_type: int, data: dict[str, Any]) -> None:
-        self.send(msg_type, pack_json(data))
+    def send_json(self, msg_type: int, data: dict[str, Any], more: bool = False) -> None:
+        self.send(msg_type, pack_json(data), more)
 
     def receive(self, timeout_s: float | None = None) -> tuple[int, bytes]:
         """The next frame (type, payload without its tag), checked; SyncError on silence."""
         import time
 
         deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
+        if not self.pending:
+            self.flush()
         while not self.pending:
             if time.monotonic() > deadline:
                 raise SyncError("the other side stopped answering")
