@@ -55,6 +55,11 @@ class Throttled:
     def __getattr__(self, name):
         return getattr(self.port, name)
 
+    def fileno(self) -> int:
+        if self.rate:  # held to the rate only if written through write(), not the fd
+            raise OSError("a throttled port has no descriptor to write to")
+        return self.port.fileno()
+
     def write(self, data: bytes) -> int:
         if self.rate:
             due = self.start + (self.sent + len(data)) / self.rate

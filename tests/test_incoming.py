@@ -1,11 +1,13 @@
 """Evidence received by sync is written on its own thread: whole files only, resumable
 partial files, damaged files refused, and a failing disk reported in one line."""
 
+import ctypes
 import hashlib
 import os
 
 import pytest
 
+from detector.logbook import durable
 from detector.logbook.evidence import EvidenceError, EvidenceStore
 from detector.logbook.incoming import DamagedEvidence, IncomingEvidence
 
@@ -86,14 +88,23 @@ def test_a_store_that_cannot_be_written_gives_one_line(tmp_path):
     assert "\n" not in str(failure.value)
 
 
-def test_a_full_disk_gives_one_line_and_stops_writing(tmp_path, monkeypatch):
+@pytest.mark.parametrize("flush", ["syncfs", "fsync"])
+def test_a_full_disk_gives_one_line_and_stops_writing(tmp_path, monkeypatch, flush):
+    """Whether the batch is flushed by one syncfs() (Linux) or a fsync per file."""
     store = EvidenceStore(tmp_path / "evidence")
     data, sha = _blob(1000)
 
-    def no_space(fd: int) -> None:
-        raise OSError(28, "No space left on device")
+    def no_space(fd: int) -> int:
+        if flush == "fsync":
+            raise OSError(28, "No space left on device")
+        ctypes.set_errno(28)
+        return -1
 
-    monkeypatch.setattr(os, "fsync", no_space)
+    if flush == "fsync":
+        monkeypatch.setattr(durable, "_syncfs", None)
+        monkeypatch.setattr(os, "fsync", no_space)
+    else:
+        monkeypatch.setattr(durable, "_syncfs", no_space)
     with IncomingEvidence(store) as incoming:
         incoming.begin(sha)
         incoming.write(data)
@@ -108,3 +119,35 @@ def test_an_evidence_folder_that_cannot_be_made_gives_one_line(tmp_path):
     with pytest.raises(EvidenceError, match="cannot store evidence"), \
             IncomingEvidence(EvidenceStore(tmp_path / "evidence")):
         pass
+
+
+@pytest.mark.parametrize("flush", ["syncfs", "fsync"])
+def test_a_batch_is_flushed_once_and_then_stored(tmp_path, monkeypatch, flush):
+    """Files finished before wait() stay in .partial (a crash re-fetches them); wait()
+    flushes the batch, then moves every file into the store."""
+    calls: list[int] = []
+    if flush == "fsync":
+        monkeypatch.setattr(durable, "_syncfs", None)
+        real_fsync = os.fsync
+        monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+    elif durable._syncfs is None:
+        pytest.skip("no syncfs() here")
+    else:
+        real = durable._syncfs
+        monkeypatch.setattr(durable, "_syncfs", lambda fd: (calls.append(fd), real(fd))[1])
+    store = EvidenceStore(tmp_path / "evidence")
+    blobs = [_blob(5000 + i, seed=i) for i in range(6)]
+    with IncomingEvidence(store) as incoming:
+        for data, sha in blobs:
+            incoming.begin(sha)
+            incoming.write(data)
+            incoming.end(sha)
+        incoming._tasks.join()  # all written and checked, none committed yet
+        assert not calls and not any(store.has(sha) for _d, sha in blobs)
+        assert len(list((store.root / ".partial").iterdir())) == 6
+        incoming.wait()
+    assert all(store.read(sha) == data for data, sha in blobs)
+    assert not list((store.root / ".partial").iterdir())
+    # syncfs: the content once, the names once; fsync: each file and each folder
+    dirs = {sha[:2] for _d, sha in blobs}
+    assert len(calls) == (2 if flush == "syncfs" else len(blobs) + len(dirs))

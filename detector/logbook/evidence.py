@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from detector.errors import LogbookError
+from detector.logbook.durable import flush_paths
 
 
 class EvidenceError(LogbookError):
@@ -80,6 +81,22 @@ class EvidenceStore:
             _fsync_dir(target.parent)
         except OSError as exc:
             raise cannot_store(target, exc) from None
+
+    def adopt_many(self, files: list[tuple[Path, str]]) -> None:
+        """`adopt` for a batch of finished files, their content not yet flushed: the
+        content is made durable first, then the names, with one flush each for the
+        whole batch (durable.flush_paths)."""
+        if not files:
+            return
+        try:
+            flush_paths((path for path, _sha in files), self.root)
+            for path, sha in files:
+                target = self.path(sha)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+            flush_paths({self.path(sha).parent for _path, sha in files}, self.root)
+        except OSError as exc:
+            raise cannot_store(self.root, exc) from None
 
     def read_raw(self, sha: str) -> bytes:
         """The file's bytes without re-hashing them (the receiver checks them anyway)."""

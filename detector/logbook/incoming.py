@@ -2,15 +2,16 @@
 
 Hashing, writing and flushing a file to disk release the GIL, so while this thread does
 them the sync keeps reading and decoding the link. Each file grows in
-`evidence/.partial/<sha256>` (an interrupted transfer resumes from its length), is
-flushed to disk, checked against its hash and only then moved into the store. `wait()`
-returns once everything handed over is on disk, and raises the first failure.
+`evidence/.partial/<sha256>` (an interrupted transfer resumes from its length) and is
+checked against its hash. `wait()` then flushes every file finished since the last
+wait to disk at once and only then moves them into the store (one flush for the batch,
+not one per file: durable.py). It returns once everything handed over is stored, and
+raises the first failure.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import queue
 import threading
 from pathlib import Path
@@ -37,6 +38,7 @@ class IncomingEvidence:
         # Writer-thread state: the file being written.
         self._file: BinaryIO | None = None
         self._digest = hashlib.sha256()
+        self._finished: list[tuple[Path, str]] = []  # checked, not yet in the store
 
     # ---- the receiving side ----------------------------------------------------------------
     def offset(self, sha: str) -> int:
@@ -56,8 +58,9 @@ class IncomingEvidence:
         self._put(("end", sha))
 
     def wait(self) -> None:
-        """Block until every handed-over file is stored; raise the first failure. After
-        it, the next file starts afresh."""
+        """Block until every handed-over file is on disk and in the store; raise the
+        first failure. After it, the next file starts afresh."""
+        self._tasks.put(("commit", ""))
         self._tasks.join()
         error, self._error = self._error, None
         if error is not None:
@@ -111,8 +114,11 @@ class IncomingEvidence:
             assert self._file is not None
             self._file.write(arg)
             self._digest.update(arg)
-        else:
+        elif kind == "end":
             self._finish(str(arg))
+        else:
+            finished, self._finished = self._finished, []
+            self.store.adopt_many(finished)
 
     def _open(self, part: Path) -> None:
         self._digest = hashlib.sha256()
@@ -123,16 +129,17 @@ class IncomingEvidence:
         self._file = open(part, "ab")  # noqa: SIM115 - closed in _finish or _close
 
     def _finish(self, sha: str) -> None:
+        """Close and check a file; the next commit flushes it and stores it. Left in
+        .partial until then: a crash before it only means the file is fetched again
+        (and re-hashed) from where its copy on disk stops."""
         assert self._file is not None
         part = Path(self._file.name)
-        self._file.flush()
-        os.fsync(self._file.fileno())
         self._close()
         if self._digest.hexdigest() != sha:
             part.unlink()
             raise DamagedEvidence(f"evidence {sha[:12]}... arrived damaged; it will be "
                                   f"fetched again")
-        self.store.adopt(part, sha)
+        self._finished.append((part, sha))
 
     def _close(self) -> None:
         if self._file is not None:
