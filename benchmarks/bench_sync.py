@@ -118,9 +118,8 @@ def raw_copy(total: int, rate: float | None = None) -> tuple[float, float | None
         ready()
         block = os.urandom(65536)
         sent = 0
-        while sent < total:
-            device.write(block)
-            sent += len(block)
+        while sent < total:  # exactly `total`: more would fill the pty and block here
+            sent += device.write(block[:total - sent])
         time.sleep(1)
         device.close()
 
@@ -176,7 +175,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inspections", type=int, default=60)
     ap.add_argument("--evidence-kb", type=int, default=150, help="per evidence image")
-    ap.add_argument("--repeat", type=int, default=5,
+    ap.add_argument("--repeat", type=int, default=9,
                     help="sync and plain copy runs, alternated (a pty's rate varies)")
     ap.add_argument("--link-mbs", type=float, default=None,
                     help="also measure with the device's writes held to this many MB/s")
