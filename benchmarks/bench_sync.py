@@ -119,7 +119,7 @@ def raw_copy(total: int, rate: float | None = None) -> tuple[float, float | None
         block = os.urandom(65536)
         sent = 0
         while sent < total:  # exactly `total`: more would fill the pty and block here
-            sent += device.write(block[:total - sent])
+            sent += device.write(block if total - sent >= len(block) else block[:total - sent])
         time.sleep(1)
         device.close()
 

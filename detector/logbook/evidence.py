@@ -71,21 +71,11 @@ class EvidenceStore:
             raise cannot_store(target, exc) from None
         return sha
 
-    def adopt(self, path: Path, sha: str) -> None:
-        """Move a finished file (already flushed to disk, its hash already checked by the
-        caller) into the store under its hash."""
-        target = self.path(sha)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-            _fsync_dir(target.parent)
-        except OSError as exc:
-            raise cannot_store(target, exc) from None
-
     def adopt_many(self, files: list[tuple[Path, str]]) -> None:
-        """`adopt` for a batch of finished files, their content not yet flushed: the
-        content is made durable first, then the names, with one flush each for the
-        whole batch (durable.flush_paths)."""
+        """Move finished files (their hash already checked by the caller, their content
+        not yet flushed) into the store under their hashes: the content is made durable
+        first, then the names, with one flush each for the whole batch
+        (durable.flush_paths)."""
         if not files:
             return
         try:

@@ -22,27 +22,32 @@ def port_fd(port: Any) -> int | None:
     return fd if isinstance(fd, int) and fd >= 0 else None
 
 
-def write_all(port: Any, data: bytes, timeout_s: float) -> None:
-    """Write all of `data`, waiting at most `timeout_s` for the port to take more.
-
-    pyserial's write copies what is left of the buffer after every partial write, and a
-    tty takes a few KB at a time: on a 256 KB buffer that is dozens of copies. Where the
-    port has a descriptor, write it straight from a memoryview instead. Raises OSError
-    when the port fails or stays full."""
-    fd = port_fd(port)
-    if fd is None:
-        port.write(data)
-        return
+def write_fd(fd: int, data: bytes | bytearray, timeout_s: float | None = None) -> None:
+    """Write all of `data` to a descriptor, blocking or not, straight from a memoryview,
+    waiting at most `timeout_s` (None: as long as it takes) whenever it takes nothing.
+    Raises OSError when it fails or stays full."""
     view = memoryview(data)
-    deadline = time.monotonic() + timeout_s
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while view:
         with contextlib.suppress(BlockingIOError):  # pyserial opens ports non-blocking
             view = view[os.write(fd, view):]
         if view:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [fd], [], left)[1]:
-                raise OSError(errno.ETIMEDOUT, "the port took nothing for "
-                                               f"{timeout_s:g} s")
+            left = None if deadline is None else deadline - time.monotonic()
+            if (left is not None and left <= 0) or not select.select([], [fd], [], left)[1]:
+                raise OSError(errno.ETIMEDOUT, f"the port took nothing for {timeout_s:g} s")
+
+
+def write_all(port: Any, data: bytes | bytearray, timeout_s: float) -> None:
+    """Write all of `data` to a port, waiting at most `timeout_s` for it to take more.
+
+    pyserial's write copies what is left of the buffer after every partial write, and a
+    tty takes a few KB at a time: on a 256 KB buffer that is dozens of copies. Where the
+    port has a descriptor, it is written with write_fd instead."""
+    fd = port_fd(port)
+    if fd is None:
+        port.write(data)
+    else:
+        write_fd(fd, data, timeout_s)
 
 
 class SocketLink:
@@ -89,11 +94,7 @@ class FdLink:
         return os.read(self.fd, size) if ready else b""
 
     def write(self, data: bytes) -> int:
-        view = memoryview(data)
-        while view:
-            select.select([], [self.fd], [])
-            written = os.write(self.fd, view)
-            view = view[written:]
+        write_fd(self.fd, data)
         return len(data)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ import select
 from collections.abc import Iterator
 from typing import Any
 
-from detector.logbook.links import port_fd
+from detector.logbook.links import port_fd, write_fd
 
 PIPE_BYTES = 1 << 20  # the read-ahead; Linux's default cap for an unprivileged pipe
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux); elsewhere the pipe keeps its size
@@ -102,10 +102,8 @@ def _copy(fd: int, pipe: int) -> int:
             return 1
         if not data:
             return 1
-        view = memoryview(data)
         try:
-            while view:
-                view = view[os.write(pipe, view):]
+            write_fd(pipe, data)
         except BrokenPipeError:  # the office closed its end
             return 0
 

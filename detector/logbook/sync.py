@@ -286,7 +286,7 @@ class OfficeClient:
         added = fetched = 0
         self._ask_records(have)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check-records") as pool:
-            stored: Future[CheckedRecords] | None = None  # the batch before, to be stored
+            unstored: Future[CheckedRecords] | None = None  # the batch before this one
             after = have
             while True:
                 records = self._read_records(after, head)
@@ -301,20 +301,20 @@ class OfficeClient:
                 after = records[-1].seq
                 if after < head:
                     self._ask_records(after)
-                if stored is not None:
-                    added += self._store(stored, incoming)
+                if unstored is not None:
+                    added += self._store(unstored, incoming)
                 for sha, offset in zip(missing, offsets, strict=True):
                     self._receive_evidence(incoming, sha, offset)
                 fetched += len(missing)
-                stored = checked
+                unstored = checked
                 if after >= head:
                     break
-            added += self._store(stored, incoming)
+            added += self._store(unstored, incoming)
         return added, fetched
 
     def _store(self, checked: Future[CheckedRecords], incoming: IncomingEvidence) -> int:
-        """Store a batch once every file handed to the writer is on disk (only the
-        batch's own files have been, and maybe files of batches before it)."""
+        """Store a checked batch once every file handed to the writer so far is on disk:
+        that is this batch's files, as the next batch's are not handed over yet."""
         incoming.wait()
         return self.book.store_checked(checked.result())
 

@@ -124,27 +124,22 @@ class Channel:
         self.seq = 0
         self.key: bytes | None = None
         self.sent = self.received = 0
-        self._out: list[bytes] = []
-        self._out_size = 0
+        self._out = bytearray()  # frames sent with more=True, not yet written
 
     def send(self, msg_type: int, payload: bytes = b"", more: bool = False) -> None:
         self.seq = (self.seq + 1) & 0xFFFF
         if self.key is not None and msg_type not in UNTAGGED:
             payload += mac(self.key, bytes((msg_type,)), self.seq.to_bytes(2, "little"),
                            payload)[:TAG]
-        frame = encode_frame(msg_type, self.seq, payload)
-        self._out.append(frame)
-        self._out_size += len(frame)
-        if not more or self._out_size >= SEND_BUFFER:
+        self._out += encode_frame(msg_type, self.seq, payload)
+        if not more or len(self._out) >= SEND_BUFFER:
             self.flush()
 
     def flush(self) -> None:
         """Write out every buffered frame."""
         if not self._out:
             return
-        data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
-        self._out.clear()
-        self._out_size = 0
+        data, self._out = self._out, bytearray()
         try:
             write_all(self.port, data, self.timeout_s)
         except (OSError, ValueError) as exc:
