@@ -45,6 +45,7 @@ from detector.rf.radio import Radio
 from detector.ui.menus import Action, Controller
 from detector.ui.screens import LiveStatus, live_view, menu_screen, result_screen
 from detector.ui.sounds import AlertSounder
+from detector.ui.view import ViewTone, brighten, lens_inset, scene_gain
 from detector.watchdog import Watchdog, Watchdogs
 
 QR_SCAN_S = 5.0  # how long check-in looks for a sticker
@@ -149,6 +150,7 @@ class SweepSession:
         self.screen_worker: ScreenWorker | None = None
         self._too_fast = False
         self._next_flush_ns = 0
+        self.view_tone = ViewTone()
 
     # ---- set-up -----------------------------------------------------------------------
     def _log(self, event: str, **data: Any) -> None:
@@ -405,23 +407,23 @@ class SweepSession:
                    if self.radio is not None else []),
             "rf_proximity": round(self.radio.analyzer.proximity, 3) if self.radio else None,
         }
-        blobs = self._evidence(now, frames=True)
+        blobs = self._evidence(now, frames=True, focus=target[:2] if target else None)
         self.inspection.findings.append(finding)
         self._store("finding", finding, blobs)
         self._log("finding", verdict=verdict, marker=finding["marker"],
                   evidence=[role for role, _t, _d in blobs])
 
-    def _evidence(self, now: int, frames: bool) -> list[Blob]:
-        """Evidence files for an alert or a finding: the annotated view, the frames around
-        it (the last two frame sets) and the latest RF spectrum of each receiver."""
+    def _evidence(self, now: int, frames: bool,
+                  focus: tuple[float, float] | None = None) -> list[Blob]:
+        """Evidence files for an alert or a finding: the annotated view with the lens
+        enlarged (on-axis next to off-axis), the frames around it (the last two frame
+        sets) and the latest RF spectrum of each receiver."""
         blobs: list[Blob] = []
-        # The on-axis frame shows lenses best; a dark or off-axis one would show little.
-        frame = next((f for f in reversed(self.recent_frames) if f.lights == "onaxis"),
-                     self._last_frame)
-        if frame is not None:
+        view = self._view_frame()
+        if view is not None:
             status = self._status(now, [], 0)
             blobs.append(("snapshot", "image/png",
-                          _png(live_view(frame.image, status, SNAPSHOT_SIZE))))
+                          _png(self._snapshot(view[0], status, focus))))
         if frames:
             for f in self.recent_frames:
                 blobs.append((f"frame {f.index} {f.lights}", "image/png", _png(f.image)))
@@ -431,9 +433,39 @@ class SweepSession:
                           json.dumps(spectrum, sort_keys=True).encode()))
         return blobs
 
+    def _snapshot(self, frame: np.ndarray, status: LiveStatus,
+                  focus: tuple[float, float] | None) -> Image.Image:
+        """The live view at evidence size and, below it when a lens is marked, the inset
+        of the lens from the set's on-axis and off-axis frames."""
+        view = live_view(brighten(frame, scene_gain(frame)), status, SNAPSHOT_SIZE)
+        if focus is None:
+            confirmed = [(x, y) for x, y, kind in status.markers if kind == "confirmed"]
+            focus = confirmed[0] if confirmed else None
+        last = self.lens.last
+        if focus is None or last is None:
+            return view
+        inset = lens_inset(last.frame_set.onaxis, last.frame_set.offaxis, *focus)
+        out = Image.new("RGB", (view.width, view.height + inset.height + 8), (0, 0, 0))
+        out.paste(view, (0, 0))
+        out.paste(inset, ((view.width - inset.width) // 2, view.height + 4))
+        return out
+
+    def _view_frame(self) -> tuple[np.ndarray, int] | None:
+        """The camera picture of the live view and its frame index: the on-axis frame of
+        the latest complete set (the markers are in its pixels); before the first set,
+        the latest on-axis frame; never a dark, off-axis or mixed one unless nothing
+        else came yet."""
+        if self.lens.last is not None:
+            fs = self.lens.last.frame_set
+            return fs.onaxis, fs.index
+        frame = next((f for f in reversed(self.recent_frames) if f.lights == "onaxis"),
+                     self._last_frame)
+        return (frame.image, frame.index) if frame is not None else None
+
     # ---- screen -------------------------------------------------------------------------
     def _status(self, now: int, faults: list[str], dropped: int) -> LiveStatus:
         frame = self._last_frame
+        view = self._view_frame()
         lens_count = len(self.outcome.lens_alerts) if self.outcome else 0
         procedure = self.procedures[self.inspection.room_type if self.inspection
                                     else self.options.room_type]
@@ -444,7 +476,7 @@ class SweepSession:
         cov = self.coverage
         return LiveStatus(
             elapsed_s=(now - self.start_ns) / 1e9, lights=frame.lights if frame else "",
-            title=self.options.title, frame_index=frame.index if frame else 0,
+            title=self.options.title, frame_index=view[1] if view is not None else 0,
             markers=self.lens.markers(), faults=faults,
             rf_text=self.radio.status_text() if self.radio is not None else "RF none",
             lens_text=f"LENS {lens_count}" if lens_count else "", level=self.fusion.level,
@@ -459,8 +491,9 @@ class SweepSession:
         size, mode = display.size, display.mode
         c = self.controller
         if c.screen == "live" or (c.screen == "checkin" and self.qr_until is not None):
-            image = self._last_frame.image if self._last_frame is not None else np.zeros(
-                (9, 16), np.uint8)
+            view = self._view_frame()
+            image = (self.view_tone.apply(view[0]) if view is not None
+                     else np.zeros((9, 16), np.uint8))
             status = self._status(now, faults, dropped)
             if c.screen == "checkin":
                 status.guide = "Hold the QR sticker in view"

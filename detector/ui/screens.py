@@ -48,7 +48,7 @@ class LiveStatus:
     elapsed_s: float
     lights: str = ""
     title: str = ""
-    frame_index: int = 0
+    frame_index: int = 0  # the camera frame the view shows (markers are in its pixels)
     markers: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, kind
     faults: list[str] = field(default_factory=list)
     rf_text: str = "RF --"
