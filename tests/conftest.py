@@ -1,4 +1,5 @@
 import os
+import shutil
 import tomllib
 
 import pytest
@@ -62,3 +63,15 @@ at = [1.1, 3.0, 1.25]
 facing = [0, -1, 0]
 disguise = "screw"
 """
+
+
+def system_tool(name: str, install: str) -> str:
+    """The path of a system tool some tests need. Tests never install anything: .ci/run
+    does (README, Development). Under CI a missing tool fails the test; elsewhere the
+    test is skipped, naming the command that installs the tool."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is missing on CI; .ci/run installs it ({install})")
+    pytest.skip(f"{name} is not installed: {install}")

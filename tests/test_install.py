@@ -2,14 +2,13 @@
 fake root directory writes every file with its mode, and a second run changes nothing."""
 
 import hashlib
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from detector.config import load_config
+from tests.conftest import system_tool
 
 REPO = Path(__file__).parent.parent
 SCRIPT = REPO / "hardware" / "pi" / "install.sh"
@@ -39,15 +38,7 @@ def tree(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def shellcheck():
-    path = shutil.which("shellcheck")
-    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "shellcheck"], capture_output=True,
-                       timeout=600, env={"DEBIAN_FRONTEND": "noninteractive",
-                                         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-        path = shutil.which("shellcheck")
-    if path is None:
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    return path
+    return system_tool("shellcheck", "apt-get install shellcheck")
 
 
 def test_scripts_are_shellcheck_clean(shellcheck):

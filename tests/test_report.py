@@ -4,7 +4,6 @@ the period's statistics as CSV and JSON, and the verification status per inspect
 import csv
 import json
 import random
-import shutil
 import sqlite3
 import subprocess
 
@@ -17,6 +16,7 @@ from detector.logbook.export import export_logbook, import_export
 from detector.logbook.report import build_report, parse_period, statistics
 from detector.logbook.sink import LogbookSink
 from detector.logbook.store import DB_NAME, Logbook
+from tests.conftest import system_tool
 from tests.logbooks import write_inspection
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -26,19 +26,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium; installed with apt on first use where that is possible."""
-    path = shutil.which("chromium")
-    if path is None and shutil.which("apt-get") and hasattr(__import__("os"), "geteuid") \
-            and __import__("os").geteuid() == 0:
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True,
-                       timeout=1200, env={"DEBIAN_FRONTEND": "noninteractive",
-                                          "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-        path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Chromium is not installed and cannot be installed here "
-                    "(apt-get install chromium)")
-    return path
+    return system_tool("chromium", "apt-get install chromium")
 
 
 @pytest.fixture

@@ -1,7 +1,13 @@
 """Every screen against a reference image (tests/reference/*.png, made by this code and
-checked by eye). After an intended change of a screen, regenerate them with
-UPDATE_REFERENCE_IMAGES=1 pytest tests/test_screens.py and look at the new images."""
+checked by eye; tests/reference/CHECKED.txt lists the SHA-256 of each checked image, so
+an image replaced without a look fails).
 
+After an intended change of a screen: UPDATE_REFERENCE_IMAGES=1 pytest tests/test_screens.py
+writes the new screens to tests/reference/proposed/ (the tests still fail). Look at each
+one; if it is right, move it into tests/reference/ and put its SHA-256 into CHECKED.txt
+(`sha256sum *.png > CHECKED.txt` there)."""
+
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,7 +22,14 @@ from detector.ui.menus import Controller
 from detector.ui.screens import LiveStatus, live_view, menu_screen, result_screen
 
 REFERENCE = Path(__file__).parent / "reference"
+PROPOSED = REFERENCE / "proposed"
 UPDATE = os.environ.get("UPDATE_REFERENCE_IMAGES") == "1"
+
+
+def checked_hashes() -> dict[str, str]:
+    """Image name -> the SHA-256 it had when a person checked it."""
+    lines = (REFERENCE / "CHECKED.txt").read_text().splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
 
 
 def camera_frame() -> np.ndarray:
@@ -79,16 +92,28 @@ DISPLAYS = {"tft": ((320, 240), "RGB"), "oled": ((128, 64), "1")}
 
 def compare(image: Image.Image, name: str, update: bool = UPDATE) -> None:
     path = REFERENCE / f"{name}.png"
-    if update or not path.exists():
-        if not update:
-            pytest.fail(f"no reference image {path.name}; make it with UPDATE_REFERENCE_IMAGES=1")
-        image.save(path)
+    if update:
+        PROPOSED.mkdir(exist_ok=True)
+        image.save(PROPOSED / path.name)
+        pytest.fail(f"proposed {PROPOSED.name}/{path.name}: look at it, then move it into "
+                    f"tests/reference/ and record its hash in CHECKED.txt")
+    if not path.exists():
+        pytest.fail(f"no reference image {path.name}; propose one with "
+                    f"UPDATE_REFERENCE_IMAGES=1")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert checked_hashes().get(path.name) == digest, (
+        f"{path.name} is not the image that was checked by eye (CHECKED.txt)")
     want = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
     got = np.asarray(image.convert("RGB"), dtype=np.int16)
     assert got.shape == want.shape
     diff = np.abs(got - want).max(axis=2)
     # Font rasterisation may differ by a grey level here and there; nothing more.
     assert diff.mean() < 1.0 and (diff > 64).mean() < 0.002, f"{name} differs from reference"
+
+
+def test_every_reference_image_was_checked_and_every_checked_one_exists():
+    names = {p.name for p in REFERENCE.glob("*.png")}
+    assert names == set(checked_hashes())
 
 
 @pytest.mark.parametrize("display", DISPLAYS)
@@ -122,3 +147,18 @@ def test_live_view_marks_lenses_where_they_are():
     red = (ring[..., 0] > 200) & (ring[..., 1] < 80)
     assert red.sum() > 20
     assert not ((image[40:60, 20:60, 0] > 200) & (image[40:60, 20:60, 1] < 80)).any()
+
+
+def test_a_reference_image_replaced_without_a_look_fails(tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    shutil.copytree(REFERENCE, tmp_path / "reference")
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "REFERENCE", tmp_path / "reference")
+    size, mode = DISPLAYS["tft"]
+    image = SCREENS["live-clear"](size, mode)
+    compare(image, "tft-live-clear", update=False)  # as checked: passes
+    image.save(tmp_path / "reference" / "tft-live-clear.png", optimize=True)  # regenerated
+    with pytest.raises(AssertionError, match="checked by eye"):
+        compare(image, "tft-live-clear", update=False)
