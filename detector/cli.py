@@ -129,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="configuration")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION")
-    cfg_sub.add_parser("show", help="print the effective configuration and its sources")
+    show = cfg_sub.add_parser("show", help="print the effective configuration and its sources")
+    show.add_argument("--ranges", action="store_true",
+                      help="also print the range or the choices of every setting")
 
     scen = sub.add_parser("scenarios", help="list the bundled scenario library")
     scen.add_argument("--check", nargs="*", metavar="FILE",
@@ -191,7 +193,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "config":
         if args.config_command != "show":
             parser.parse_args(["config", "--help"])
-        print(format_config(config))
+        print(format_config(config, ranges=args.ranges))
         return 0
     if args.command == "scenarios":
         return _scenarios(args)

@@ -20,46 +20,41 @@ from typing import Any
 from detector.errors import ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
+LIMITS_NAME = "limits.toml"  # the range or choices of every setting, beside the defaults
 PINS_NAME = "pins.toml"
-BACKENDS = ("sim", "pi", "replay")
-LIGHT_STATES = ("onaxis", "offaxis", "dark")
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "backend.camera": BACKENDS,
-    "backend.lights": BACKENDS,
-    "backend.buzzer": BACKENDS,
-    "backend.display": BACKENDS,
-    "backend.buttons": BACKENDS,
-    "display.driver": ("st7789", "ili9341", "ssd1306"),
-    "sim.display": ("capture", "window", "none"),
-}
-# (low, high) inclusive; None means unbounded on that side.
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "camera.fps": (1, 240),
-    "camera.exposure_us": (10, 100_000),
-    "camera.analogue_gain": (1, 16),
-    "camera.hfov_deg": (10, 170),
-    "camera.readout_ms": (0, 100),
-    "lights.ring_mm": (0, 100),
-    "lights.offaxis_mm": (0, 500),
-    "buttons.hold_s": (0.1, 10),
-    "buttons.bounce_s": (0, 1),
-    "display.rotate": (0, 3),
-    "display.width": (16, 4096),
-    "display.height": (16, 4096),
-    "sim.display_every": (1, 1000),
-    "sim.switch_latency_ms": (0, 100),
-    "sim.switch_late_prob": (0, 1),
-    "sim.switch_late_ms": (0, 100),
-    "coverage.bin_deg": (1, 45),
-    "coverage.max_rate_deg_s": (1, 1000),
-    "coverage.fov_fraction": (0.05, 1),
-    "watchdog.camera_s": (0.05, 60),
-    "watchdog.rf_s": (0.05, 600),
-    "inspection.min_coverage": (0, 1),
-    "inspection.max_camera_down": (0, 1),
-    "fusion.rising_proximity": (0, 1),
-}
+
+@dataclass(frozen=True)
+class Limits:
+    """What each setting may be (detector/limits.toml)."""
+
+    ranges: dict[str, tuple[float, float]]  # inclusive; each element of a list of numbers
+    choices: dict[str, tuple[str, ...]]  # each element of a list of words
+    less_than: tuple[tuple[str, str], ...]
+
+    def describe(self, key: str) -> str:
+        """The allowed values of a key, for `config show --ranges` and error lines."""
+        if key in self.ranges:
+            low, high = self.ranges[key]
+            return f"from {low} to {high}"
+        if key in self.choices:
+            return "one of " + ", ".join(self.choices[key])
+        return ""
+
+
+@lru_cache(maxsize=1)
+def limits() -> Limits:
+    tree = tomllib.loads(resources.files("detector").joinpath(LIMITS_NAME).read_text(
+        encoding="utf-8"))
+    pairs = tuple((a, b) for a, b in tree.pop("less_than", []))
+    ranges: dict[str, tuple[float, float]] = {}
+    choices: dict[str, tuple[str, ...]] = {}
+    for key, value in _flatten(tree):
+        if all(isinstance(v, str) for v in value):
+            choices[key] = tuple(value)
+        else:
+            ranges[key] = (value[0], value[1])
+    return Limits(ranges, choices, pairs)
 
 
 @dataclass
@@ -163,22 +158,31 @@ def _check_value(origin: str, key: str, default: Any, value: Any) -> Any:
     fixed_length = key.endswith(("resolution", "sensor_mode"))
     if fixed_length and len(value) != len(default):
         raise ConfigError(f"{origin}: {key}: expected {len(default)} values, got {value!r}")
-    choices = CHOICES.get(key)
-    if choices and value not in choices:
-        raise ConfigError(f"{origin}: {key}: expected one of {', '.join(choices)}, got {value!r}")
-    if key == "lights.pattern":
-        bad = [v for v in value if v not in LIGHT_STATES]
-        if bad or not value:
-            raise ConfigError(
-                f"{origin}: {key}: expected a non-empty list of {', '.join(LIGHT_STATES)}, "
-                f"got {value!r}"
-            )
-    bounds = RANGES.get(key)
-    if bounds:
-        low, high = bounds
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(f"{origin}: {key}: expected a value from {low} to {high}, got {value}")
+    allowed = limits()
+    items = value if isinstance(value, list) else [value]
+    choices = allowed.choices.get(key)
+    if choices and (not items or any(v not in choices for v in items)):
+        what = "a non-empty list of" if isinstance(value, list) else "one of"
+        raise ConfigError(f"{origin}: {key}: expected {what} {', '.join(choices)}, "
+                          f"got {value!r}")
+    bounds = allowed.ranges.get(key)
+    if bounds and any(not bounds[0] <= v <= bounds[1] for v in items):
+        what = "values" if isinstance(value, list) else "a value"
+        raise ConfigError(f"{origin}: {key}: expected {what} from {bounds[0]} to {bounds[1]}, "
+                          f"got {value!r}")
     return value
+
+
+def _check_order(config: Config) -> None:
+    """Settings that must stay below another (limits.toml's less_than)."""
+    for low_key, high_key in limits().less_than:
+        low, high = config.get(low_key), config.get(high_key)
+        if not low < high:
+            changed = [k for k in (low_key, high_key)
+                       if config.sources.get(k) not in ("default", "hardware/pins.toml")]
+            origin = config.sources.get(changed[-1] if changed else high_key, "default")
+            raise ConfigError(f"{origin}: {low_key} = {low} must be below "
+                              f"{high_key} = {high}")
 
 
 def _merge(base: Config, layer: dict[str, Any], origin: str) -> None:
@@ -291,8 +295,9 @@ def load_config(
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-        _merge(config, nested, f"--set {key}")
+        _merge(config, nested, "--set")
     _apply_profile(config)
+    _check_order(config)
     return config
 
 
@@ -326,8 +331,9 @@ def _apply_profile(config: Config) -> None:
     _merge(config, layer, f"calibration {path.name}")
 
 
-def format_config(config: Config) -> str:
-    """Render the effective configuration as TOML-like lines with their sources."""
+def format_config(config: Config, ranges: bool = False) -> str:
+    """Render the effective configuration as TOML-like lines with their sources (and,
+    with ranges, what each value may be)."""
     lines: list[str] = []
     current = None
     for key, value in config.flat().items():
@@ -337,7 +343,9 @@ def format_config(config: Config) -> str:
                 lines.append("")
             lines.append(f"[{section}]")
             current = section
-        lines.append(f"{name} = {toml_value(value)}  # {config.sources.get(key, 'default')}")
+        line = f"{name} = {toml_value(value)}  # {config.sources.get(key, 'default')}"
+        allowed = limits().describe(key) if ranges else ""
+        lines.append(f"{line}; {allowed}" if allowed else line)
     return "\n".join(lines)
 
 

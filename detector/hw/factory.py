@@ -61,7 +61,14 @@ def build_devices(config: Config, *, scenario: Scenario | None = None,
                    buttons=buttons)
 
 
+def _no_backend(part: str, kind: str) -> DetectorError:
+    return DetectorError(f"backend.{part}: there is no {kind!r} backend for the {part} "
+                         f"(detector config show --ranges lists them)")
+
+
 def _lights(config: Config, kind: str, clock: Clock, pin_factory: Any) -> Lights:
+    if kind not in ("pi", "sim"):
+        raise _no_backend("lights", kind)
     if kind == "pi":
         from detector.hw.pi.gpio import GpioLights
 
@@ -82,6 +89,8 @@ def _camera(config: Config, kind: str, scenario: Scenario | None, recording, lig
         return PiCamera(lights, resolution=tuple(cam["resolution"]), fps=cam["fps"],
                         exposure_us=cam["exposure_us"], analogue_gain=cam["analogue_gain"],
                         readout_ms=cam["readout_ms"], sensor_mode=tuple(cam["sensor_mode"]))
+    if kind not in ("pi", "sim", "replay"):
+        raise _no_backend("camera", kind)
     if kind == "replay":
         if recording is None:
             raise DetectorError("the replay camera needs a recorded session directory")
@@ -99,6 +108,8 @@ def _camera(config: Config, kind: str, scenario: Scenario | None, recording, lig
 
 
 def _buzzer(config: Config, kind: str, clock: Clock, pin_factory: Any) -> Buzzer:
+    if kind not in ("pi", "sim"):
+        raise _no_backend("buzzer", kind)
     if kind == "pi":
         from detector.hw.pi.gpio import GpioBuzzer
 
@@ -112,6 +123,8 @@ def _buzzer(config: Config, kind: str, clock: Clock, pin_factory: Any) -> Buzzer
 def _display(config: Config, kind: str, out_dir) -> Display:
     s = config.section("display")
     size = (s["width"], s["height"]) if s["driver"] != "ssd1306" else (128, 64)
+    if kind not in ("pi", "sim"):
+        raise _no_backend("display", kind)
     if kind == "pi":
         from detector.hw.pi.display import pi_display
 
@@ -128,6 +141,8 @@ def _display(config: Config, kind: str, out_dir) -> Display:
 
 def _buttons(config: Config, kind: str, clock: Clock, presses, pin_factory: Any) -> Buttons:
     s = config.section("buttons")
+    if kind not in ("pi", "sim"):
+        raise _no_backend("buttons", kind)
     if kind == "pi":
         from detector.hw.pi.gpio import GpioButtons
 
