@@ -67,16 +67,38 @@ def _parser() -> argparse.ArgumentParser:
     rf.add_argument("--baseline", type=float, default=None, metavar="S",
                     help="seconds of baseline before alerts (default rf.baseline_s)")
 
-    log = sub.add_parser("log", help="the inspection logbook: list, show, verify, prune")
-    log.add_argument("action", nargs="?", default="list",
-                     choices=("list", "show", "verify", "prune", "note"))
-    log.add_argument("inspection", nargs="?", help="with show or note: the inspection's id "
-                                                    "(or its start)")
-    log.add_argument("text", nargs="?", help="with note: the note's text")
+    log = sub.add_parser("log", help="the inspection logbook: list, show, verify, salvage, "
+                                     "prune, note")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--dir", type=Path, default=argparse.SUPPRESS,
+                       help="logbook directory (default: the device's, inspection.log_dir)")
+    where.add_argument("--office", action="store_true", default=argparse.SUPPRESS,
+                       help="the office's logbook of all devices (office.dir)")
     log.add_argument("--dir", type=Path, help="logbook directory (default: the device's, "
                                               "inspection.log_dir)")
     log.add_argument("--office", action="store_true",
                      help="the office's logbook of all devices (office.dir)")
+    log.set_defaults(action="list", inspection=None, text=None, json=False)
+    actions = log.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("list", parents=[where], help="one line per inspection, from the "
+                                                     "signed records, verified or not")
+    show = actions.add_parser("show", parents=[where], help="one inspection and its records")
+    show.add_argument("inspection", metavar="ID", help="the inspection's id (or its start)")
+    show.add_argument("--json", action="store_true", help="the records as JSON")
+    actions.add_parser("verify", parents=[where],
+                       help="check the database, every chain, signature and index row, and "
+                            "every evidence file; exit 1 naming what is wrong")
+    salvage = actions.add_parser("salvage", parents=[where],
+                                 help="copy every record and evidence file that still "
+                                      "verifies from a damaged logbook into a new one")
+    salvage.add_argument("--out", type=Path, required=True, metavar="DIR",
+                         help="new logbook directory for what survived")
+    actions.add_parser("prune", parents=[where],
+                       help="device: delete evidence files the office acknowledged long ago")
+    note = actions.add_parser("note", parents=[where],
+                              help="device: add a signed note to an inspection")
+    note.add_argument("inspection", metavar="ID", help="the inspection's id (or its start)")
+    note.add_argument("text", help="the note")
 
     pair = sub.add_parser("pair", help="device: show a pairing code for the office laptop")
     pair.add_argument("--dir", type=Path, help="logbook directory")
@@ -244,7 +266,13 @@ def _logbook(args: argparse.Namespace, config) -> int:
             return 0
         if args.action == "note":
             return C.note_command(config, args.dir, args.inspection, args.text)
-        return C.log_command(config, args.dir, args.office, args.action, args.inspection)
+        if args.action == "salvage":
+            from detector.logbook.salvage import salvage_command
+
+            return salvage_command(C.office_dir(config, args.dir) if args.office
+                                   else C.device_dir(config, args.dir), args.out)
+        return C.log_command(config, args.dir, args.office, args.action, args.inspection,
+                             args.json)
     if args.command == "pair":
         return C.pair_command(config, args.dir)
     if args.command == "sync":

@@ -2,6 +2,7 @@
 altered, forged, removed or reordered; evidence by SHA-256; migrations; the device key;
 and a writer killed at 200 random points losing nothing it committed."""
 
+import json
 import os
 import random
 import signal
@@ -121,7 +122,7 @@ def test_migration_from_the_first_schema_keeps_every_record(tmp_path):
     assert old.conn.execute("PRAGMA user_version").fetchone()[0] == 1
     old.close()
     book = Logbook.on_device(tmp_path)
-    assert book.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 2
+    assert book.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
     book.append("note", {"inspection": "a", "text": "door lock broken"})
     assert book.records()[0].hash == sink_records.hash and book.verify() == []
     assert book.conn.execute("SELECT text FROM notes").fetchone()[0] == "door lock broken"
@@ -143,7 +144,13 @@ def test_log_commands(tmp_path, capsys):
     assert "insp-00000" in listing and "suspicious" in listing
     assert main(["log", "show", "insp-00001", "--dir", str(tmp_path)]) == 0
     shown = capsys.readouterr().out
-    assert '"kind": "finding"' in shown and '"seq": 5' in shown
+    assert "VERIFIED: 4 records verified" in shown
+    assert "7  finding           marked suspicious" in shown
+    assert main(["log", "show", "insp-00001", "--json", "--dir", str(tmp_path)]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    assert raw["verified"] is True
+    assert [r["seq"] for r in raw["records"]] == [5, 6, 7, 8]
+    assert raw["records"][2]["kind"] == "finding"
     assert main(["log", "note", "insp-00001", "mirror loose", "--dir", str(tmp_path)]) == 0
     assert "as record 9" in capsys.readouterr().out
     assert main(["log", "verify", "--dir", str(tmp_path)]) == 0

@@ -80,7 +80,13 @@ def test_a_tampered_inspection_shows_as_not_verified(office):
     conn.execute("UPDATE records SET body = replace(body, 'suspicious', 'clear') "
                  "WHERE kind = 'inspection' AND body LIKE '%insp-00003%'")
     html = build_report(office, parse_period(month="2026-11"))
-    assert html.count("NOT VERIFIED") == 1 and "altered" in html
+    shown = html.split("id='i-insp-00003'")[1].split("</div>")[0]
+    assert "NOT VERIFIED" in shown and "altered" in shown
+    assert "CLEAR" not in shown  # the changed result is not shown as the inspection's
+    assert html.count("<span class='bad'>NOT VERIFIED") == 1  # only that inspection
+    stats = statistics(office, parse_period(month="2026-11"))
+    assert stats["total"]["unverified"] == 1
+    assert stats["total"]["clear"] == 4  # it was suspicious; it is not counted as clear
 
 
 def test_report_renders_in_a_real_browser(office, tmp_path, chromium):

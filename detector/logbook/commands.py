@@ -12,6 +12,7 @@ from typing import Any
 from detector.config import Config, log_dir
 from detector.errors import DetectorError, LogbookError
 from detector.logbook.store import DB_NAME, Logbook
+from detector.logbook.summaries import InspectionSummary, read_inspections, verify_summaries
 
 
 def device_dir(config: Config, given: Path | None) -> Path:
@@ -34,14 +35,16 @@ def open_logbook(directory: Path, device: bool) -> Logbook:
 
 
 def log_command(config: Config, directory: Path | None, office: bool, action: str,
-                inspection: str | None) -> int:
+                inspection: str | None, as_json: bool = False) -> int:
     book = open_logbook(office_dir(config, directory) if office
                         else device_dir(config, directory), device=not office)
     try:
         if action == "verify":
             return _verify(book, office)
         if action == "show":
-            print(json.dumps(show_inspection(book, inspection), indent=2, sort_keys=True))
+            shown = show_inspection(book, inspection)
+            print(json.dumps(shown, indent=2, sort_keys=True) if as_json
+                  else format_inspection(shown))
             return 0
         _list(book)
         return 0
@@ -49,49 +52,95 @@ def log_command(config: Config, directory: Path | None, office: bool, action: st
         book.close()
 
 
+def format_inspection(shown: dict[str, Any]) -> str:
+    """`log show` for a person: the inspection, then one line per record."""
+    records = shown["records"]
+    start = next((r for r in records if r["kind"] == "inspection-start"), {})
+    end = next((r for r in records if r["kind"] == "inspection"), {})
+    verdict = "VERIFIED" if shown["verified"] else "NOT VERIFIED"
+    lines = [f"inspection {shown['inspection']} (device {shown['device']})",
+             f"  {verdict}: {shown['verification']}",
+             f"  location   {start.get('location_name') or '-'} "
+             f"({start.get('location') or 'no id'}), room type {start.get('room_type', '-')}",
+             f"  inspector  {start.get('inspector') or '-'}"
+             + (f", team {start['team']}" if start.get("team") else ""),
+             f"  started    {start.get('started', '-')}",
+             f"  ended      {end.get('ended', 'not closed')}"]
+    if end:
+        coverage = end.get("coverage")
+        lines.append(f"  result     {str(end.get('result', '-')).upper()}: "
+                     + "; ".join(end.get("reasons", [])))
+        lines.append("  coverage   " + ("-" if coverage is None else f"{coverage:.0%}"))
+        for item, answer in (end.get("checklist") or {}).items():
+            lines.append(f"  checklist  {item}: {dict([(True, 'yes'), (False, 'no')]).get(answer, '-')}")
+    lines.append("  records:")
+    for r in records:
+        files = len(r.get("evidence_files", []))
+        detail = {
+            "alert": lambda r: f"{r.get('level')}: {r.get('reason')}",
+            "finding": lambda r: f"marked {r.get('verdict')} at level {r.get('level')}",
+            "note": lambda r: repr(r.get("text")),
+            "checklist": lambda r: f"{r.get('item')}: {r.get('answer')}",
+            "inspection": lambda r: f"closed: {r.get('result')}",
+            "inspection-start": lambda r: f"checked in at {r.get('location_name') or '-'}",
+        }.get(r["kind"], lambda r: "")(r)
+        lines.append(f"    {r['seq']:>6}  {r['kind']:<17} {detail}"
+                     + (f" ({files} evidence files)" if files else ""))
+    return "\n".join(lines)
+
+
 def _verify(book: Logbook, office: bool) -> int:
     devices = book.devices() if office else [book.key.id]
-    bad = 0
+    table_problems = book.check_tables()
+    bad = len(table_problems)
     for device in devices:
         count = book.head(device)[0]
         problems = book.verify(device, rehash_evidence=True)
         for problem in problems:
             print(f"{device}: {problem}")
+        mine = [p for p in table_problems if p.device == device]
+        for problem in mine:
+            print(f"{device}: {problem}")
         bad += len(problems)
-        if not problems:
+        if not problems and not mine:
             print(f"{device}: {count} records, chain and signatures verified, evidence intact")
+    for problem in table_problems:
+        if problem.device not in devices:
+            print(f"{problem.device or 'logbook'}: {problem}")
+    if bad:
+        print(f"NOT VERIFIED: {bad} problem(s); what the records say is shown by "
+              f"`detector log` and `detector report`, the tables beside them are not trusted")
     return 1 if bad else 0
 
 
 def _list(book: Logbook) -> None:
-    rows = book.conn.execute(
-        "SELECT i.id, i.started, i.location_name, i.inspector, i.result, i.coverage, "
-        "(SELECT COUNT(*) FROM alerts a WHERE a.inspection_id = i.id), "
-        "(SELECT COUNT(*) FROM findings f WHERE f.inspection_id = i.id) "
-        "FROM inspections i ORDER BY i.started").fetchall()
-    if not rows:
+    summaries = read_inspections(book)
+    if not summaries:
         print("no inspections yet")
         return
     print(f"{'inspection':<12} {'started':<25} {'location':<34} {'inspector':<12} "
-          f"{'result':<12} {'cover':>5} {'alerts':>6} {'finds':>5}")
-    for r in rows:
-        coverage = "-" if r[5] is None else f"{r[5]:.0%}"
-        print(f"{r[0][:12]:<12} {(r[1] or '')[:25]:<25} {(r[2] or '')[:34]:<34} "
-              f"{(r[3] or '')[:12]:<12} {(r[4] or 'open')[:12]:<12} {coverage:>5} "
-              f"{r[6]:>6} {r[7]:>5}")
+          f"{'result':<12} {'cover':>5} {'alerts':>6} {'finds':>5}  verified")
+    for s in summaries:
+        coverage = "-" if s.coverage is None else f"{s.coverage:.0%}"
+        print(f"{s.id[:12]:<12} {s.started[:25]:<25} {s.location_name[:34]:<34} "
+              f"{s.inspector[:12]:<12} {(s.result or 'open')[:12]:<12} {coverage:>5} "
+              f"{len(s.of_kind('alert')):>6} {len(s.findings):>5}  "
+              f"{'yes' if s.verified else 'NO: ' + s.status}")
 
 
-def find_inspection(book: Logbook, prefix: str | None) -> tuple[str, str]:
-    """(inspection id, device) of the one inspection whose id starts with prefix."""
+def find_inspection(book: Logbook, prefix: str | None,
+                    verify: bool = False) -> InspectionSummary:
+    """The one inspection whose id starts with prefix, as its records tell it."""
     if not prefix:
         raise DetectorError("which inspection? give its id (or the start of it)")
-    rows = book.conn.execute("SELECT id, device FROM inspections WHERE id LIKE ?",
-                             (prefix + "%",)).fetchall()
-    if not rows:
+    found = [s for s in read_inspections(book, verify=False) if s.id.startswith(prefix)]
+    if not found:
         raise DetectorError(f"no inspection starts with {prefix!r}")
-    if len(rows) > 1:
-        raise DetectorError(f"{prefix!r} names {len(rows)} inspections; give more of the id")
-    return rows[0]
+    if len(found) > 1:
+        raise DetectorError(f"{prefix!r} names {len(found)} inspections; give more of the id")
+    if verify:
+        verify_summaries(book, found)
+    return found[0]
 
 
 def note_command(config: Config, directory: Path | None, prefix: str | None,
@@ -100,20 +149,19 @@ def note_command(config: Config, directory: Path | None, prefix: str | None,
     if not text:
         raise DetectorError("detector log note ID TEXT: the note's text is missing")
     with open_logbook(device_dir(config, directory), device=True) as book:
-        ins_id, _device = find_inspection(book, prefix)
+        ins_id = find_inspection(book, prefix).id
         record = book.append("note", {"inspection": ins_id, "text": text})
     print(f"note added to {ins_id} as record {record.seq}")
     return 0
 
 
 def show_inspection(book: Logbook, prefix: str) -> dict[str, Any]:
-    ins_id, device = find_inspection(book, prefix)
-    out: dict[str, Any] = {"inspection": ins_id, "device": device, "records": []}
-    for record in book.records(device):
-        body = record.body_dict()
-        if body.get("inspection") == ins_id or body.get("id") == ins_id:
-            out["records"].append({"seq": record.seq, "kind": record.kind, **body})
-    return out
+    """An inspection's records as signed, with whether they verify."""
+    s = find_inspection(book, prefix, verify=True)
+    return {"inspection": s.id, "device": s.device, "verified": s.verified,
+            "verification": s.status,
+            "records": [{"seq": record.seq, "kind": record.kind, **body}
+                        for record, body in s.records]}
 
 
 def pair_command(config: Config, directory: Path | None) -> int:

@@ -22,8 +22,8 @@ from typing import Any
 
 from detector.errors import DetectorError
 from detector.inspection import EVIDENCE_FILES
-from detector.logbook.chain import Record, check_record
 from detector.logbook.store import Logbook
+from detector.logbook.summaries import InspectionSummary, read_inspections
 
 RESULTS = ("clear", "incomplete", "suspicious", "device-found")
 
@@ -54,42 +54,39 @@ def parse_period(month: str | None = None, quarter: str | None = None) -> Period
     return None
 
 
-def _inspections(book: Logbook, period: Period | None) -> list[dict[str, Any]]:
-    query = ("SELECT id, device, start_seq, end_seq, location_id, location_name, room_type, "
-             "inspector, team, started, ended, checklist, coverage, result FROM inspections")
-    args: tuple = ()
-    if period is not None:
-        query += " WHERE started >= ? AND started < ?"
-        args = (period.start, period.end)
-    cols = ("id", "device", "start_seq", "end_seq", "location_id", "location_name",
-            "room_type", "inspector", "team", "started", "ended", "checklist", "coverage",
-            "result")
-    return [dict(zip(cols, row, strict=True))
-            for row in book.conn.execute(query + " ORDER BY started", args)]
+def _inspections(book: Logbook, period: Period | None) -> list[InspectionSummary]:
+    return read_inspections(book, period=(period.start, period.end) if period else None)
 
 
 def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
-    """Counts for official statistics: per location and in total."""
-    rows = _inspections(book, period)
-    findings = Counter(r[0] or "(no location)" for r in book.conn.execute(
-        "SELECT i.location_id FROM findings f JOIN inspections i ON i.id = f.inspection_id "
-        "WHERE f.verdict IN ('suspicious', 'device')" + (
-            " AND i.started >= ? AND i.started < ?" if period else ""),
-        (period.start, period.end) if period else ()))
+    """Counts for official statistics, per location and in total, from the signed
+    records. Only inspections whose records verify are counted by result, coverage and
+    findings; the others are counted as unverified, so a changed record can neither add
+    to nor hide from a return."""
     per: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        key = r["location_id"] or "(no location)"
-        entry = per.setdefault(key, {"location": key, "name": r["location_name"] or "",
+    for s in _inspections(book, period):
+        key = s.location_id or "(no location)"
+        entry = per.setdefault(key, {"location": key, "name": s.location_name,
                                      "inspections": 0, **{x: 0 for x in RESULTS},
-                                     "open": 0, "coverage_sum": 0.0, "findings": 0})
+                                     "open": 0, "unverified": 0, "coverage_sum": 0.0,
+                                     "verified": 0, "findings": 0})
         entry["inspections"] += 1
-        entry[r["result"] if r["result"] in RESULTS else "open"] += 1
-        entry["coverage_sum"] += r["coverage"] or 0.0
-    for key, entry in per.items():
-        entry["findings"] = findings.get(key, 0)
-        entry["mean_coverage"] = round(entry.pop("coverage_sum") / entry["inspections"], 3)
-    total = {"inspections": len(rows), **{x: sum(e[x] for e in per.values()) for x in RESULTS},
+        if not s.verified:
+            entry["unverified"] += 1
+            continue
+        entry["verified"] += 1
+        entry[s.result if s.result in RESULTS else "open"] += 1
+        entry["coverage_sum"] += s.coverage or 0.0
+        entry["findings"] += sum(f.get("verdict") in ("suspicious", "device")
+                                 for f in s.findings)
+    for entry in per.values():
+        verified = entry.pop("verified")
+        entry["mean_coverage"] = (round(entry.pop("coverage_sum") / verified, 3)
+                                  if verified else None)
+    total = {"inspections": sum(e["inspections"] for e in per.values()),
+             **{x: sum(e[x] for e in per.values()) for x in RESULTS},
              "open": sum(e["open"] for e in per.values()),
+             "unverified": sum(e["unverified"] for e in per.values()),
              "findings": sum(e["findings"] for e in per.values())}
     return {"period": period.label if period else "all", "total": total,
             "locations": sorted(per.values(), key=lambda e: e["location"])}
@@ -99,8 +96,8 @@ def write_statistics(stats: dict[str, Any], csv_path=None, json_path=None) -> No
     if json_path is not None:
         json_path.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
     if csv_path is not None:
-        fields = ["location", "name", "inspections", *RESULTS, "open", "findings",
-                  "mean_coverage"]
+        fields = ["location", "name", "inspections", *RESULTS, "open", "unverified",
+                  "findings", "mean_coverage"]
         with open(csv_path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=fields)
             writer.writeheader()
@@ -128,18 +125,24 @@ def _e(text: Any) -> str:
     return html.escape("" if text is None else str(text))
 
 
-def _counts_table(title: str, groups: dict[str, list[dict[str, Any]]]) -> str:
+def _counts_table(title: str, groups: dict[str, list[InspectionSummary]]) -> str:
+    """Counts by result of the verified inspections of each group, and how many did not
+    verify."""
     rows = []
     for name, items in sorted(groups.items()):
-        results = Counter(i["result"] or "open" for i in items)
-        coverage = [i["coverage"] for i in items if i["coverage"] is not None]
+        good = [i for i in items if i.verified]
+        results = Counter(i.result or "open" for i in good)
+        coverage = [i.coverage for i in good if i.coverage is not None]
         mean = f"{sum(coverage) / len(coverage):.0%}" if coverage else "-"
+        unverified = len(items) - len(good)
         rows.append(f"<tr><td>{_e(name)}</td><td>{len(items)}</td>"
                     + "".join(f"<td>{results.get(r, 0)}</td>" for r in RESULTS)
-                    + f"<td>{mean}</td><td>{sum(i['n_findings'] for i in items)}</td></tr>")
+                    + f"<td class={'bad' if unverified else 'ok'}>{unverified}</td>"
+                    + f"<td>{mean}</td><td>{sum(len(i.findings) for i in good)}</td></tr>")
     head = "".join(f"<th>{r}</th>" for r in RESULTS)
     return (f"<h3>By {title}</h3><table><tr><th>{title}</th><th>inspections</th>{head}"
-            f"<th>mean coverage</th><th>findings</th></tr>{''.join(rows)}</table>")
+            f"<th>not verified</th><th>mean coverage</th><th>findings</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _coverage_map(cmap: dict[str, Any]) -> str:
@@ -183,65 +186,39 @@ def _spectrum_svg(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _verified(book: Logbook, device: str, records: list[Record],
-              before_hash: dict[int, str]) -> tuple[bool, str]:
-    public = book.public_key(device)
-    for record in records:
-        problem = check_record(record, public)
-        if problem is None and record.seq - 1 in before_hash and \
-                before_hash[record.seq - 1] != record.prev:
-            problem = f"record {record.seq}: does not follow record {record.seq - 1}"
-        if problem is not None:
-            return False, str(problem)
-    return True, f"{len(records)} records verified"
-
-
-def _inspection_html(book: Logbook, ins: dict[str, Any]) -> str:
-    device = ins["device"]
-    last = ins["end_seq"] or book.head(device)[0]
-    first = ins["start_seq"] or 1
-    rows = book.conn.execute(
-        "SELECT seq, kind, body, prev, hash, signature FROM records WHERE device = ? AND "
-        "seq BETWEEN ? AND ? ORDER BY seq", (device, first - 1, last)).fetchall()
-    chain = {r[0]: r[4] for r in rows}
-    # Notes may come after the inspection ended: fetched by their index row.
-    note_rows = book.conn.execute(
-        "SELECT r.seq, r.kind, r.body, r.prev, r.hash, r.signature FROM notes n JOIN records r "
-        "ON r.device = n.device AND r.seq = n.seq WHERE n.inspection_id = ? AND n.seq > ?",
-        (ins["id"], last)).fetchall()
-    # Each record with its body, parsed once.
-    parsed = [(Record.from_row(r), json.loads(r[2])) for r in rows + note_rows
-              if r[0] >= first]
-    mine = [(record, body) for record, body in parsed
-            if body.get("inspection") == ins["id"] or body.get("id") == ins["id"]]
-    ok, status = _verified(book, device, [record for record, _body in mine], chain)
-    final = next((body for record, body in mine if record.kind == "inspection"), {})
-    team = f" ({_e(ins['team'])})" if ins["team"] else ""
-    parts = [f"<div class=inspection id='i-{_e(ins['id'])}'><h3>{_e(ins['location_name'])} "
-             f"<span class='{_e(ins['result'])}'>{_e((ins['result'] or 'open').upper())}"
-             f"</span></h3><p>{_e(ins['started'])} to {_e(ins['ended'])} &middot; "
-             f"{_e(ins['inspector'])}{team} &middot; room type "
-             f"{_e(ins['room_type'])} &middot; device {_e(device)} &middot; "
+def _inspection_html(book: Logbook, ins: InspectionSummary) -> str:
+    ok = ins.verified
+    result = ins.result if ok else None
+    team = f" ({_e(ins.team)})" if ins.team else ""
+    shown_result = (result or "open").upper() if ok else "NOT VERIFIED"
+    parts = [f"<div class=inspection id='i-{_e(ins.id)}'><h3>{_e(ins.location_name)} "
+             f"<span class='{_e(result) if ok else 'bad'}'>{_e(shown_result)}"
+             f"</span></h3><p>{_e(ins.started)} to {_e(ins.ended)} &middot; "
+             f"{_e(ins.inspector)}{team} &middot; room type "
+             f"{_e(ins.room_type)} &middot; device {_e(ins.device)} &middot; "
              f"<span class={'ok' if ok else 'bad'}>{'verified' if ok else 'NOT VERIFIED'}: "
-             f"{_e(status)}</span></p>"]
-    if final.get("reasons"):
-        parts.append("<p>" + "; ".join(_e(x) for x in final["reasons"]) + "</p>")
-    for note in (body for record, body in mine if record.kind == "note"):
+             f"{_e(ins.status)}</span></p>"]
+    if not ok:
+        parts.append("<p class=bad>The records of this inspection do not verify: what "
+                     "they say is not shown.</p></div>")
+        return "".join(parts)
+    if ins.end.get("reasons"):
+        parts.append("<p>" + "; ".join(_e(x) for x in ins.end["reasons"]) + "</p>")
+    for note in ins.of_kind("note"):
         parts.append(f"<p><b>Note:</b> {_e(note.get('text'))}</p>")
-    checklist = json.loads(ins["checklist"] or "{}")
-    if checklist:
+    if ins.checklist:
         parts.append("<table><tr><th>checklist</th><th>answer</th></tr>" + "".join(
             f"<tr><td>{_e(k)}</td><td>{ {True: 'yes', False: 'no'}.get(v, '-') }</td></tr>"
-            for k, v in checklist.items()) + "</table>")
-    coverage = ins["coverage"]
+            for k, v in ins.checklist.items()) + "</table>")
+    coverage = ins.coverage
     parts.append(f"<p>coverage {'-' if coverage is None else f'{coverage:.0%}'}</p>")
-    parts.append(_coverage_map(final.get("coverage_map", {})))
-    alerts = [body for record, body in mine if record.kind == "alert"]
+    parts.append(_coverage_map(ins.end.get("coverage_map", {})))
+    alerts = ins.of_kind("alert")
     if alerts:
         parts.append("<table><tr><th>alert</th><th>level</th><th>reason</th></tr>" + "".join(
             f"<tr><td>{_e(a.get('id'))}</td><td>{_e(a.get('level'))}</td>"
             f"<td>{_e(a.get('reason'))}</td></tr>" for a in alerts) + "</table>")
-    for record, body in mine:
+    for record, body in ins.records:
         if record.kind not in ("finding", "alert"):
             continue
         media = _media(book, body.get(EVIDENCE_FILES, []))
@@ -276,21 +253,18 @@ def _media(book: Logbook, evidence: list[dict[str, Any]]) -> str:
 def build_report(book: Logbook, period: Period | None, title: str = "Inspection report",
                  details: bool = True) -> str:
     inspections = _inspections(book, period)
-    n_findings = Counter(r[0] for r in book.conn.execute(
-        "SELECT inspection_id FROM findings WHERE verdict != 'dismissed'"))
-    for ins in inspections:
-        ins["n_findings"] = n_findings.get(ins["id"], 0)
     by_location: dict[str, list] = defaultdict(list)
     by_team: dict[str, list] = defaultdict(list)
     by_month: dict[str, list] = defaultdict(list)
     for ins in inspections:
-        by_location[ins["location_name"] or "(no location)"].append(ins)
-        by_team[ins["team"] or "(no team)"].append(ins)
-        month = (ins["started"] or "")[:7]
+        by_location[ins.location_name or "(no location)"].append(ins)
+        by_team[ins.team or "(no team)"].append(ins)
+        month = ins.started[:7]
         by_month[f"{calendar.month_name[int(month[5:7])]} {month[:4]}"
-                 if len(month) == 7 else "?"].append(ins)
-    results = Counter(i["result"] or "open" for i in inspections)
-    devices = sorted({i["device"] for i in inspections})
+                 if len(month) == 7 and month[5:7].isdigit() else "?"].append(ins)
+    good = [i for i in inspections if i.verified]
+    results = Counter(i.result or "open" for i in good)
+    devices = sorted({i.device for i in inspections})
     generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     out = io.StringIO()
     out.write(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}"
@@ -300,10 +274,12 @@ def build_report(book: Logbook, period: Period | None, title: str = "Inspection 
               f"{generated} &middot; {len(inspections)} inspections from {len(devices)} "
               f"device(s)</p>")
     out.write("<h2>Summary</h2><table><tr>" + "".join(f"<th>{r}</th>" for r in RESULTS)
-              + "<th>open</th><th>findings</th></tr><tr>"
+              + "<th>open</th><th>not verified</th><th>findings</th></tr><tr>"
               + "".join(f"<td class={r}>{results.get(r, 0)}</td>" for r in RESULTS)
               + f"<td>{results.get('open', 0)}</td>"
-              f"<td>{sum(i['n_findings'] for i in inspections)}</td></tr></table>")
+              f"<td class={'bad' if len(good) < len(inspections) else 'ok'}>"
+              f"{len(inspections) - len(good)}</td>"
+              f"<td>{sum(len(i.findings) for i in good)}</td></tr></table>")
     out.write(_counts_table("location", by_location))
     out.write(_counts_table("team", by_team))
     out.write(_counts_table("month", by_month))

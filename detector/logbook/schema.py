@@ -49,6 +49,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX alerts_inspection ON alerts (inspection_id);
     CREATE INDEX findings_inspection ON findings (inspection_id);
     """,
+    # 3: a device's name said nothing that a record or its key says, and was never shown.
+    """
+    ALTER TABLE devices DROP COLUMN name;
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

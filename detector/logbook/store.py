@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from detector.errors import DetectorError, LogbookError
-from detector.inspection import EVIDENCE_FILES
 from detector.logbook import schema
 from detector.logbook.chain import (
     GENESIS,
@@ -29,6 +28,7 @@ from detector.logbook.chain import (
     verify_chain,
 )
 from detector.logbook.evidence import EvidenceStore
+from detector.logbook.index import IndexProblem, check_index, evidence_entries, index_record
 from detector.logbook.keys import DeviceKey, device_id
 
 DB_NAME = "logbook.sqlite"
@@ -52,10 +52,11 @@ class Logbook:
             self.conn = schema.connect(str(self.path), migrations)
         except (OSError, sqlite3.Error) as exc:
             raise _db_error(self.path, exc) from None
+        self.migrations = schema.MIGRATIONS if migrations is None else migrations
         self.evidence = EvidenceStore(self.dir / "evidence")
         self.key = key
         if key is not None:
-            self.add_device(key.id, key.public, "this device")
+            self.add_device(key.id, key.public)
 
     @classmethod
     def on_device(cls, directory: str | Path) -> Logbook:
@@ -71,11 +72,11 @@ class Logbook:
         self.close()
 
     # ---- devices --------------------------------------------------------------------------
-    def add_device(self, device: str, public: bytes, name: str | None = None) -> None:
+    def add_device(self, device: str, public: bytes) -> None:
         if device_id(public) != device:
             raise LogbookError(f"device {device}: its id does not match its key")
-        self.conn.execute("INSERT OR IGNORE INTO devices (device, public_key, name) "
-                          "VALUES (?, ?, ?)", (device, public, name))
+        self.conn.execute("INSERT OR IGNORE INTO devices (device, public_key) VALUES (?, ?)",
+                          (device, public))
 
     def public_key(self, device: str) -> bytes:
         row = self.conn.execute("SELECT public_key FROM devices WHERE device = ?",
@@ -162,10 +163,8 @@ class Logbook:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (device, record.seq, record.kind, record.body, record.prev, record.hash,
              record.signature))
-        self.conn.execute("INSERT INTO head (device, seq, hash) VALUES (?, ?, ?) "
-                          "ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, "
-                          "hash = excluded.hash", (device, record.seq, record.hash))
-        _index(self.conn, device, record.seq, record.kind, json.loads(record.body))
+        index_record(self.conn, device, record.seq, record.kind, record.hash,
+                     json.loads(record.body))
 
     # ---- reading ---------------------------------------------------------------------------
     def head(self, device: str | None = None) -> tuple[int, str]:
@@ -193,7 +192,10 @@ class Logbook:
         missing files, and with rehash_evidence, files whose content no longer matches
         their hash (each file read once, however many records name it)."""
         device = device or self._own()
-        public = self.public_key(device)
+        try:
+            public = self.public_key(device)
+        except LogbookError:
+            return [Problem(0, "key missing", f"the logbook holds no key of device {device}")]
         records = self.records(device)
         head_seq = self.head(device)[0]
         problems = verify_chain(records, public, head_seq=head_seq)
@@ -213,6 +215,39 @@ class Logbook:
                     except DetectorError as exc:
                         problems.append(Problem(record.seq, "evidence damaged", str(exc)))
         return problems
+
+    def check_tables(self) -> list[IndexProblem]:
+        """Everything beside the chains that a record or a key says: each device's id
+        against its key, the records' storage places against the counter SQLite keeps,
+        and every index row against the record it comes from (index.check_index)."""
+        problems: list[IndexProblem] = []
+        for device, public in self.conn.execute("SELECT device, public_key FROM devices"):
+            try:
+                matches = device_id(bytes(public)) == device
+            except (TypeError, ValueError):
+                matches = False
+            if not matches:
+                problems.append(IndexProblem(device, None, "devices",
+                                             f"devices: {device} does not match its key"))
+        known = {d for d, in self.conn.execute("SELECT device FROM devices")}
+        for device, count in self.conn.execute(
+                "SELECT device, COUNT(*) FROM records GROUP BY device"):
+            if device not in known:
+                problems.append(IndexProblem(device, None, "records",
+                                             f"records: {count} records of {device}, a device "
+                                             f"with no key in the logbook"))
+        # AUTOINCREMENT keeps the highest place it ever gave out; a place above it was
+        # written by hand.
+        top = self.conn.execute("SELECT MAX(position) FROM records").fetchone()[0]
+        given = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'"
+                                  ).fetchone()
+        if top is not None and (given is None or top > given[0]):
+            device, seq = self.conn.execute("SELECT device, seq FROM records WHERE "
+                                            "position = ?", (top,)).fetchone()
+            problems.append(IndexProblem(device, seq, "records",
+                                         f"records: stored at place {top}, which the "
+                                         f"logbook never gave out"))
+        return problems + check_index(self.conn, self.migrations)
 
     def check_evidence_content(self, device: str | None = None) -> list[Problem]:
         """Only the evidence files whose content no longer matches their hash."""
@@ -264,54 +299,5 @@ class Logbook:
         return deleted
 
 
-def _evidence_entries(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The well-formed entries of a record's evidence file list."""
-    return [e for e in body.get(EVIDENCE_FILES, []) if isinstance(e, dict)
-            and isinstance(e.get("sha256"), str)]
-
-
 def evidence_of(body: dict[str, Any]) -> list[str]:
-    return [e["sha256"] for e in _evidence_entries(body)]
-
-
-def _index(conn: sqlite3.Connection, device: str, seq: int, kind: str,
-           body: dict[str, Any]) -> None:
-    """Index rows for one record, so listing and reports need not parse the chain."""
-    ins = body.get("inspection")
-    if kind == "inspection-start":
-        conn.execute("INSERT OR IGNORE INTO inspections (id, device, start_seq, location_id, "
-                     "location_name, room_type, inspector, team, started) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (ins, device, seq, body.get("location"), body.get("location_name"),
-                      body.get("room_type"), body.get("inspector"), body.get("team"),
-                      body.get("started")))
-        if body.get("location"):
-            conn.execute("INSERT OR REPLACE INTO locations (id, name, room_type) "
-                         "VALUES (?, ?, ?)", (body["location"], body.get("location_name"),
-                                              body.get("room_type")))
-        if body.get("team"):
-            conn.execute("INSERT OR IGNORE INTO teams (name) VALUES (?)", (body["team"],))
-        if body.get("inspector"):
-            conn.execute("INSERT OR REPLACE INTO inspectors (name, team) VALUES (?, ?)",
-                         (body["inspector"], body.get("team")))
-    elif kind == "inspection":
-        conn.execute("UPDATE inspections SET end_seq = ?, ended = ?, checklist = ?, "
-                     "coverage = ?, result = ? WHERE id = ?",
-                     (seq, body.get("ended"), json.dumps(body.get("checklist", {})),
-                      body.get("coverage"), body.get("result"), body.get("id")))
-    elif kind == "alert":
-        conn.execute("INSERT OR IGNORE INTO alerts (device, seq, inspection_id, level, reason, "
-                     "t_ns) VALUES (?, ?, ?, ?, ?, ?)",
-                     (device, seq, ins, body.get("level"), body.get("reason"),
-                      body.get("t_ns")))
-    elif kind == "finding":
-        conn.execute("INSERT OR IGNORE INTO findings (device, seq, inspection_id, verdict, "
-                     "t_ns) VALUES (?, ?, ?, ?, ?)",
-                     (device, seq, ins, body.get("verdict"), body.get("t_ns")))
-    elif kind == "note":
-        conn.execute("INSERT OR IGNORE INTO notes (device, seq, inspection_id, text) "
-                     "VALUES (?, ?, ?, ?)", (device, seq, ins, body.get("text")))
-    for e in _evidence_entries(body):
-        conn.execute("INSERT OR IGNORE INTO evidence (sha256, size, media_type, device, seq) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     (e["sha256"], int(e.get("size", 0)), e.get("type"), device, seq))
+    return [e["sha256"] for e in evidence_entries(body)]
