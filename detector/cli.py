@@ -4,6 +4,7 @@ exit code; a traceback means a bug."""
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -198,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     except DetectorError as exc:
         print(f"detector: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.DatabaseError as exc:  # a damaged logbook, found while reading it
+        print(f"detector: the logbook's database is damaged ({exc}): `detector log verify` "
+              f"names the damage, `detector log salvage` saves what survives", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("detector: interrupted", file=sys.stderr)
         return 130
@@ -297,6 +302,7 @@ def _logbook(args: argparse.Namespace, config) -> int:
 
     directory = C.device_dir(config, args.dir) if args.device else C.office_dir(config,
                                                                                 args.dir)
+    damaged = (directory / C.DB_NAME).exists() and C.warn_if_damaged(directory)
     with C.open_logbook(directory, device=args.device) as book:
         period = parse_period(args.month, args.quarter)
         html = build_report(book, period)
@@ -308,7 +314,7 @@ def _logbook(args: argparse.Namespace, config) -> int:
             raise DetectorError(f"cannot write the report: {exc}") from None
     print(f"report: {args.out}" + (f", statistics: {args.csv or ''} {args.json or ''}"
                                    if args.csv or args.json else ""))
-    return 0
+    return 1 if damaged else 0
 
 
 def _scenarios(args: argparse.Namespace) -> int:

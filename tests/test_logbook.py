@@ -122,7 +122,7 @@ def test_migration_from_the_first_schema_keeps_every_record(tmp_path):
     assert old.conn.execute("PRAGMA user_version").fetchone()[0] == 1
     old.close()
     book = Logbook.on_device(tmp_path)
-    assert book.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 3
+    assert book.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 4
     book.append("note", {"inspection": "a", "text": "door lock broken"})
     assert book.records()[0].hash == sink_records.hash and book.verify() == []
     assert book.conn.execute("SELECT text FROM notes").fetchone()[0] == "door lock broken"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 from detector.config import Config, log_dir
 from detector.errors import DetectorError, LogbookError
+from detector.logbook.damage import damage
 from detector.logbook.store import DB_NAME, Logbook
 from detector.logbook.summaries import InspectionSummary, read_inspections, verify_summaries
 
@@ -28,6 +30,16 @@ def office_dir(config: Config, given: Path | None) -> Path:
     return Path.home() / ".local" / "share" / "detector-office"
 
 
+def warn_if_damaged(directory: Path) -> bool:
+    """For commands that only read: one line on stderr if the database is damaged (they
+    go on and show what can still be read, and exit 1)."""
+    found = damage(directory / DB_NAME, quick=True)
+    if found is not None:
+        print(f"detector: {directory / DB_NAME}: DAMAGED: {found}; only what can still be "
+              f"read is shown (`detector log salvage` saves it)", file=sys.stderr)
+    return found is not None
+
+
 def open_logbook(directory: Path, device: bool) -> Logbook:
     if not (directory / DB_NAME).exists():
         raise LogbookError(f"{directory}: no logbook here ({DB_NAME} is missing)")
@@ -36,8 +48,16 @@ def open_logbook(directory: Path, device: bool) -> Logbook:
 
 def log_command(config: Config, directory: Path | None, office: bool, action: str,
                 inspection: str | None, as_json: bool = False) -> int:
-    book = open_logbook(office_dir(config, directory) if office
-                        else device_dir(config, directory), device=not office)
+    where = office_dir(config, directory) if office else device_dir(config, directory)
+    if action == "verify":
+        found = damage(where / DB_NAME) if (where / DB_NAME).exists() else None
+        if found is not None:
+            print(f"{where / DB_NAME}: DAMAGED: {found}; `detector log salvage --dir {where} "
+                  f"--out NEW_DIR` copies every record and evidence file that still verifies")
+            return 1
+    damaged = False if action == "verify" or not (where / DB_NAME).exists() else (
+        warn_if_damaged(where))
+    book = open_logbook(where, device=not office)
     try:
         if action == "verify":
             return _verify(book, office)
@@ -45,9 +65,9 @@ def log_command(config: Config, directory: Path | None, office: bool, action: st
             shown = show_inspection(book, inspection)
             print(json.dumps(shown, indent=2, sort_keys=True) if as_json
                   else format_inspection(shown))
-            return 0
+            return 1 if damaged else 0
         _list(book)
-        return 0
+        return 1 if damaged else 0
     finally:
         book.close()
 

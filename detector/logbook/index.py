@@ -26,6 +26,7 @@ LOCAL_STATE = {
     "pairing": "the pairing code while it is on the screen",
     "synced": "which records each office acknowledged (evidence retention)",
     "devices.last_sync": "when the office last synced the device",
+    "lost": "records a salvage found lost to damage (verify names each one)",
 }
 # The chain itself and the device keys are checked by the chain's own verification.
 CHAIN_TABLES = ("records", "devices")

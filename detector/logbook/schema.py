@@ -53,6 +53,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE devices DROP COLUMN name;
     """,
+    # 4: records a salvage found lost to damage (`detector log salvage`).
+    """
+    CREATE TABLE lost (device TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (device, seq));
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

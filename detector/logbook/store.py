@@ -23,10 +23,12 @@ from detector.logbook.chain import (
     Problem,
     Record,
     canonical,
+    check_record,
     check_records,
     record_hash,
     verify_chain,
 )
+from detector.logbook.damage import write_heads
 from detector.logbook.evidence import EvidenceStore
 from detector.logbook.index import IndexProblem, check_index, evidence_entries, index_record
 from detector.logbook.keys import DeviceKey, device_id
@@ -114,7 +116,9 @@ class Logbook:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One write transaction (all or nothing); database errors as one-line errors."""
+        """One write transaction (all or nothing); database errors as one-line errors.
+        After the commit, the heads go to logbook.head (damage.py: a lost write-ahead log
+        shows as a database behind them)."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -123,8 +127,12 @@ class Logbook:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            heads = {d: (s, h) for d, s, h in self.conn.execute(
+                "SELECT device, seq, hash FROM head")}
         except sqlite3.Error as exc:
             raise _db_error(self.path, exc) from None
+        with contextlib.suppress(OSError):  # only a check; the records are committed
+            write_heads(self.dir, heads)
 
     def receive(self, device: str, records: list[Record]) -> int:
         """Add a device's records (office side) after checking each one's hash, signature
@@ -156,6 +164,27 @@ class Logbook:
                 seq, prev = record.seq, record.hash
                 added += 1
         return added
+
+    def restore(self, device: str, records: list[Record], known: int = 0) -> int:
+        """Records salvaged from a damaged logbook, each checked on its own with the
+        device's key, stored in order with the chain's gaps left as they are; every
+        sequence number up to `known` that is not among them is kept as lost, so that
+        verify names each one, at the end of the chain too. All or nothing."""
+        public = self.public_key(device)
+        for record in records:
+            problem = check_record(record, public)
+            if problem is not None:
+                raise LogbookError(f"device {device}: {problem}; nothing restored")
+        have = {r.seq for r in records}
+        with self._transaction():
+            seq = self.head(device)[0]
+            for record in sorted(records, key=lambda r: r.seq):
+                if record.seq > seq:
+                    self._insert(device, record)
+                    seq = record.seq
+            self.conn.executemany("INSERT OR IGNORE INTO lost (device, seq) VALUES (?, ?)",
+                                  [(device, s) for s in range(1, known + 1) if s not in have])
+        return len(records)
 
     def _insert(self, device: str, record: Record) -> None:
         self.conn.execute(
@@ -197,8 +226,12 @@ class Logbook:
         except LogbookError:
             return [Problem(0, "key missing", f"the logbook holds no key of device {device}")]
         records = self.records(device)
-        head_seq = self.head(device)[0]
-        problems = verify_chain(records, public, head_seq=head_seq)
+        lost = {s for s, in self.conn.execute("SELECT seq FROM lost WHERE device = ?",
+                                               (device,))}
+        head_seq = max([self.head(device)[0], *lost])
+        problems = [Problem(p.seq, "lost", "lost to damage; the salvage could not read it")
+                    if p.what == "removed" and p.seq in lost else p
+                    for p in verify_chain(records, public, head_seq=head_seq)]
         # Evidence of records the office holds may have been pruned by retention.
         synced = {r[0] for r in self.conn.execute(
             "SELECT DISTINCT seq FROM synced WHERE device = ?", (device,))}
