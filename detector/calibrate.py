@@ -182,11 +182,19 @@ def profile_dir(config: Config) -> Path:
 def calibrate_command(config: Config, steps: list[str], sim: bool, out: Path | None) -> int:
     from detector.logbook.keys import DeviceKey
     from detector.logbook.store import KEY_NAME
+    from detector.progress import Progress
 
     bench = SimBench(config) if sim else DeviceBench(config)
     values: dict[str, dict[str, Any]] = {}
-    for name in steps or list(STEPS):
-        report = STEP_FUNCTIONS[name](bench, config)
+    chosen = steps or list(STEPS)
+    progress = Progress()
+    for number, name in enumerate(chosen, 1):
+        progress.show(f"calibrate: step {number} of {len(chosen)} ({name}), "
+                      f"{progress.elapsed_s:.0f} s elapsed", force=True)
+        try:
+            report = STEP_FUNCTIONS[name](bench, config)
+        finally:
+            progress.done()
         for line in report.lines:
             print(f"{name}: {line}")
         for section, entries in report.values.items():
@@ -236,15 +244,23 @@ def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -
     expected = config.get("calibration.offaxis_balance")
     balanced = abs(ratio / expected - 1) <= C.BALANCE_TOLERANCE
     ok &= balanced
-    lines.append(f"light balance {ratio:.3f} (calibrated {expected:.3f})"
+    lines.append(f"light balance {ratio:.3f} ({_reference(config, 'offaxis_balance')} "
+                 f"{expected:.3f})"
                  + ("" if balanced else ": an LED group has changed, calibrate the lights"))
     for source, floor in sorted((rf_floors or {}).items()):
         want = config.get(f"calibration.{source}_floor_dbm")
         near = abs(floor - want) <= FLOOR_TOLERANCE_DB
         ok &= near
-        lines.append(f"{source} floor {floor:.1f} dBm (calibrated {want:.1f})"
+        lines.append(f"{source} floor {floor:.1f} dBm ({_reference(config, f'{source}_floor_dbm')} "
+                     f"{want:.1f})"
                      + ("" if near else ": check the antenna and the receiver"))
     return SelftestResult(bool(ok), lines)
+
+
+def _reference(config: Config, key: str) -> str:
+    """'calibrated' when the value comes from a calibration profile, else 'nominal'."""
+    source = config.sources.get(f"calibration.{key}", "default")
+    return "calibrated" if source.startswith("calibration") else "nominal, not calibrated:"
 
 
 def selftest_command(config: Config, sim: bool) -> int:

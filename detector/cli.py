@@ -4,6 +4,7 @@ exit code; a traceback means a bug."""
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from detector import __version__
 from detector.config import format_config, load_config
 from detector.errors import DetectorError
+from detector.progress import Progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("target", type=Path)
     export.add_argument("--dir", type=Path, help="logbook directory")
 
-    imp = sub.add_parser("import", help="office: add a USB-drive export to the office logbook")
+    imp = sub.add_parser("import", help="office: add a USB drive's exports (the drive's folder "
+                                        "or one detector-export-* folder) to the office logbook")
     imp.add_argument("source", type=Path)
     imp.add_argument("--dir", type=Path, help="office logbook directory")
 
@@ -196,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _dispatch(args, parser)
+    except BrokenPipeError:
+        # The reader went away (`detector scenarios | head -1`): stop quietly, and keep
+        # Python from complaining about the closed pipe when it flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except DetectorError as exc:
         print(f"detector: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -291,12 +300,12 @@ def _logbook(args: argparse.Namespace, config) -> int:
         print(f"exported to {where}")
         return 0
     if args.command == "import":
-        from detector.logbook.export import import_export
+        from detector.logbook.export import import_exports
         from detector.logbook.store import Logbook
 
         with Logbook(C.office_dir(config, args.dir)) as book:
-            added = import_export(book, args.source)
-        print(f"{added} new records from {args.source}")
+            for folder, added in import_exports(book, args.source):
+                print(f"{added} new records from {folder}")
         return 0
     from detector.logbook.report import build_report, parse_period, statistics, write_statistics
 
@@ -318,20 +327,33 @@ def _logbook(args: argparse.Namespace, config) -> int:
 
 
 def _scenarios(args: argparse.Namespace) -> int:
+    from detector.errors import ScenarioError
     from detector.sim.scenario import bundled_scenarios, load_scenario
 
     if args.check is not None:
         paths = [Path(p) for p in args.check] or bundled_scenarios()
-        for path in paths:
-            scenario = load_scenario(path)
+        bad = 0
+        for path in paths:  # every file is checked and reported, not only up to a bad one
+            try:
+                scenario = load_scenario(path)
+            except ScenarioError as exc:
+                bad += 1
+                print(f"bad {exc}")
+                continue
             print(f"ok  {path}  ({scenario.name})")
-        return 0
+        if bad:
+            print(f"{bad} of {len(paths)} scenario files are malformed", file=sys.stderr)
+        return 2 if bad else 0
     for path in bundled_scenarios():
         scenario = load_scenario(path)
         cams = len(scenario.cameras)
         print(f"{path.stem:<28} {cams} camera{'s' if cams != 1 else ' '}  "
-              f"{scenario.total_s:5.1f} s  {scenario.description[:60]}")
+              f"{scenario.total_s:5.1f} s  {_shorten(scenario.description, 60)}")
     return 0
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def _sweep(args: argparse.Namespace, config) -> int:
@@ -353,12 +375,27 @@ def _sweep(args: argparse.Namespace, config) -> int:
         raise DetectorError("--fault, --seconds and --press need --sim SCENARIO")
     out = args.out or (Path("sim-out") if scenario is not None else None)
     record_dir = args.directory if args.command == "record" else args.record_dir
+    progress = Progress()
+    total = args.seconds or (scenario.total_s if scenario is not None else None)
+    name = scenario.name if scenario is not None else "sweep"
+
+    def report(t_s: float, outcome) -> None:
+        of = f" of {total:g}" if total else ""
+        alerts = len(outcome.fused_alerts)
+        progress.show(f"{name}: {t_s:.1f}{of} s {'simulated' if scenario else 'swept'}, "
+                      f"{progress.elapsed_s:.1f} s elapsed, {outcome.frames} frames, "
+                      f"{alerts} alert{'s' if alerts != 1 else ''} so far")
+
     request = SweepRequest(
         scenario=scenario, out_dir=out, record_dir=record_dir, seconds=args.seconds,
         presses=presses, location_id=args.location, checkin=args.checkin, faults=faults,
-        checklist_answer=None if args.checklist is None else args.checklist == "yes")
-    outcome = run_sweep(config, request)
-    _print_outcome(outcome, config, out, record_dir)
+        checklist_answer=None if args.checklist is None else args.checklist == "yes",
+        progress=report)
+    try:
+        outcome = run_sweep(config, request)
+    finally:
+        progress.done()
+    _print_outcome(outcome, config, out, record_dir, scenario)
     if outcome.unsaved_records:
         print(f"detector: {outcome.unsaved_records} inspection record(s) could not be stored "
               f"({outcome.log_error}); the result above is all that is left of them",
@@ -367,18 +404,23 @@ def _sweep(args: argparse.Namespace, config) -> int:
     return 0
 
 
-def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None) -> None:
+def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None,
+                   scenario=None) -> None:
+    from detector.outcome_text import result_sentence, run_line
+
     ins = outcome.inspection
-    labels = ", ".join(f"{k} {v}" for k, v in sorted(outcome.labels.items()))
-    fps = outcome.frames / outcome.wall_s if outcome.wall_s > 0 else 0.0
-    where = ins.location_name or "no location"
-    print(f"{where}: {outcome.frames} frames ({labels}) in {outcome.wall_s:.1f} s "
-          f"({fps:.0f} frames/s){f', {outcome.dropped} dropped' if outcome.dropped else ''}")
-    print(f"result: {ins.result.upper()} ({'; '.join(ins.reasons)}); coverage "
-          f"{ins.coverage:.0%}; peak level {outcome.peak_level.label}")
+    simulated = (outcome.end_ns - outcome.start_ns) / 1e9 if scenario is not None else None
+    print(run_line(ins.location_name or "no location", outcome.frames, dict(outcome.labels),
+                   simulated, outcome.wall_s, outcome.dropped))
+    size = tuple(scenario.device.resolution) if scenario is not None else tuple(
+        config.get("camera.resolution"))
+    hfov = scenario.device.hfov_deg if scenario is not None else config.get("camera.hfov_deg")
+    print(result_sentence(ins.result, ins.reasons, outcome.fused_alerts, outcome.lens_alerts,
+                          outcome.start_ns, size, hfov))
+    print(f"coverage {ins.coverage:.0%}; peak alert level {outcome.peak_level.label}")
     for alert in outcome.fused_alerts:
         print(f"  alert {alert['id']}: {alert['level']} at "
-              f"{(alert['t_ns'] - 1_000_000_000) / 1e9:.2f} s: {alert['reason']}"
+              f"{(alert['t_ns'] - outcome.start_ns) / 1e9:.2f} s: {alert['reason']}"
               if outcome.truth is not None else
               f"  alert {alert['id']}: {alert['level']}: {alert['reason']}")
     for fault in ins.faults:

@@ -148,8 +148,11 @@ def decide_result(inspection: Inspection, peak_level: Level, camera_down_fractio
     if "device" in marks:
         return "device-found", ["the inspector marked a finding as a device"]
     reasons = []
-    if peak_level >= Level.LENS_CONFIRMED:
-        reasons.append(f"fusion reached {peak_level.label}")
+    if peak_level >= Level.CAMERA_LIKELY:
+        reasons.append("a camera is likely (a confirmed lens with RF rising toward it, or a "
+                       "video transmitter)")
+    elif peak_level >= Level.LENS_CONFIRMED:
+        reasons.append("a camera lens was confirmed")
     if "suspicious" in marks:
         reasons.append("the inspector marked a finding as suspicious")
     if reasons:

@@ -80,6 +80,7 @@ class SweepOptions:
     on_frame: Any = None  # callback(frame) for evaluation (truth collection)
     injected: list[Any] = field(default_factory=list)  # sim faults (sim/faults.py)
     realtime: bool = False  # simulation in a window: hold the simulated clock to the wall's
+    progress: Any = None  # callback(seconds since start on the session clock, outcome)
 
 
 @dataclass
@@ -225,6 +226,8 @@ class SweepSession:
                     self._on_frame(item, outcome)
                 self._tick(arrived if item is not NOTHING else None, outcome,
                            getattr(feed, "dropped", 0))
+                if opts.progress is not None:
+                    opts.progress((self.clock.monotonic_ns() - self.start_ns) / 1e9, outcome)
             if isinstance(feed, ThreadedFeed) and feed.error is not None:
                 self._log("camera_error", error=str(feed.error))
         finally:

@@ -43,6 +43,7 @@ class SweepRequest:
     log_dir: Path | None = None  # the logbook; default: out_dir/logbook or inspection.log_dir
     sink: RecordSink | None = None  # instead of the logbook (evaluation, tests)
     on_frame: Any = None  # callback(frame), after truth collection
+    progress: Any = None  # callback(session seconds, outcome) after every frame
 
 
 def device_description(scenario: Scenario, config: Config) -> dict:
@@ -101,7 +102,8 @@ def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
             out_dir=request.out_dir, record=writer,
             on_frame=_chain(truth.add if truth is not None else None, request.on_frame),
             injected=request.faults,
-            realtime=sim and config.get("sim.display") == "window")
+            realtime=sim and config.get("sim.display") == "window",
+            progress=request.progress)
         session_locations = locations if (not sim or request.checkin) else []
         session = SweepSession(config, devices, radio, sink, session_locations,
                                load_procedures(), options)

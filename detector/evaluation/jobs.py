@@ -4,8 +4,6 @@ processes, with a progress bar on stderr."""
 from __future__ import annotations
 
 import os
-import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -14,6 +12,7 @@ from pathlib import Path
 from detector.config import Config
 from detector.errors import DetectorError
 from detector.evaluation.runs import SweepRun, run_recording, run_rf_only, run_scenario
+from detector.progress import Progress as LineProgress
 from detector.sim.scenario import bundled_scenarios, load_scenario
 
 
@@ -73,30 +72,28 @@ def _run(job: Job, config: Config) -> SweepRun:
 
 
 class Progress:
-    """A one-line progress bar on stderr (a line per tenth when stderr is not a terminal)."""
+    """One progress line on a terminal (sweeps done, elapsed and left, frames and alerts
+    so far); nothing when stderr is a pipe or a file."""
 
-    def __init__(self, total: int, stream=None) -> None:
+    def __init__(self, total: int, stream=None, enabled: bool | None = None) -> None:
         self.total, self.done = total, 0
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty()
-        self.started = time.monotonic()
-        self.last_tenth = -1
+        self.frames = self.alerts = 0
+        self.line = LineProgress(stream, enabled)
 
-    def step(self, label: str) -> None:
+    def step(self, label: str, run: SweepRun | None = None) -> None:
         self.done += 1
-        elapsed = time.monotonic() - self.started
+        if run is not None:
+            self.frames += run.frames
+            self.alerts += len(run.alerts) + len(run.rf_alerts)
+        elapsed = self.line.elapsed_s
         left = elapsed / self.done * (self.total - self.done)
         filled = int(30 * self.done / self.total)
-        line = (f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} sweeps, "
-                f"{elapsed:.0f} s, ~{left:.0f} s left  {label[:30]}")
-        if self.tty:
-            self.stream.write("\r" + line.ljust(100))
-            if self.done == self.total:
-                self.stream.write("\n")
-        elif self.done * 10 // self.total != self.last_tenth:
-            self.last_tenth = self.done * 10 // self.total
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self.line.show(f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+                       f"sweeps, {elapsed:.0f} s elapsed, ~{left:.0f} s left, "
+                       f"{self.frames} frames, {self.alerts} alerts so far  {label[:24]}",
+                       force=True)
+        if self.done == self.total:
+            self.line.done()
 
 
 def run_jobs(jobs: list[Job], config: Config, workers: int,
@@ -107,7 +104,7 @@ def run_jobs(jobs: list[Job], config: Config, workers: int,
         for i, job in enumerate(jobs):
             results[i] = _run(job, config)
             if progress:
-                progress.step(job.label)
+                progress.step(job.label, results[i])
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = {pool.submit(_run, job, config): i for i, job in enumerate(jobs)}
@@ -115,7 +112,7 @@ def run_jobs(jobs: list[Job], config: Config, workers: int,
                 i = futures[future]
                 results[i] = future.result()
                 if progress:
-                    progress.step(jobs[i].label)
+                    progress.step(jobs[i].label, results[i])
     return [results[i] for i in range(len(jobs))]
 
 

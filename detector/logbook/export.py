@@ -87,3 +87,21 @@ def import_export(book: Logbook, source: Path) -> int:
                                    f"{sha[:12]}..., which the export lacks") from None
             book.evidence.put(data, expected=sha)
     return book.receive(device["device"], records)
+
+
+def export_dirs(source: Path) -> list[Path]:
+    """The exports a path names: an export folder itself, or the folder that holds them
+    (the USB drive's root, or wherever they were copied), oldest first."""
+    source = Path(source)
+    if (source / "manifest.json").exists():
+        return [source]
+    found = sorted(p for p in source.glob("detector-export-*") if (p / "manifest.json").exists())
+    if not found:
+        raise LogbookError(f"{source}: no export here (neither a manifest.json nor a "
+                           f"detector-export-* folder)")
+    return found
+
+
+def import_exports(book: Logbook, source: Path) -> list[tuple[Path, int]]:
+    """Every export under source, each checked on its own; (folder, new records) each."""
+    return [(folder, import_export(book, folder)) for folder in export_dirs(source)]

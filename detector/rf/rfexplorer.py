@@ -1,10 +1,13 @@
 """Client for an off-the-shelf RF Explorer spectrum analyser, through its published serial
 protocol (the RF Explorer UART API): 500000 baud; the host asks for the configuration
 with `#<size>C0` and sets the span with `#<size>C2-F:<start kHz>,<end kHz>,<top>,<bottom>`;
-the unit answers `#C2-M:` (model, firmware) and `#C2-F:` (start kHz, step Hz, ..., sweep
-points, ...) lines and streams sweeps as `$S<n><n bytes>`, `$s<n/16><bytes>` or
+the unit answers `#C2-M:` (model, firmware) and `#C2-F:` (start kHz, step Hz, top, bottom,
+sweep points, expansion module, mode, min and max kHz, max span, RBW kHz, amplitude offset
+dB, calculator) lines - `#C2-f:` where the sweep has 10000 points or more, the count then
+5 digits wide - and streams sweeps as `$S<n><n bytes>`, `$s<n/16><bytes>` or
 `$z<n, 2 bytes big-endian><bytes>`, each ended by CR LF, one byte per point with
-dBm = -byte / 2.
+dBm = -byte / 2 + amplitude offset. After a reset (`#<size>r`, or power) it announces
+itself with a line starting `(C) Ariel Rocholl `, and sends sweeps only once asked.
 
 The parser works on lengths, never on searching for CR LF inside binary sweeps; anything
 it cannot parse is skipped to the next `$` or `#` and counted.
@@ -38,6 +41,10 @@ def span_command(start_khz: int, end_khz: int, top_dbm: int = -10, bottom_dbm: i
 
 REQUEST_CONFIG = size_prefixed(b"C0")
 HOLD = size_prefixed(b"CH")
+RESET = size_prefixed(b"r")
+CONFIG_PREFIXES = ("#C2-F:", "#C2-f:")  # fewer than 10000 sweep points; 10000 or more
+RESET_LINE = "(C) Ariel Rocholl "  # what the unit says when it has restarted
+AMP_OFFSET_FIELD = 11
 
 
 @dataclass
@@ -45,12 +52,15 @@ class ExplorerConfig:
     start_hz: float
     step_hz: float
     points: int
+    amp_offset_db: float = 0.0  # added to every reading (older firmware does not send it)
 
     @classmethod
     def parse(cls, line: str) -> ExplorerConfig:
-        fields = line[len("#C2-F:"):].split(",")
+        fields = [f.strip() for f in line[len("#C2-F:"):].split(",")]
+        offset = (float(int(fields[AMP_OFFSET_FIELD])) if len(fields) > AMP_OFFSET_FIELD
+                  else 0.0)
         return cls(start_hz=int(fields[0]) * 1000.0, step_hz=float(int(fields[1])),
-                   points=int(fields[4]))
+                   points=int(fields[4]), amp_offset_db=offset)
 
 
 @dataclass
@@ -75,7 +85,7 @@ class ExplorerParser:
         events: list[tuple[str, Any]] = []
         while self.buf:
             head = self.buf[0]
-            if head == ord("#"):
+            if head in (ord("#"), ord("(")):  # a configuration line, or the reset line
                 end = self.buf.find(b"\r\n")
                 if end < 0:
                     if len(self.buf) > MAX_LINE:
@@ -122,7 +132,8 @@ class ExplorerParser:
     def _skip(self) -> None:
         """Drop the current byte and everything up to the next message start."""
         self.stats.corrupt += 1
-        positions = [p for p in (self.buf.find(b"$", 1), self.buf.find(b"#", 1)) if p > 0]
+        positions = [p for p in (self.buf.find(b"$", 1), self.buf.find(b"#", 1),
+                                 self.buf.find(b"(C) ", 1)) if p > 0]
         del self.buf[:min(positions) if positions else len(self.buf)]
 
 
@@ -165,18 +176,25 @@ class ExplorerClient(PortClient):
             if kind == "line":
                 self._line(value)
             elif self.config is not None and len(value) == self.config.points:
+                offset = self.config.amp_offset_db
                 readings.append({"t_ns": now, "source": "rfexplorer", "band": "span",
                                  "start_hz": int(self.config.start_hz),
                                  "step_hz": int(self.config.step_hz),
-                                 "dbm": [-b / 2.0 for b in value]})
+                                 "dbm": [-b / 2.0 + offset for b in value]})
             else:
                 self.parser.stats.corrupt += 1  # a sweep before, or unlike, the config
         return readings
 
     def _line(self, line: str) -> None:
-        if line.startswith("#C2-M:"):
+        if line.startswith(RESET_LINE):
+            # The unit restarted (power, or a reset): it forgot the span and sends
+            # nothing until asked again.
+            self.config = None
+            self.port.write(REQUEST_CONFIG)
+            self.port.write(span_command(*self.span_khz))
+        elif line.startswith("#C2-M:"):
             self.model = line[len("#C2-M:"):]
-        elif line.startswith("#C2-F:"):
+        elif line.startswith(CONFIG_PREFIXES):
             try:
                 config = ExplorerConfig.parse(line)
             except (ValueError, IndexError):

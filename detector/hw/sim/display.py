@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from pathlib import Path
 
 from PIL import Image
 
-from detector.errors import MissingLibraryError
+from detector.errors import DetectorError, MissingLibraryError
 from detector.hw.display import Display, LumaDisplay
 
 
@@ -36,6 +37,10 @@ class CaptureDisplay(Display):
         device = _emulator()
         self.out_dir = Path(out_dir)
         (self.out_dir / "display").mkdir(parents=True, exist_ok=True)
+        # A run into the same --out replaces the screens of the one before (only the
+        # numbered screens this display writes; anything else there is left alone).
+        for old in (self.out_dir / "display").glob("[0-9][0-9][0-9][0-9][0-9][0-9].png"):
+            old.unlink()
         width, height = size
         template = str(self.out_dir / "display" / "{0:06d}.png")
         self.capture = device.capture(width=width, height=height, mode="RGB",
@@ -66,7 +71,14 @@ class CaptureDisplay(Display):
 
 
 def window_display(size: tuple[int, int] = (320, 240)) -> LumaDisplay:
-    """A pygame window showing the handheld's screen at twice its size."""
+    """A pygame window showing the handheld's screen at twice its size. Where there is no
+    screen to open it on, a one-line error instead of a window nobody sees (SDL's dummy
+    driver, set on purpose, is allowed: tests and headless runs)."""
+    if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("SDL_VIDEODRIVER") == "dummy"):
+        raise DetectorError("--display window: there is no screen here (DISPLAY is not "
+                            "set); use --display capture to get the screens as PNG files")
     device = _emulator()
     return LumaDisplay(device.pygame(width=size[0], height=size[1], mode="RGB",
                                      transform="scale2x", scale=2))
