@@ -102,6 +102,7 @@ class SweepOutcome:
     start_ns: int = 0
     end_ns: int = 0
     track_histories: list[list[tuple]] = field(default_factory=list)  # for evaluation
+    track_ids: list[int] = field(default_factory=list)  # the tracker's id of each history
     lens_stats: dict[str, int] = field(default_factory=dict)
     rf_stats: dict[str, Any] = field(default_factory=dict)
     unsaved_records: int = 0  # records the sink still refused at the end (disk full)
@@ -566,6 +567,7 @@ class SweepSession:
         outcome.inspection = ins
         outcome.start_ns, outcome.end_ns = self.start_ns, now
         outcome.track_histories = [t.history for t in self.lens.tracks()]
+        outcome.track_ids = [t.id for t in self.lens.tracks()]
         outcome.lens_stats = dict(vars(self.lens.stats()))
         if self.radio is not None:
             outcome.rf_stats = dict(getattr(self.radio.client, "stats", {}))

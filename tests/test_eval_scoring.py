@@ -9,7 +9,7 @@ from detector.evaluation.scoring import alerts_at, match_radius, score_run
 MS = 1_000_000
 
 
-def make_run(tracks, cameras=None, width=1280, name="room"):
+def make_run(tracks, cameras=None, width=1280, name="room", track_ids=None):
     frames = {i: i * 17 * MS for i in range(200)}
     truth = {"cameras": cameras if cameras is not None else [
         # in view from frame 10, exposed (in cone, within 3 m) from frame 30
@@ -18,6 +18,8 @@ def make_run(tracks, cameras=None, width=1280, name="room"):
     ], "distractors": [], "transmitters": []}
     return SweepRun(name=name, seed=1, width=width, truth=truth, frame_t_ns=frames,
                     tracks=tracks, alerts=[],
+                    track_ids=track_ids if track_ids is not None
+                    else list(range(1, len(tracks) + 1)),  # the tracker counts from 1
                     exposure_distance_m={"cam1": {i: 1.4 for i in range(30, 120)}})
 
 
@@ -98,3 +100,169 @@ def test_totals_and_scenarios_have_the_documented_keys():
     assert bands[(0.0, 1.0)]["cameras_exposed"] == 0
     assert result["scenarios"]["clean-room"]["false_alerts"] == 1
     assert result["totals"]["false_alerts_per_sweep"] == 0.5
+
+
+# ---- fused alerts by the tracker's identity -----------------------------------------------
+def fused(level, track=None, t_ns=0, rf_band=None):
+    evidence = {"lens": {"track": track}} if track is not None else {"rf_band": rf_band}
+    return {"level": level, "t_ns": t_ns, "evidence": evidence, "reason": ""}
+
+
+def test_fused_alerts_are_scored_by_the_trackers_own_track_ids():
+    """The tracker's ids need not be list positions: track 16 (the first in the list)
+    is on the lens, track 3 is not. Scoring by position would swap them."""
+    from detector.evaluation.scoring import score_fused
+
+    run = make_run([track(60, 465.0, 300.0, [0.9] * 4), track(60, 900.0, 100.0, [0.9] * 4)],
+                   track_ids=[16, 3])
+    lens = score_run(run, alerts_at(run, 0.55, 3))
+    assert [a.track for a in lens.matched] == [16] and [a.track for a in lens.false_alerts] == [3]
+    run.fused_alerts = [fused("lens-confirmed", 16), fused("lens-confirmed", 3),
+                        fused("camera-likely", 3)]
+    out = score_fused(run, lens)
+    assert (out.alerts, out.false_alerts) == (3, 2)
+    assert (out.camera_likely, out.camera_likely_false) == (1, 1)
+
+
+def test_a_fused_alert_on_a_track_no_lens_alert_knows_is_false():
+    from detector.evaluation.scoring import score_fused
+
+    run = make_run([track(60, 465.0, 300.0, [0.9] * 4)], track_ids=[7])
+    lens = score_run(run, alerts_at(run, 0.55, 3))
+    run.fused_alerts = [fused("lens-confirmed", 99)]  # a track the scoring never matched
+    assert score_fused(run, lens).false_alerts == 1
+
+
+def test_a_run_without_track_ids_cannot_be_scored():
+    run = make_run([track(60, 465.0, 300.0, [0.9] * 4)], track_ids=[])
+    with pytest.raises(ValueError, match="which track is which"):
+        alerts_at(run, 0.55, 3)
+
+
+# ---- RF by emitter -------------------------------------------------------------------------
+def rf_run(cameras, alerts):
+    run = make_run([], cameras=cameras)
+    run.start_ns, run.end_ns = 0, 10_000 * MS
+    run.rf_alerts = alerts
+    return run
+
+
+def rf_alert(band, start_s, emitter, kind):
+    return {"band": band, "kind": "Wi-Fi", "start_ns": int(start_s * 1e9), "end_ns": None,
+            "freq_hz": 2.437e9, "credit": {"emitter": emitter, "kind": kind, "share_db": 0.0}}
+
+
+CAM = {"id": "cam1", "band": "wifi-2g4", "frames": []}
+
+
+def test_an_rf_alert_raised_by_a_phone_next_to_a_camera_is_false_and_finds_nothing():
+    from detector.evaluation.scoring import score_rf
+
+    score = score_rf(rf_run([CAM], [rf_alert("wifi-2g4", 4.0, "phone1", "phone")]), 0)
+    assert (score.cameras, score.detected, score.false_alerts) == (1, 0, 1)
+    assert score.missed == ["cam1"] and score.false[0]["credit"]["kind"] == "phone"
+
+
+def test_an_rf_alert_its_camera_raised_detects_it():
+    from detector.evaluation.scoring import score_rf
+
+    score = score_rf(rf_run([CAM], [rf_alert("wifi-2g4", 4.0, "cam1", "camera")]), 0)
+    assert (score.cameras, score.detected, score.false_alerts) == (1, 1, 0)
+
+
+def test_two_cameras_in_one_band_are_each_found_only_by_their_own_alerts():
+    from detector.evaluation.scoring import score_rf
+
+    cam2 = {"id": "cam2", "band": "wifi-2g4", "frames": []}
+    score = score_rf(rf_run([CAM, cam2], [rf_alert("wifi-2g4", 4.0, "cam2", "camera"),
+                                          rf_alert("wifi-2g4", 6.0, None, "noise")]), 0)
+    assert (score.cameras, score.detected, score.missed) == (2, 1, ["cam1"])
+    assert score.false_alerts == 1  # the alert credited to nothing
+
+
+def test_a_silent_camera_is_not_counted_and_alerts_in_its_band_are_false():
+    from detector.evaluation.scoring import score_rf
+
+    silent = {"id": "cam1", "band": "none", "frames": []}
+    score = score_rf(rf_run([silent], [rf_alert("wifi-2g4", 4.0, "ap1", "wifi-ap")]), 0)
+    assert (score.cameras, score.detected, score.false_alerts) == (0, 0, 1)
+
+
+def test_runs_whose_alerts_carry_no_credit_are_counted_apart():
+    from detector.evaluation.report import rf_totals
+    from detector.evaluation.scoring import score_rf
+
+    bare = rf_alert("wifi-2g4", 4.0, "cam1", "camera")
+    del bare["credit"]
+    uncredited = score_rf(rf_run([CAM], [bare]), 0)
+    credited = score_rf(rf_run([CAM], [rf_alert("wifi-2g4", 4.0, "cam1", "camera")]), 0)
+    totals = rf_totals([uncredited, credited], [True, True])
+    assert totals["rf_sweeps_uncredited"] == 1 and totals["rf_cameras_transmitting"] == 1
+    assert totals["rf_recall"] == 1.0 and totals["rf_recall_ci95"][0] < 0.3
+
+
+# ---- intervals ------------------------------------------------------------------------------
+def test_intervals_are_wilson_for_recall_and_exact_poisson_for_false_alerts():
+    from detector.evaluation.intervals import poisson_rate, wilson
+
+    low, high = wilson(51, 51)
+    assert low == pytest.approx(0.930, abs=0.001) and high == pytest.approx(1.0)
+    low, high = wilson(387, 400)
+    assert low == pytest.approx(0.945, abs=0.002) and high == pytest.approx(0.981, abs=0.002)
+    assert poisson_rate(0, 54) == (0.0, pytest.approx(3.689 / 54, abs=1e-3))
+    low, high = poisson_rate(2, 12)
+    assert low == pytest.approx(0.2422 / 12, abs=1e-3) and high == pytest.approx(7.2247 / 12,
+                                                                                 abs=1e-3)
+    assert wilson(0, 0) is None and poisson_rate(3, 0) is None
+
+
+# ---- the whole chain: a silent camera in the simulated radio field ------------------------
+SILENT_CAMERA_ROOM = """
+format = 1
+name = "silent-camera"
+seed = 5
+
+[room]
+size = [1.0, 1.6, 2.4]
+
+[[objects]]
+kind = "camera"
+id = "cam-silent"
+at = [1.0, 0.9, 0.7]
+facing = [-1, -0.2, 0.4]
+transmits = "wifi-2g4"
+tx_dbm = -60
+
+[[transmitters]]
+kind = "phone"
+at = [0.9, 0.9, 0.8]
+band = "wifi-2g4"
+duty = 1.0
+
+[path]
+start_at_door_s = 3
+waypoints = [
+  { t = 0,  at = [0.5, 0.15, 1.5], look = [0.5, 1.6, 1.3] },
+  { t = 6,  at = [0.4, 0.6, 1.2],  look = [1.0, 0.9, 0.8] },
+  { t = 10, at = [0.3, 0.8, 1.1],  look = [1.0, 0.9, 0.7] },
+]
+"""
+
+
+def test_a_camera_that_is_not_on_the_air_scores_rf_recall_zero(tmp_path):
+    """Its band is noisy with a phone right beside it, so RF alerts are raised in that
+    band; none is the camera's doing, so none finds it."""
+    from detector.evaluation.runs import run_rf_only
+    from detector.evaluation.scoring import score_rf
+    from detector.sim.scenario import load_scenario
+
+    path = tmp_path / "silent.toml"
+    path.write_text(SILENT_CAMERA_ROOM)
+    scenario = load_scenario(path)
+    scenario.cameras[0].params["tx_dbm"] = -200.0  # below what the format allows: silent
+    run = run_rf_only(scenario)
+    assert run.rf_alerts, "the phone should raise an alert for this test to mean anything"
+    assert all(a["credit"]["emitter"] != "cam-silent" for a in run.rf_alerts)
+    score = score_rf(run, run.start_ns)
+    assert (score.cameras, score.detected) == (1, 0)
+    assert score.false_alerts == len(run.rf_alerts)

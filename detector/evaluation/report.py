@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.evaluation.intervals import poisson_rate, rounded, wilson
 from detector.evaluation.runs import SweepRun
 from detector.evaluation.scoring import (
     FusedScore,
@@ -54,8 +55,11 @@ class Totals:
     def to_json(self) -> dict[str, Any]:
         return {"sweeps": self.sweeps, "cameras_exposed": self.cameras_exposed,
                 "detected": self.detected, "recall": _round(self.recall),
+                "recall_ci95": rounded(wilson(self.detected, self.cameras_exposed)),
                 "false_alerts": self.false_alerts,
                 "false_alerts_per_sweep": round(self.false_alerts_per_sweep, 4),
+                "false_alerts_per_sweep_ci95": rounded(poisson_rate(self.false_alerts,
+                                                                    self.sweeps)),
                 "median_time_to_alert_s": _round(self.median_tta)}
 
 
@@ -73,19 +77,33 @@ def totals_of(scores: list[SweepScore]) -> Totals:
 
 def rf_totals(scores: list[RfScore], busy: list[bool] | None = None) -> dict[str, Any]:
     """busy: per sweep, whether its room has radios other than cameras (phones, access
-    points, Bluetooth): the false-alert rate that the target is about."""
-    cams = sum(s.cameras for s in scores)
-    detected = sum(s.detected for s in scores)
-    false = sum(s.false_alerts for s in scores)
+    points, Bluetooth): the false-alert rate that the target is about. Sweeps whose
+    alerts could not be credited to an emitter (recordings) are counted apart."""
     busy = busy if busy is not None else [True] * len(scores)
-    busy_sweeps = sum(busy)
-    busy_false = sum(s.false_alerts for s, b in zip(scores, busy, strict=True) if b)
+    pairs = [(s, b) for s, b in zip(scores, busy, strict=True) if s.credited]
+    scored = [s for s, _b in pairs]
+    cams = sum(s.cameras for s in scored)
+    detected = sum(s.detected for s in scored)
+    false = sum(s.false_alerts for s in scored)
+    busy_sweeps = sum(b for _s, b in pairs)
+    busy_false = sum(s.false_alerts for s, b in pairs if b)
+    raised_by: dict[str, int] = {}
+    for s in scored:
+        for alert in s.false:
+            kind = alert["credit"]["kind"]
+            raised_by[kind] = raised_by.get(kind, 0) + 1
     return {"rf_cameras_transmitting": cams, "rf_detected": detected,
-            "rf_recall": _round(detected / cams) if cams else None, "rf_false_alerts": false,
-            "rf_false_alerts_per_sweep": round(false / len(scores), 4) if scores else 0.0,
+            "rf_recall": _round(detected / cams) if cams else None,
+            "rf_recall_ci95": rounded(wilson(detected, cams)), "rf_false_alerts": false,
+            "rf_false_alerts_per_sweep": round(false / len(scored), 4) if scored else 0.0,
+            "rf_false_alerts_per_sweep_ci95": rounded(poisson_rate(false, len(scored))),
+            "rf_false_alerts_raised_by": dict(sorted(raised_by.items())),
             "rf_sweeps_with_other_radios": busy_sweeps,
             "rf_false_alerts_per_sweep_with_other_radios":
-                round(busy_false / busy_sweeps, 4) if busy_sweeps else 0.0}
+                round(busy_false / busy_sweeps, 4) if busy_sweeps else 0.0,
+            "rf_false_alerts_per_sweep_with_other_radios_ci95":
+                rounded(poisson_rate(busy_false, busy_sweeps)),
+            "rf_sweeps_uncredited": len(scores) - len(scored)}
 
 
 def fused_totals(scores: list[FusedScore]) -> dict[str, Any]:
@@ -99,6 +117,8 @@ def fused_totals(scores: list[FusedScore]) -> dict[str, Any]:
             "fused_false_alerts": sum(s.false_alerts for s in scores),
             "fused_false_alerts_per_sweep":
                 round(sum(s.false_alerts for s in scores) / n, 4) if n else 0.0,
+            "fused_false_alerts_per_sweep_ci95":
+                rounded(poisson_rate(sum(s.false_alerts for s in scores), n)),
             "camera_likely": sum(s.camera_likely for s in scores),
             "camera_likely_false": sum(s.camera_likely_false for s in scores),
             "results": results,
@@ -192,6 +212,10 @@ def _targets(totals: Totals, rf: dict[str, Any], lens: bool) -> dict[str, bool |
     return out
 
 
+def _interval(interval: list[float] | None) -> str:
+    return "-" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -213,15 +237,27 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{e['rf_false_alerts']:>5}")
     t = result["totals"]
     if result.get("lens", True):
+        lines.append(f"lens: recall {_fmt(t['recall'], '.3f')} ({t['detected']} of "
+                     f"{t['cameras_exposed']}, 95 % {_interval(t['recall_ci95'])}); "
+                     f"{t['false_alerts_per_sweep']:.3f} false alerts per sweep "
+                     f"({t['false_alerts']} in {t['sweeps']}, 95 % "
+                     f"{_interval(t['false_alerts_per_sweep_ci95'])})")
         bands = ", ".join(f"{b['band_m'][0]:g}-{b['band_m'][1]:g} m: "
                           f"{b['detected']}/{b['cameras_exposed']}"
                           for b in result["distance_bands"])
         lines.append(f"lens recall by distance band: {bands}")
-    lines.append(f"RF: {t['rf_detected']}/{t['rf_cameras_transmitting']} transmitting cameras "
-                 f"detected (recall {_fmt(t['rf_recall'], '.3f')}), "
-                 f"{t['rf_false_alerts_per_sweep']:.3f} RF false alerts per sweep "
-                 f"({t['rf_false_alerts_per_sweep_with_other_radios']:.3f} in the "
-                 f"{t['rf_sweeps_with_other_radios']} sweeps of rooms with other radios)")
+    raised = ", ".join(f"{k} {v}" for k, v in t["rf_false_alerts_raised_by"].items())
+    lines.append(f"RF (credited by emitter): {t['rf_detected']}/{t['rf_cameras_transmitting']} "
+                 f"transmitting cameras detected (recall {_fmt(t['rf_recall'], '.3f')}, 95 % "
+                 f"{_interval(t['rf_recall_ci95'])}), {t['rf_false_alerts']} RF false alerts, "
+                 f"{t['rf_false_alerts_per_sweep']:.3f} per sweep (95 % "
+                 f"{_interval(t['rf_false_alerts_per_sweep_ci95'])}); "
+                 f"{t['rf_false_alerts_per_sweep_with_other_radios']:.3f} in the "
+                 f"{t['rf_sweeps_with_other_radios']} sweeps of rooms with other radios (95 % "
+                 f"{_interval(t['rf_false_alerts_per_sweep_with_other_radios_ci95'])})"
+                 + (f"; raised by: {raised}" if raised else "")
+                 + (f"; {t['rf_sweeps_uncredited']} sweeps uncredited (no radio field)"
+                    if t["rf_sweeps_uncredited"] else ""))
     if "fused_alerts" in t:
         results = ", ".join(f"{k} {v}" for k, v in sorted(t["results"].items()))
         lines.append(f"fused: {t['fused_alerts']} alerts at lens-confirmed or above, "

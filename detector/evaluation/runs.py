@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from detector.config import Config
+from detector.evaluation.attribution import credit_alerts
 from detector.hw.clock import SimClock
 from detector.optics import LensDetector
 from detector.recording import load_recording
@@ -32,6 +33,7 @@ class SweepRun:
     frame_t_ns: dict[int, int]
     tracks: list[list[tuple[int, int, float, float, float, int]]]
     alerts: list[dict[str, Any]]
+    track_ids: list[int] = field(default_factory=list)  # the tracker's id of each track
     # Per camera id: device-to-lens distance (m) in each frame it is exposed (sim only).
     exposure_distance_m: dict[str, dict[int, float]] = field(default_factory=dict)
     rf_alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -65,6 +67,7 @@ def _finish(name: str, seed: int | None, width: int, truth: dict, times: dict[in
     stats = detector.stats()
     return SweepRun(name=name, seed=seed, width=width, truth=truth, frame_t_ns=times,
                     tracks=[t.history for t in detector.tracks()],
+                    track_ids=[t.id for t in detector.tracks()],
                     alerts=[a.to_json() for a in detector.alerts], frames=stats.frames,
                     sets=stats.sets, mixed_dropped=stats.mixed_dropped, wall_s=wall_s,
                     peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -92,11 +95,12 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
                    truth=truth, frame_t_ns=outcome.frame_t_ns,
                    tracks=outcome.track_histories, alerts=outcome.lens_alerts,
+                   track_ids=outcome.track_ids,
                    frames=stats.get("frames", 0), sets=stats.get("sets", 0),
                    mixed_dropped=stats.get("mixed_dropped", 0), wall_s=outcome.wall_s,
                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     run.start_ns, run.end_ns = outcome.start_ns, outcome.end_ns
-    run.rf_alerts = outcome.rf_alerts
+    run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns)
     run.rf_stats = outcome.rf_stats
     run.fused_alerts = outcome.fused_alerts
     run.result = outcome.inspection.result or ""
@@ -130,7 +134,8 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
                    truth=truth, frame_t_ns={}, tracks=[], alerts=[],
                    wall_s=time.perf_counter() - started)
     run.end_ns = clock.monotonic_ns()
-    run.rf_alerts = [a.to_json() for a in radio.analyzer.alerts]
+    run.rf_alerts = credit_alerts([a.to_json() for a in radio.analyzer.alerts], scenario,
+                                  clock.start_ns)
     run.rf_stats = radio.client.stats
     return run
 

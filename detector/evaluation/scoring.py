@@ -9,6 +9,12 @@
   counts false alerts once per track;
 - a camera never exposed is reported as not exposed and left out of the recall.
 
+RF alerts are credited by emitter (evaluation/attribution.py): a transmitting camera is
+RF-detected only by an alert its own power raised; every other RF alert is false, and
+says what raised it. Fused alerts are scored by the tracker's own track ids: a
+lens-confirmed or camera-likely alert through a lens is true only when that track's alert
+matched a camera.
+
 The confirmation rule can be replayed at any threshold from the tracks' histories, which
 is how the recall against false-alert curve is drawn without re-running detection.
 """
@@ -46,6 +52,7 @@ class SweepScore:
     seed: int | None
     cameras: list[CameraResult] = field(default_factory=list)
     false_alerts: list[Alert] = field(default_factory=list)
+    matched: list[Alert] = field(default_factory=list)  # alerts that matched a camera
 
     @property
     def exposed(self) -> int:
@@ -61,9 +68,12 @@ def match_radius(width: int) -> float:
 
 
 def alerts_at(run: SweepRun, threshold: float, min_hits: int) -> list[Alert]:
-    """The alerts the tracker would have raised with this confirmation threshold."""
+    """The alerts the tracker would have raised with this confirmation threshold, each
+    with the tracker's own id of its track."""
+    if len(run.track_ids) != len(run.tracks):
+        raise ValueError(f"{run.name}: the run does not say which track is which")
     out = []
-    for track_id, history in enumerate(run.tracks):
+    for track_id, history in zip(run.track_ids, run.tracks, strict=True):
         for index, t_ns, x, y, score, hits in history:
             if score >= threshold and hits >= min_hits:
                 out.append(Alert(track_id, index, t_ns, x, y, score))
@@ -92,6 +102,7 @@ def score_run(run: SweepRun, alerts: list[Alert]) -> SweepScore:
             res.time_to_alert_s = max(0.0, (first.t_ns - exposed_t) / 1e9)
         result.cameras.append(res)
     result.false_alerts = [a for a in alerts if id(a) not in matched]
+    result.matched = [a for a in alerts if id(a) in matched]
     return result
 
 
@@ -101,7 +112,8 @@ class RfScore:
     detected: int = 0
     false_alerts: int = 0
     missed: list[str] = field(default_factory=list)
-    false: list[dict] = field(default_factory=list)
+    false: list[dict] = field(default_factory=list)  # each with what raised it ("credit")
+    credited: bool = True  # False: the run's alerts carry no credit (a recording)
 
 
 def _on_air(cam: dict, start_ns: int, end_ns: int) -> list[tuple[int, int]]:
@@ -113,31 +125,29 @@ def _on_air(cam: dict, start_ns: int, end_ns: int) -> list[tuple[int, int]]:
 
 
 def score_rf(run: SweepRun, start_ns: int) -> RfScore:
-    """RF scoring as the scenario format defines it: a transmitting camera is RF-detected
-    when an RF alert names its band while it transmits; an RF alert episode raised while
-    no camera transmits in the band it names is an RF false alert."""
+    """RF scoring by emitter: a camera that transmitted during the run is RF-detected when
+    an RF alert is credited to it (its own power raised the alert); an RF alert credited
+    to anything else, or to nothing, is false. Runs whose alerts carry no credit (no
+    radio field to ask, as in a recording) are marked uncredited and not scored."""
     end_ns = run.end_ns or max(run.frame_t_ns.values(), default=start_ns)
     score = RfScore()
-    windows = {c["id"]: (c["band"], _on_air(c, start_ns, end_ns))
-               for c in run.truth.get("cameras", [])}
-    for cam_id, (band, intervals) in windows.items():
-        intervals = [(a, b) for a, b in intervals if b > start_ns and a < end_ns]
+    if any("credit" not in a for a in run.rf_alerts):
+        score.credited = False
+        return score
+    credited = {a["credit"]["emitter"] for a in run.rf_alerts}
+    cameras = {c["id"] for c in run.truth.get("cameras", [])}
+    for cam in run.truth.get("cameras", []):
+        intervals = [(a, b) for a, b in _on_air(cam, start_ns, end_ns)
+                     if b > start_ns and a < end_ns]
         if not intervals:
             continue
         score.cameras += 1
-        hit = any(alert["band"] == band
-                  and any(alert["start_ns"] <= b and (alert["end_ns"] or end_ns) >= a
-                          for a, b in intervals)
-                  for alert in run.rf_alerts)
-        if hit:
+        if cam["id"] in credited:
             score.detected += 1
         else:
-            score.missed.append(cam_id)
+            score.missed.append(cam["id"])
     for alert in run.rf_alerts:
-        t = alert["start_ns"]
-        explained = any(band == alert["band"] and any(a <= t <= b for a, b in intervals)
-                        for band, intervals in windows.values())
-        if not explained:
+        if alert["credit"]["emitter"] not in cameras:
             score.false_alerts += 1
             score.false.append(alert)
     return score
@@ -157,19 +167,27 @@ class FusedScore:
 
 
 def score_fused(run: SweepRun, lens_score: SweepScore) -> FusedScore:
-    """A lens-confirmed or camera-likely alert through a lens is false when its lens track
-    matched no camera (as lens scoring decides); a camera-likely alert from an analog
-    carrier is false when no camera of the scenario transmits in that band."""
-    false_tracks = {a.track for a in lens_score.false_alerts}
-    bands = {c.get("band") for c in run.truth.get("cameras", []) if c.get("band")}
-    out = FusedScore(result=run.result, has_camera=bool(run.truth.get("cameras")))
+    """A lens-confirmed or camera-likely alert through a lens is true only when its track
+    (the tracker's id) alerted on a camera, as lens scoring decides; a camera-likely alert
+    from an analog carrier is true only when an RF alert in that band, open at the time,
+    is credited to a camera."""
+    true_tracks = {a.track for a in lens_score.matched}
+    cameras = {c["id"] for c in run.truth.get("cameras", [])}
+    out = FusedScore(result=run.result, has_camera=bool(cameras))
     for alert in run.fused_alerts:
         if alert["level"] not in ("lens-confirmed", "camera-likely"):
             continue
         out.alerts += 1
         evidence = alert["evidence"]
         lens = evidence.get("lens")
-        wrong = lens["track"] in false_tracks if lens is not None else evidence.get("rf_band") not in bands
+        if lens is not None:
+            wrong = lens["track"] not in true_tracks
+        else:
+            wrong = not any(
+                rf.get("credit", {}).get("emitter") in cameras
+                and rf["band"] == evidence.get("rf_band")
+                and rf["start_ns"] <= alert["t_ns"] <= (rf["end_ns"] or alert["t_ns"])
+                for rf in run.rf_alerts)
         out.false_alerts += wrong
         if alert["level"] == "camera-likely":
             out.camera_likely += 1
