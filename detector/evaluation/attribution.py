@@ -47,8 +47,11 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int) -> dict[str,
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
     freq = float(alert.get("freq_hz") or 0.0)
-    per = {e.id: np.array([field.contribution_mw(e, receiver, freq, t) for t in instants])
-           for e in field.emitters}
+    gains = {e.id: field.gain(e, receiver, freq) for e in field.emitters}
+    per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
+    for i, t in enumerate(instants):  # instant by instant: the field's pose is cached
+        for e in field.emitters:
+            per[e.id][i] = field.contribution_mw(e, gains[e.id], t)
     total = 10 ** (receiver.floor_dbm / 10) + sum(per.values(), np.zeros(SAMPLES))
     total_p90 = float(np.percentile(total, 90))
     best = max(per, key=lambda k: float(np.percentile(per[k], 90)), default=None)

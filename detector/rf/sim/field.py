@@ -233,21 +233,23 @@ class RadioField:
             mw += 10 ** ((self.received_dbm(e, t_s) + gain_db) / 10)
         return 10 * math.log10(mw) + float(self.rng.normal(0, receiver.reading_noise_db))
 
-    def contribution_mw(self, e: Emitter, receiver: Receiver, freq_hz: float,
-                        t_us: float) -> float:
-        """What one emitter adds to `receiver`'s reading at freq_hz and t_us, in mW, without
-        noise: zero off the air; a hopping emitter by its average over its hops. Lets
-        evaluation tell which emitter raised an alert (evaluation/attribution.py)."""
+    def gain(self, e: Emitter, receiver: Receiver, freq_hz: float) -> float:
+        """The share of an emitter's power that `receiver` tuned to freq_hz takes in (a
+        hopping emitter by its average over its hops); it does not change with time."""
+        if receiver is AD8318:
+            return 1.0
+        f = freq_hz / 1e6
+        if e.hopping:
+            return sum(10 ** (self._filter_db(receiver, f, 2402.0 + k, e.bandwidth_mhz) / 10)
+                       for k in range(79)) / 79
+        return 10 ** (self._filter_db(receiver, f, e.centre_mhz, e.bandwidth_mhz) / 10)
+
+    def contribution_mw(self, e: Emitter, gain: float, t_us: float) -> float:
+        """What one emitter adds to a reading at t_us, in mW, without noise (zero off the
+        air), given its gain into the receiver. Lets evaluation tell which emitter raised
+        an alert (evaluation/attribution.py)."""
         if not self.on_air(e, t_us):
             return 0.0
-        f = freq_hz / 1e6
-        if receiver is AD8318:
-            gain = 1.0
-        elif e.hopping:
-            gain = sum(10 ** (self._filter_db(receiver, f, 2402.0 + k, e.bandwidth_mhz) / 10)
-                       for k in range(79)) / 79
-        else:
-            gain = 10 ** (self._filter_db(receiver, f, e.centre_mhz, e.bandwidth_mhz) / 10)
         return gain * 10 ** (self.received_dbm(e, t_us / 1e6) / 10)
 
     @staticmethod
