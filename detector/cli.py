@@ -380,6 +380,8 @@ def _sweep(args: argparse.Namespace, config) -> int:
     name = scenario.name if scenario is not None else "sweep"
 
     def report(t_s: float, outcome) -> None:
+        if not progress.due():  # called after every frame: build the line only when shown
+            return
         of = f" of {total:g}" if total else ""
         alerts = len(outcome.fused_alerts)
         progress.show(f"{name}: {t_s:.1f}{of} s {'simulated' if scenario else 'swept'}, "

@@ -26,13 +26,15 @@ class Progress:
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started
 
+    def due(self) -> bool:
+        """Whether show() would print now: lets a caller in a per-frame loop skip building
+        the text."""
+        return self.enabled and time.monotonic() - self._last >= EVERY_S
+
     def show(self, text: str, force: bool = False) -> None:
-        if not self.enabled:
+        if not (force and self.enabled) and not self.due():
             return
-        now = time.monotonic()
-        if not force and now - self._last < EVERY_S:
-            return
-        self._last = now
+        self._last = time.monotonic()
         self.stream.write("\r" + text.ljust(self._width))
         self.stream.flush()
         self._width = len(text)

@@ -566,8 +566,9 @@ class SweepSession:
                   coverage=round(ins.coverage, 3), frames=outcome.frames)
         outcome.inspection = ins
         outcome.start_ns, outcome.end_ns = self.start_ns, now
-        outcome.track_histories = [t.history for t in self.lens.tracks()]
-        outcome.track_ids = [t.id for t in self.lens.tracks()]
+        tracks = self.lens.tracks()
+        outcome.track_histories = [t.history for t in tracks]
+        outcome.track_ids = [t.id for t in tracks]
         outcome.lens_stats = dict(vars(self.lens.stats()))
         if self.radio is not None:
             outcome.rf_stats = dict(getattr(self.radio.client, "stats", {}))

@@ -65,13 +65,14 @@ disguise = "screw"
 """
 
 
-def system_tool(name: str, install: str) -> str:
+def system_tool(name: str, package: str) -> str:
     """The path of a system tool some tests need. Tests never install anything: .ci/run
     does (README, Development). Under CI a missing tool fails the test; elsewhere the
-    test is skipped, naming the command that installs the tool."""
+    test is skipped, naming what installs the tool."""
     path = shutil.which(name)
     if path is not None:
         return path
+    how = f"`bash .ci/run` installs it (Debian package {package}; README, Development)"
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is missing on CI; .ci/run installs it ({install})")
-    pytest.skip(f"{name} is not installed: {install}")
+        pytest.fail(f"{name} is missing on CI: {how}")
+    pytest.skip(f"{name} is not installed: {how}")

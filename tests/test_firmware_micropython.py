@@ -20,10 +20,10 @@ CHIPS = ROOT / "detector" / "rf" / "sim" / "chips.py"
 
 @pytest.fixture(scope="session")
 def node():
-    exe = system_tool("node", "apt-get install nodejs npm")
+    exe = system_tool("node", "nodejs")
     if not (HARNESS / "node_modules" / "@micropython").is_dir():
         message = ("the MicroPython WebAssembly port is not installed: "
-                   "cd tests/micropython && npm ci")
+                   "`bash .ci/run` installs it (README, Development)")
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

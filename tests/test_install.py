@@ -38,7 +38,7 @@ def tree(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def shellcheck():
-    return system_tool("shellcheck", "apt-get install shellcheck")
+    return system_tool("shellcheck", "shellcheck")
 
 
 def test_scripts_are_shellcheck_clean(shellcheck):

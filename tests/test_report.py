@@ -26,7 +26,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 @pytest.fixture(scope="module")
 def chromium():
-    return system_tool("chromium", "apt-get install chromium")
+    return system_tool("chromium", "chromium")
 
 
 @pytest.fixture

@@ -65,9 +65,9 @@ def _detect(frames, detector: LensDetector, on_frame=None) -> tuple[dict[int, in
 def _finish(name: str, seed: int | None, width: int, truth: dict, times: dict[int, int],
             detector: LensDetector, wall_s: float) -> SweepRun:
     stats = detector.stats()
+    tracks = detector.tracks()
     return SweepRun(name=name, seed=seed, width=width, truth=truth, frame_t_ns=times,
-                    tracks=[t.history for t in detector.tracks()],
-                    track_ids=[t.id for t in detector.tracks()],
+                    tracks=[t.history for t in tracks], track_ids=[t.id for t in tracks],
                     alerts=[a.to_json() for a in detector.alerts], frames=stats.frames,
                     sets=stats.sets, mixed_dropped=stats.mixed_dropped, wall_s=wall_s,
                     peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -60,7 +60,7 @@ def _payload(page: bytes, at: int, pages: dict[int, list[bytes]], size: int) -> 
     """A leaf cell's whole payload, overflow pages included (their first copy)."""
     length, at = _varint(page, at)
     _rowid, at = _varint(page, at)
-    usable = size
+    usable = size  # no reserved bytes at the end of the logbook's pages
     most = usable - 35
     if length <= most:
         return page[at:at + length]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from detector.inspection import EVIDENCE_FILES
+from detector.logbook import schema
 
 # Tables (or table.column) that record no signed value: the sync's own bookkeeping.
 LOCAL_STATE = {
@@ -139,8 +140,6 @@ def rebuild(records: Iterable[tuple[str, int, str, str, str]],
             migrations: list[str]) -> tuple[sqlite3.Connection, dict]:
     """A scratch database with the index built from records (device, seq, kind, hash,
     body) in storage order; also which record last named each location, team, inspector."""
-    from detector.logbook import schema
-
     scratch = schema.connect(":memory:", migrations)
     named: dict[tuple[str, Any], tuple[str, int]] = {}
     scratch.execute("BEGIN")

@@ -26,6 +26,16 @@ def device_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
 
 
+def key_matches(device: str, public: object) -> bool:
+    """Whether `public` is a key and `device` its id (a damaged or edited row may hold
+    anything)."""
+    try:
+        return isinstance(public, bytes | bytearray | memoryview) and device_id(
+            bytes(public)) == device
+    except (TypeError, ValueError):
+        return False
+
+
 class DeviceKey:
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self.private = private

@@ -23,7 +23,7 @@ from detector.logbook.carve import carve_rows
 from detector.logbook.chain import Record, check_record
 from detector.logbook.damage import read_heads
 from detector.logbook.evidence import EvidenceStore, sha256_of
-from detector.logbook.keys import DeviceKey, device_id
+from detector.logbook.keys import DeviceKey, key_matches
 from detector.logbook.store import DB_NAME, KEY_NAME, Logbook, evidence_of
 
 COLUMNS = "device, seq, kind, body, prev, hash, signature"
@@ -185,7 +185,7 @@ def _rows_by_carving(scratch: Path) -> tuple[list[tuple], dict[str, bytes]]:
                 and all(isinstance(f[i], str) for i in (1, 3, 4, 5, 6)):
             rows.append(tuple(f[1:8]))
         elif len(f) >= 2 and isinstance(f[0], str) and isinstance(f[1], bytes) \
-                and len(f[1]) == 32 and _key_matches(f[0], f[1]):
+                and len(f[1]) == 32 and key_matches(f[0], f[1]):
             keys[f[0]] = f[1]
     return rows, keys
 
@@ -235,7 +235,7 @@ def salvage(source: Path, out: Path) -> SalvageResult:
         if (source / KEY_NAME).exists():
             own = DeviceKey.load_or_create(source / KEY_NAME)
             keys[own.id] = own.public
-        keys = {d: k for d, k in keys.items() if _key_matches(d, k)}
+        keys = {d: k for d, k in keys.items() if key_matches(d, k)}
         kept, bad = _verified(rows, keys)
     devices = []
     for device in sorted(set(kept) | set(heads) | ({own.id} if own else set())):
@@ -245,13 +245,6 @@ def salvage(source: Path, out: Path) -> SalvageResult:
     result = SalvageResult(devices, unverifiable=bad, methods=methods)
     _write(out, source, own is not None, keys, devices, result)
     return result
-
-
-def _key_matches(device: str, public: bytes) -> bool:
-    try:
-        return device_id(public) == device
-    except (TypeError, ValueError):
-        return False
 
 
 def _write(out: Path, source: Path, device_side: bool, keys: dict[str, bytes],

@@ -31,7 +31,7 @@ from detector.logbook.chain import (
 from detector.logbook.damage import write_heads
 from detector.logbook.evidence import EvidenceStore
 from detector.logbook.index import IndexProblem, check_index, evidence_entries, index_record
-from detector.logbook.keys import DeviceKey, device_id
+from detector.logbook.keys import DeviceKey, device_id, key_matches
 
 DB_NAME = "logbook.sqlite"
 KEY_NAME = "device_key.pem"
@@ -255,11 +255,7 @@ class Logbook:
         and every index row against the record it comes from (index.check_index)."""
         problems: list[IndexProblem] = []
         for device, public in self.conn.execute("SELECT device, public_key FROM devices"):
-            try:
-                matches = device_id(bytes(public)) == device
-            except (TypeError, ValueError):
-                matches = False
-            if not matches:
+            if not key_matches(device, public):
                 problems.append(IndexProblem(device, None, "devices",
                                              f"devices: {device} does not match its key"))
         known = {d for d, in self.conn.execute("SELECT device FROM devices")}

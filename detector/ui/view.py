@@ -27,11 +27,11 @@ def as_8bit(frame: np.ndarray) -> np.ndarray:
     return frame if frame.dtype == np.uint8 else (frame >> 8).astype(np.uint8)
 
 
-def scene_gain(frame: np.ndarray) -> float:
-    """The gain that brings the 99th percentile of the frame (a subsample: a lens glint
-    or an LED is a few pixels and must not set the level) to TARGET_LEVEL."""
-    sample = as_8bit(frame)[::4, ::4]
-    level = float(np.percentile(sample, 99)) if sample.size else 0.0
+def scene_gain(frame: np.ndarray, percentile: float = 99, step: int = 4) -> float:
+    """The gain that brings a high percentile of the frame to TARGET_LEVEL (of a
+    subsample: a lens glint or an LED is a few pixels and must not set the level)."""
+    sample = as_8bit(frame)[::step, ::step]
+    level = float(np.percentile(sample, percentile)) if sample.size else 0.0
     return float(np.clip(TARGET_LEVEL / max(level, 1.0), 1.0, MAX_GAIN))
 
 
@@ -76,7 +76,7 @@ def lens_inset(onaxis: np.ndarray, offaxis: np.ndarray, x: float, y: float) -> I
     """On-axis and off-axis crops around a lens side by side, enlarged, labelled, with
     the lens's place marked; both crops share one gain so their levels compare."""
     on, off = _crop(onaxis, x, y), _crop(offaxis, x, y)
-    gain = float(np.clip(TARGET_LEVEL / max(float(np.percentile(on, 90)), 1.0), 1.0, MAX_GAIN))
+    gain = scene_gain(on, percentile=90, step=1)  # the glint itself must not set it
     side = 2 * INSET_HALF_PX * INSET_ZOOM
     label_h = 12
     inset = Image.new("RGB", (2 * side + 6, side + label_h), (0, 0, 0))
