@@ -31,6 +31,7 @@ import numpy as np
 from detector import __version__
 from detector.config import toml_value
 from detector.errors import DetectorError
+from detector.rf.frontend import Response
 
 PROFILE_FORMAT = 1
 SATURATED_DN = 250.0  # an 8-bit lens peak at or above this has clipped
@@ -159,18 +160,25 @@ def balance_advice(ratio: float, resistor_ohm: float = 20.0, drop_v: float = 1.9
             f"value) instead of {resistor_ohm:g} ohm in each off-axis string")
 
 
-def ad8318_fit(known: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """(true dBm, reported dBm) pairs from a known source -> the detector's real slope
-    (mV/dB) and intercept (dBm), given the nominal ones the firmware assumed."""
+def response_fit(known: Sequence[tuple[float, float]], part: str = "the receiver") -> Response:
+    """(true dBm, reported dBm) pairs from a known source -> the receiver's response,
+    reported = scale * true + offset."""
     if len(known) < 2:
         raise CalibrationError("two or more source levels are needed")
     true, reported = np.array(known, dtype=float).T
-    alpha, beta = np.polyfit(true, reported, 1)  # reported = alpha * true + beta
-    if not 0.5 < alpha < 2.0:
-        raise CalibrationError(f"the detector's response is off by a factor {alpha:.2f}: "
-                               f"check the cable and the source level")
-    slope = alpha * NOMINAL_SLOPE_MV_PER_DB
-    intercept = (NOMINAL_INTERCEPT_DBM - beta) / alpha
+    scale, offset = np.polyfit(true, reported, 1)
+    if not 0.5 < scale < 2.0:
+        raise CalibrationError(f"{part}'s response is off by a factor {scale:.2f}: check the "
+                               f"cable and the source level")
+    return Response(float(scale), float(offset))
+
+
+def ad8318_fit(known: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """(true dBm, reported dBm) pairs from a known source -> the detector's real slope
+    (mV/dB) and intercept (dBm), given the nominal ones the firmware assumed."""
+    r = response_fit(known, "the AD8318")
+    slope = r.scale * NOMINAL_SLOPE_MV_PER_DB
+    intercept = (NOMINAL_INTERCEPT_DBM - r.offset_db) / r.scale
     return float(slope), float(intercept)
 
 

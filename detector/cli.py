@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="exit 1 when a target is missed")
     ev.add_argument("--rf-only", action="store_true",
                     help="simulate only the radio side of each scenario (seconds, not minutes)")
+    ev.add_argument("--radio", default="", metavar="CONDITION",
+                    help="with --rf-only: radio conditions to run under, e.g. "
+                         "scans=4,offset_db=10 (scans, packet_us, occupancy, offset_db, "
+                         "uncalibrated; docs/rf.md)")
 
     rp = sub.add_parser("replay", help="run lens detection on a recorded session and print "
                                        "the alerts")
@@ -240,7 +244,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
                             seed_offset=args.seed_offset, plots_dir=args.plots,
-                            workers=args.jobs, check=args.check, rf_only=args.rf_only)
+                            workers=args.jobs, check=args.check, rf_only=args.rf_only,
+                            radio=args.radio)
     if args.command == "rf":
         from detector.rf.listen import listen
 

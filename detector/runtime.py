@@ -457,13 +457,12 @@ class SweepSession:
     def _view_frame(self) -> tuple[np.ndarray, int] | None:
         """The camera picture of the live view and its frame index: the on-axis frame of
         the latest complete set (the markers are in its pixels); before the first set,
-        the latest on-axis frame; never a dark, off-axis or mixed one unless nothing
-        else came yet."""
+        the latest on-axis frame; never a dark, off-axis or mixed one (None until an
+        on-axis frame has come)."""
         if self.lens.last is not None:
             fs = self.lens.last.frame_set
             return fs.onaxis, fs.index
-        frame = next((f for f in reversed(self.recent_frames) if f.lights == "onaxis"),
-                     self._last_frame)
+        frame = next((f for f in reversed(self.recent_frames) if f.lights == "onaxis"), None)
         return (frame.image, frame.index) if frame is not None else None
 
     # ---- screen -------------------------------------------------------------------------
@@ -513,6 +512,8 @@ class SweepSession:
         when the alert level changes."""
         if not self.options.draw or self.display_failed:
             return
+        if fresh and self.controller.screen == "live" and self._view_frame() is None:
+            return  # frames are coming but none shows the room yet (the first are mixed)
         at = self._last_frame.t_ns if fresh and self._last_frame is not None else now
         if not force and self._next_draw_ns is not None and at < self._next_draw_ns:
             return

@@ -21,6 +21,7 @@ from detector.inspection import RecordSink
 from detector.locations import guess_room_type, load_locations, load_procedures
 from detector.recording import RecordingWriter
 from detector.rf.analysis import RfAnalyzer
+from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
 from detector.runtime import SweepOptions, SweepOutcome, SweepSession
 from detector.sim.scenario import Scenario
@@ -167,17 +168,18 @@ def _close_writer(writer: RecordingWriter, truth: TruthCollector | None) -> None
 
 
 def _radio(config: Config, scenario: Scenario | None, clock) -> Radio:
+    frontend = FrontEnd.from_config(config)
+    baseline_s = config.get("rf.baseline_s")
     if scenario is not None and config.get("rf.port").startswith("rfsim://") \
             and config.get("rf.scanner") == "firmware":
+        from detector.rf.sim.unit import SimUnit
         from detector.rf.simulated import SimulatedRadio
 
         assert isinstance(clock, SimClock)
-        return SimulatedRadio(scenario, clock)
+        return SimulatedRadio(scenario, clock, unit=SimUnit.draw(config.get("sim.unit")),
+                              frontend=frontend, baseline_s=baseline_s)
     from detector.rf.scanners import open_scanner
 
     client = open_scanner(config, clock)
     start = clock.monotonic_ns()
-    baseline = scenario.path.start_at_door_s if scenario else config.get("rf.baseline_s")
-    ad8318 = (config.get("calibration.ad8318_slope_mv_per_db"),
-              config.get("calibration.ad8318_intercept_dbm"))
-    return Radio(client, RfAnalyzer(start, baseline), ad8318=ad8318)
+    return Radio(client, RfAnalyzer(start, baseline_s, floors=dict(frontend.floors)), frontend)

@@ -5,14 +5,16 @@ import numpy as np
 import pytest
 
 from detector import calibration as C
-from detector.calibrate import SIM_AD8318, SimBench, selftest, step_lights
+from detector.calibrate import NARROW_SOURCE_MHZ, SimBench, selftest, step_lights, step_rf
 from detector.capture import capture_frames
 from detector.cli import main
 from detector.config import load_config
 from detector.errors import ConfigError
 from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
+from detector.rf.frontend import FrontEnd, Response
 from detector.rf.radio import Radio
+from detector.rf.sim.unit import SimUnit
 from detector.sim.rig import reference_scenario
 
 RNG = np.random.default_rng(0)
@@ -74,45 +76,80 @@ def test_light_balance_and_the_resistor_to_fit():
         step_lights(Bench(), load_config(None, []))
 
 
+UNIT = SimUnit.draw(7)
+UNIT_AD8318 = (UNIT.ad8318_slope_mv_per_db, UNIT.ad8318_intercept_dbm)
+
+
 def test_ad8318_fit_recovers_the_parts_slope_and_intercept():
-    bench = SimBench(load_config(None, []))
+    bench = SimBench(load_config(None, []), unit=UNIT)
     pairs = [(level, bench.broadband_at(level)) for level in (-50.0, -30.0, -10.0)]
     assert max(abs(r - t) for t, r in pairs) > 0.5  # uncalibrated readings are off
     slope, intercept = C.ad8318_fit(pairs)
-    assert (slope, intercept) == pytest.approx(SIM_AD8318, abs=0.05)
+    assert (slope, intercept) == pytest.approx(UNIT_AD8318, abs=0.05)
     for true, reported in pairs:
         assert C.corrected_broadband(reported, slope, intercept) == pytest.approx(true,
                                                                                   abs=0.1)
 
 
-def test_radio_applies_the_ad8318_correction():
+@pytest.mark.parametrize("number", [3, 11, 29])
+def test_calibrating_a_simulated_unit_recovers_its_receivers(number):
+    """Each unit's parts differ; the rf step's fit makes every receiver read true again,
+    and its floors are the unit's own."""
+    unit = SimUnit.draw(number)
+    bench = SimBench(load_config(None, []), unit=unit)
+    values = step_rf(bench, load_config(None, [])).values["calibration"]
+    frontend = FrontEnd.from_config(load_config(None, []).with_values(calibration=values))
+    nominal = FrontEnd()
+    worst_raw = 0.0
+    for source in NARROW_SOURCE_MHZ:
+        for true in (-85.0, -70.0, -55.0, -45.0):
+            reported = bench.narrowband_at(source, true)
+            worst_raw = max(worst_raw, abs(reported - true))
+            corrected = frontend.correct({"source": source, "dbm": [reported]})["dbm"][0]
+            assert corrected == pytest.approx(true, abs=0.6), (source, true)
+    assert worst_raw > 1.0  # the unit's parts do read off until corrected
+    assert nominal.correct({"source": "rx5808", "dbm": [-70.0]})["dbm"] == [-70.0]
+    assert values["rx5808_floor_dbm"] == pytest.approx(unit.rx5808_floor_dbm, abs=1.0)
+    assert values["cc2500_floor_dbm"] == pytest.approx(unit.cc2500_floor_dbm, abs=1.0)
+    assert values["ad8318_floor_dbm"] == pytest.approx(unit.ad8318_floor_dbm, abs=1.0)
+
+
+def test_radio_applies_the_calibrated_correction():
     class Client:
         online = True
 
         def poll(self):
             return [{"t_ns": 5, "source": "ad8318", "band": "broadband", "start_hz": 0,
-                     "step_hz": 0, "dbm": [-31.0]}]
+                     "step_hz": 0, "dbm": [-31.0]},
+                    {"t_ns": 6, "source": "cc2500", "band": "2g4", "start_hz": 2400000000,
+                     "step_hz": 1000000, "dbm": [-80.0, -60.0]}]
 
         def close(self):
             pass
 
     from detector.rf.analysis import RfAnalyzer
 
-    radio = Radio(Client(), RfAnalyzer(0, 1.0), ad8318=SIM_AD8318)
-    reading = radio.poll()[0]
-    assert reading["dbm"][0] == pytest.approx(C.corrected_broadband(-31.0, *SIM_AD8318),
-                                              abs=0.01)
+    frontend = FrontEnd({"ad8318": Response.of_ad8318(*UNIT_AD8318),
+                         "cc2500": Response(1.0, 2.5)})
+    broadband, narrow = Radio(Client(), RfAnalyzer(0, 1.0), frontend).poll()
+    assert broadband["dbm"][0] == pytest.approx(C.corrected_broadband(-31.0, *UNIT_AD8318),
+                                                abs=0.01)
+    assert narrow["dbm"] == [-82.5, -62.5]
 
 
 def test_calibrate_command_writes_a_profile_the_configuration_loads(tmp_path, capsys):
     out = tmp_path / "calibration"
     assert main(["calibrate", "lights", "rf", "--sim", "--out", str(out)]) == 0
-    assert "AD8318: slope -23.60" in capsys.readouterr().out
+    unit = SimUnit.draw(load_config(None, []).get("sim.unit"))
+    assert f"AD8318: slope {unit.ad8318_slope_mv_per_db:.2f}" in capsys.readouterr().out
     current = out / "current.toml"
     dated = [p for p in out.iterdir() if p.name != "current.toml"]
     assert len(dated) == 1 and dated[0].read_text() == current.read_text()
     config = load_config(None, [f"calibration.profile={current}"])
-    assert config.get("calibration.ad8318_slope_mv_per_db") == -23.6
+    assert config.get("calibration.ad8318_slope_mv_per_db") == pytest.approx(
+        unit.ad8318_slope_mv_per_db, abs=0.001)
+    assert config.get("calibration.cc2500_offset_db") == pytest.approx(
+        unit.cc2500_rssi_offset_db - 72.0, abs=0.6)
     assert config.sources["calibration.offaxis_balance"] == "calibration current.toml"
     mine = load_config(None, [f"calibration.profile={current}",
                               "calibration.ad8318_intercept_dbm=19.0"])
@@ -146,7 +183,7 @@ def test_selftest_passes_and_fails_loudly():
     missing = selftest(_frames(config, lens=False), config, {})
     assert not missing.ok and "NOT detected" in missing.lines[0]
     drifted = load_config(None, ["sim.display=none", "calibration.offaxis_balance=1.2"])
-    result = selftest(_frames(drifted), drifted, {"rx5808": -80.0})
+    result = selftest(_frames(drifted), drifted, {"rx5808": -70.0})
     assert not result.ok
     assert any("calibrate the lights" in line for line in result.lines)
     assert any("check the antenna" in line for line in result.lines)

@@ -93,6 +93,9 @@ def test_replay_of_a_damaged_session_is_one_line_and_non_zero(scenario_dir, tmp_
     (["eval", "no/such/file.toml"], "no/such/file.toml"),
     (["eval", "--seeds", "0", "default"], "--seeds"),
     (["replay", "."], "session.json"),
+    (["eval", "--rf-only", "--radio", "scans=100", "default"], "scans=100"),
+    (["eval", "--rf-only", "--radio", "wind=3", "default"], "unknown setting 'wind'"),
+    (["eval", "--radio", "scans=8", "default"], "only with --rf-only"),
 ])
 def test_eval_and_replay_errors_are_one_line(argv, fragment, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -138,3 +141,36 @@ def test_held_out_seeds_start_after_the_offset(scenario_dir, capsys):
         expand([str(scenario_dir / "camera.toml")], 1, seed_offset=-1)
     assert main(["eval", str(scenario_dir / "camera.toml"), "--seed-offset", "-1"]) != 0
     assert "--seed-offset" in capsys.readouterr().err
+
+
+def test_radio_conditions_parse_into_the_scanners_settings():
+    """`--radio` sets the firmware's pace, the packet timing and the unit's offset and
+    calibration of each run."""
+    from detector.evaluation.conditions import RadioCondition
+
+    slow = RadioCondition.parse("scans=4,packet_us=300,occupancy=2,offset_db=-10,uncalibrated")
+    assert slow.world.settle_us == 250_000 and slow.world.packet_us == 300
+    assert slow.world.occupancy_scale == 2 and slow.offset_db == -10 and not slow.calibrated
+    fast = RadioCondition.parse("scans=30")
+    assert fast.world.settle_us == 33_333 and fast.calibrated
+
+
+@pytest.mark.parametrize("scans", [4, 30])
+def test_the_simulated_scanner_sweeps_at_the_conditions_pace(scans):
+    from detector.evaluation.conditions import RadioCondition
+    from detector.hw.clock import SimClock
+    from detector.rf.simulated import SimulatedRadio
+    from detector.sim.scenario import load_scenario
+
+    condition = RadioCondition.parse(f"scans={scans}")
+    clock = SimClock()
+    radio = SimulatedRadio(load_scenario("wifi-camera-stall"), clock, world=condition.world)
+    sweeps = []
+    try:
+        for k in range(1, 301):  # 5 s
+            clock.advance_to(clock.start_ns + int(k / 60 * 1e9))
+            sweeps += [r["t_ns"] for r in radio.poll() if r["source"] == "cc2500"]
+    finally:
+        radio.close()
+    rate = (len(sweeps) - 1) / ((sweeps[-1] - sweeps[0]) / 1e9)
+    assert 0.8 * scans <= rate <= 1.1 * scans

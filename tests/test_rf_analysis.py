@@ -269,3 +269,65 @@ def test_a_strong_uplink_heard_at_the_door_that_grows_confirms_sooner():
 
     assert run(at_door=True) == ["cellular"]
     assert run(at_door=False) == []
+
+
+def test_the_baseline_ends_when_every_receiver_has_delivered_twice():
+    """The device decides when it is ready: rf.baseline_s, and two readings from every
+    receiver heard so far (a whole RX5808 sweep is slow)."""
+    analyzer = RfAnalyzer(START, 1.0)
+    world = World(3)
+    for t in range(0, 1000, 33):
+        analyzer.add(cc(t, world.cc_levels(t)))
+    analyzer.add(rx(900, world.rx_levels()))
+    analyzer.add(cc(1100, world.cc_levels(1100)))
+    assert analyzer.ready_s is None  # 1 s passed, but one RX5808 sweep only
+    analyzer.add(rx(2200, world.rx_levels()))
+    assert analyzer.ready_s is None  # that reading still belonged to the baseline
+    analyzer.add(cc(2230, world.cc_levels(2230)))
+    assert analyzer.ready_s == 2.23 and analyzer.frozen
+    assert len(analyzer.baseline.samples["rx5808"]) == 2
+
+
+def test_a_receiver_that_never_delivers_does_not_hold_the_baseline_forever():
+    analyzer = RfAnalyzer(START, 2.0)
+    world = World(4)
+    analyzer.add(rx(100, world.rx_levels()))  # one RX5808 sweep, then it falls silent
+    for t in range(0, 20_000, 33):
+        analyzer.add(cc(t, world.cc_levels(t)))
+    assert analyzer.ready_s is not None and 14.9 <= analyzer.ready_s <= 15.1
+
+
+def test_a_slow_scanner_still_finds_a_new_wifi_emitter():
+    """Four 2.4 GHz sweeps a second leave two in the half-second window; the analysis
+    keeps the last ten however long they took, and an access point's packets hitting
+    every one of a few sweeps do not make it a continuous carrier."""
+    world = World(5)
+    world.wifi.append((2437, -60, 0.3, 0, 40_000))
+    world.wifi.append((2462, -45, 0.3, 8_000, 40_000))
+    analyzer = RfAnalyzer(START, 3.0)
+    started = []
+    for t in range(0, 40_000, 250):
+        started += analyzer.add(cc(t, world.cc_levels(t)))
+        started += analyzer.add(bb(t, world.bb_level()))
+    assert [a.band for a in started] == ["wifi-2g4"]
+    assert abs(started[0].freq_hz - 2462e6) <= 3e6
+
+
+def test_levels_are_measured_from_the_units_floors():
+    """A steady channel already there at the door is a carrier only when it stands
+    `carrier_abs_db` (20 dB) above the receiver's floor: 22 dB above the nominal floor,
+    but 15 dB above this unit's own (which is 7 dB higher), is this unit's noise."""
+    quiet = -85.0
+
+    def run(floors):
+        analyzer = RfAnalyzer(START, 1.0, floors=floors)
+        rng = np.random.default_rng(6)
+        found = []
+        for k in range(12):
+            levels = quiet + rng.normal(0, 0.7, len(RX_FREQS))
+            levels[5] = -70.0 + rng.normal(0, 0.5)
+            found += analyzer.add(rx(k * 1300, levels))
+        return [a.band for a in found]
+
+    assert run({"rx5808": quiet}) == []
+    assert run(None) == ["analog-5g8"]  # the nominal floor, -92 dBm

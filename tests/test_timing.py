@@ -1,7 +1,7 @@
 import numpy as np
 
 from detector.hw.lights import Lights, LightSequencer
-from detector.hw.timing import label_frame, row_state_weights, state_at
+from detector.hw.timing import LABEL_GUARD_NS, label_frame, row_state_weights, state_at
 
 MS = 1_000_000
 
@@ -18,6 +18,21 @@ def test_switch_inside_exposure_window_is_mixed():
     assert label_frame(log, 5 * MS, 2 * MS, 8 * MS) == "mixed"
     # A switch to the same state is no change.
     assert label_frame([(0, "dark"), (7 * MS, "dark")], 5 * MS, 2 * MS, 8 * MS) == "dark"
+
+
+def test_a_switch_within_the_guard_of_a_window_edge_is_mixed():
+    """Neither the log's stamp nor the sensor's timestamp is exact: a switch that close
+    to an edge may have landed on either side of it."""
+    window = (5 * MS, 2 * MS, 8 * MS)  # 5..15 ms
+    just_before = [(0, "offaxis"), (5 * MS - LABEL_GUARD_NS // 2, "onaxis")]
+    well_before = [(0, "offaxis"), (5 * MS - 3 * LABEL_GUARD_NS, "onaxis")]
+    just_after = [(0, "onaxis"), (15 * MS + LABEL_GUARD_NS // 2, "offaxis")]
+    well_after = [(0, "onaxis"), (15 * MS + 3 * LABEL_GUARD_NS, "offaxis")]
+    assert label_frame(just_before, *window) == "mixed"
+    assert label_frame(well_before, *window) == "onaxis"
+    assert label_frame(just_after, *window) == "mixed"
+    assert label_frame(well_after, *window) == "onaxis"
+    assert label_frame(just_before, *window, guard_ns=0) == "onaxis"
 
 
 def test_before_any_switch_is_dark():

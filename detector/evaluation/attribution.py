@@ -27,6 +27,7 @@ import numpy as np
 
 from detector.rf.analysis import BROADBAND_BANDS
 from detector.rf.sim.field import AD8318, CC2500, RX5808, RadioField, Receiver
+from detector.rf.sim.unit import DEFAULT_WORLD, NOMINAL_UNIT, RadioWorld, SimUnit
 from detector.sim.scenario import Scenario
 
 WINDOW_S = 1.0
@@ -41,9 +42,10 @@ def receiver_for(alert: dict[str, Any]) -> Receiver:
         ("5g", "5g8")) else CC2500
 
 
-def credit(field: RadioField, alert: dict[str, Any], start_ns: int) -> dict[str, Any]:
+def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
+           unit: SimUnit = NOMINAL_UNIT) -> dict[str, Any]:
     """The emitter that raised one alert (see the module's rule)."""
-    receiver = receiver_for(alert)
+    receiver = unit.receivers()[receiver_for(alert).name]
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
     freq = float(alert.get("freq_hz") or 0.0)
@@ -63,9 +65,12 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int) -> dict[str,
     return {"emitter": best, "kind": kind, "share_db": round(float(share_db), 1)}
 
 
-def credit_alerts(alerts: list[dict[str, Any]], scenario: Scenario,
-                  start_ns: int) -> list[dict[str, Any]]:
+def credit_alerts(alerts: list[dict[str, Any]], scenario: Scenario, start_ns: int,
+                  unit: SimUnit = NOMINAL_UNIT,
+                  world: RadioWorld = DEFAULT_WORLD) -> list[dict[str, Any]]:
     """Each alert with its `credit`, from a field made as the simulated scanner made its
-    own (same scenario and seed, so the same emitters, channels and fading)."""
-    field = RadioField(scenario)
-    return [{**alert, "credit": credit(field, alert, start_ns)} for alert in alerts]
+    own (same scenario, seed, unit and packet timing, so the same emitters, channels,
+    fading and packets)."""
+    field = RadioField(scenario, packet_us=world.packet_us,
+                       occupancy_scale=world.occupancy_scale)
+    return [{**alert, "credit": credit(field, alert, start_ns, unit)} for alert in alerts]

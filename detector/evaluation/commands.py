@@ -8,6 +8,7 @@ from pathlib import Path
 
 from detector.config import Config
 from detector.errors import DetectorError
+from detector.evaluation.conditions import RadioCondition
 from detector.evaluation.jobs import Progress, default_workers, expand, run_jobs
 from detector.evaluation.plots import write_plots
 from detector.evaluation.report import evaluate, format_table
@@ -25,8 +26,11 @@ def _write_json(path: Path, data: object) -> None:
 
 def eval_command(paths: list[str], config: Config, *, json_path: Path | None, seeds: int,
                  plots_dir: Path | None, workers: int | None, check: bool,
-                 rf_only: bool = False, seed_offset: int = 0) -> int:
-    jobs = expand(paths, seeds, rf_only, seed_offset)
+                 rf_only: bool = False, seed_offset: int = 0, radio: str = "") -> int:
+    if radio and not rf_only:
+        raise DetectorError("--radio: only with --rf-only")
+    RadioCondition.parse(radio)  # a bad condition fails before any run starts
+    jobs = expand(paths, seeds, rf_only, seed_offset, radio)
     lens = config.section("lens")
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)

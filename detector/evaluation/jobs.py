@@ -11,6 +11,7 @@ from pathlib import Path
 
 from detector.config import Config
 from detector.errors import DetectorError
+from detector.evaluation.conditions import RadioCondition
 from detector.evaluation.runs import SweepRun, run_recording, run_rf_only, run_scenario
 from detector.progress import Progress as LineProgress
 from detector.sim.scenario import bundled_scenarios, load_scenario
@@ -22,10 +23,11 @@ class Job:
     path: str
     seed: int | None = None
     label: str = ""
+    radio: str = ""  # RadioCondition text for radio-only runs
 
 
 def expand(paths: list[str], seeds: int, rf_only: bool = False,
-           seed_offset: int = 0) -> list[Job]:
+           seed_offset: int = 0, radio: str = "") -> list[Job]:
     """Scenario files, directories of scenarios and recorded sessions into jobs; no PATH
     means the bundled library. Each scenario runs with its own seed and seeds-1 more, all
     shifted by seed_offset (seeds held out from tuning)."""
@@ -55,7 +57,7 @@ def expand(paths: list[str], seeds: int, rf_only: bool = False,
             continue
         scenario = load_scenario(path)  # validates before any worker starts
         kind = "scenario-rf" if rf_only else kind
-        jobs.extend(Job(kind, path, scenario.seed + seed_offset + k, scenario.name)
+        jobs.extend(Job(kind, path, scenario.seed + seed_offset + k, scenario.name, radio)
                     for k in range(seeds))
     return jobs
 
@@ -67,7 +69,9 @@ def _run(job: Job, config: Config) -> SweepRun:
     if job.kind == "recording":
         return run_recording(job.path, config)
     if job.kind == "scenario-rf":
-        return run_rf_only(load_scenario(job.path), seed=job.seed)
+        condition = RadioCondition.parse(job.radio)
+        return run_rf_only(load_scenario(job.path), seed=job.seed, world=condition.world,
+                           offset_db=condition.offset_db, calibrated=condition.calibrated)
     return run_scenario(load_scenario(job.path), config, seed=job.seed)
 
 

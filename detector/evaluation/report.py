@@ -161,6 +161,7 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
     out["performance"] = {"frames": sum(r.frames for r in runs),
                           "sets": sum(r.sets for r in runs),
                           "mixed_frames_dropped": sum(r.mixed_dropped for r in runs),
+                          "frames_mislabelled": sum(r.mislabelled for r in runs),
                           "wall_s": round(sum(r.wall_s for r in runs), 1),
                           "peak_rss_mb": round(max((r.peak_rss_mb for r in runs), default=0), 1)}
     return out
@@ -268,5 +269,10 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{t['sweeps_without_camera']} sweeps without a camera")
     marks = ", ".join(f"{k} {'met' if v else ('-' if v is None else 'MISSED')}"
                       for k, v in result["targets"].items())
+    perf = result.get("performance", {})
+    if result.get("lens") and perf.get("frames"):
+        lines.append(f"frames: {perf['frames']}, {perf['mixed_frames_dropped']} labelled mixed "
+                     f"and dropped, {perf.get('frames_mislabelled', 0)} labelled with an LED "
+                     f"state that did not light all of them (timing jitter)")
     lines.append(f"targets: {marks}")
     return "\n".join(lines)

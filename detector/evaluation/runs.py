@@ -13,12 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from detector.config import Config
+from detector.config import Config, load_config
 from detector.evaluation.attribution import credit_alerts
+from detector.evaluation.units import calibrated_config, frontend_for
 from detector.hw.clock import SimClock
 from detector.optics import LensDetector
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
+from detector.rf.frontend import FrontEnd
+from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld, SimUnit
 from detector.rf.simulated import SimulatedRadio
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
@@ -43,6 +46,7 @@ class SweepRun:
     frames: int = 0
     sets: int = 0
     mixed_dropped: int = 0
+    mislabelled: int = 0  # frames labelled with one LED state that another lit (in part)
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
     # Through the sweep runtime (simulated scenarios): fused alerts, result and coverage.
@@ -84,11 +88,19 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     positions: dict[int, list[float]] = {}
-    config = config.with_values(sim={"display": "none"})
+    config = calibrated_config(config, scenario.seed).with_values(sim={"display": "none"})
+    unit = SimUnit.draw(config.get("sim.unit"))
+    mislabelled = 0
+
+    def observe(frame) -> None:
+        nonlocal mislabelled
+        positions[frame.index] = frame.meta["position"]
+        if frame.lights != "mixed" and frame.lights != frame.meta.get("true_lights",
+                                                                      frame.lights):
+            mislabelled += 1
+
     request = SweepRequest(scenario=scenario, seconds=seconds, draw=False, rf=rf,
-                           sink=MemorySink(), checklist_answer=True,
-                           on_frame=lambda f: positions.__setitem__(f.index,
-                                                                    f.meta["position"]))
+                           sink=MemorySink(), checklist_answer=True, on_frame=observe)
     outcome = run_sweep(config, request)
     truth = outcome.truth or {}
     stats = outcome.lens_stats
@@ -97,10 +109,11 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
                    tracks=outcome.track_histories, alerts=outcome.lens_alerts,
                    track_ids=outcome.track_ids,
                    frames=stats.get("frames", 0), sets=stats.get("sets", 0),
-                   mixed_dropped=stats.get("mixed_dropped", 0), wall_s=outcome.wall_s,
+                   mixed_dropped=stats.get("mixed_dropped", 0), mislabelled=mislabelled,
+                   wall_s=outcome.wall_s,
                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     run.start_ns, run.end_ns = outcome.start_ns, outcome.end_ns
-    run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns)
+    run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns, unit)
     run.rf_stats = outcome.rf_stats
     run.fused_alerts = outcome.fused_alerts
     run.result = outcome.inspection.result or ""
@@ -113,14 +126,22 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     return run
 
 
-def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 / 60) -> SweepRun:
-    """The radio side of a sweep alone: the simulated scanner, client and analysis on a
-    clock stepped like the camera's, without rendering a frame (RF evaluation in
-    seconds instead of minutes)."""
+def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 / 60,
+                world: RadioWorld = DEFAULT_WORLD, offset_db: float = 0.0,
+                calibrated: bool = True) -> SweepRun:
+    """The radio side of a sweep alone: the run's calibrated scanner unit, client and
+    analysis on a clock stepped like the camera's, without rendering a frame (RF
+    evaluation in seconds instead of minutes). `world`, `offset_db` (a unit reading that
+    much high, uncorrected by its calibration) and `calibrated` (False: the
+    configuration's defaults) vary the conditions for robustness checks."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
+    unit, frontend = frontend_for(scenario.seed)
+    if not calibrated:
+        frontend = FrontEnd.from_config(load_config(None, []))
+    unit = unit.shifted(offset_db)
     clock = SimClock()
-    radio = SimulatedRadio(scenario, clock)
+    radio = SimulatedRadio(scenario, clock, unit=unit, frontend=frontend, world=world)
     started = time.perf_counter()
     steps = int(scenario.total_s / step_s)
     try:
@@ -135,7 +156,7 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
                    wall_s=time.perf_counter() - started)
     run.end_ns = clock.monotonic_ns()
     run.rf_alerts = credit_alerts([a.to_json() for a in radio.analyzer.alerts], scenario,
-                                  clock.start_ns)
+                                  clock.start_ns, unit, world)
     run.rf_stats = radio.client.stats
     return run
 
@@ -144,7 +165,8 @@ def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
     detector = LensDetector(config, pattern=config.get("lights.pattern"))
     start_ns = recording.rows[0].t_ns if recording.rows else 0
-    analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"))
+    analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"),
+                          floors=dict(FrontEnd.from_config(config).floors))
     pending = sorted(recording.rf, key=lambda r: r["t_ns"])
     position = 0
 

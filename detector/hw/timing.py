@@ -3,7 +3,14 @@
 A rolling-shutter frame exposes row r from t0 + r*line to t0 + r*line + exposure, where
 line = readout / (rows - 1). A frame is labelled with the single LED state that was on
 for the whole window [t0, t0 + readout + exposure]; if a switch falls inside that
-window the frame is `mixed` and the detector drops it (never guesses).
+window, or within LABEL_GUARD_NS of either end, the frame is `mixed` and the detector
+drops it (never guesses).
+
+The guard is there because neither time is exact on a Pi: the switch log is stamped
+after the GPIO call returns (tens of microseconds after the LEDs changed, more when the
+process is preempted in between), and the sensor timestamp comes from the frame-start
+interrupt, which jitters by tens of microseconds. A switch that close to a frame's edge
+may have landed on either side of it.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 MIXED = "mixed"
+LABEL_GUARD_NS = 300_000  # 0.3 ms: several times the usual error of either timestamp
 SwitchLog = Sequence[tuple[int, str]]  # (t_ns, state) in time order
 
 
@@ -30,9 +38,11 @@ def state_at(switches: SwitchLog, t_ns: int, initial: str = "dark") -> str:
 
 
 def label_frame(switches: SwitchLog, t_ns: int, exposure_ns: int, readout_ns: int,
-                initial: str = "dark") -> str:
-    """`onaxis`, `offaxis` or `dark` if one state lit the whole frame, else `mixed`."""
+                initial: str = "dark", guard_ns: int = LABEL_GUARD_NS) -> str:
+    """`onaxis`, `offaxis` or `dark` if one state lit the whole frame (with the guard
+    on either side), else `mixed`."""
     start, end = frame_window(t_ns, exposure_ns, readout_ns)
+    start, end = start - guard_ns, end + guard_ns
     state = state_at(switches, start, initial)
     for t, new_state in switches:
         if start < t < end and new_state != state:

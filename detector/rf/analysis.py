@@ -33,8 +33,16 @@ import numpy as np
 
 from detector.rf.readings import frequencies
 
-RX5808_FLOOR_DBM = -92.0
-AD8318_FLOOR_DBM = -62.0
+# Receiver floors when the front end names none (rf/frontend.py; nominal parts).
+DEFAULT_FLOORS = {"rx5808": -92.0, "cc2500": -104.0, "ad8318": -62.0, "rfexplorer": -110.0}
+# The baseline ends when the device is ready: `baseline_s` have passed and every receiver
+# heard so far has delivered this many readings, or at the latest after
+# BASELINE_LIMIT_S (a receiver that never delivers does not hold the sweep up).
+BASELINE_MIN_READINGS = 2
+BASELINE_LIMIT_S = 15.0
+# The 2.4 GHz window holds at least this many sweeps, however slowly the scanner sweeps:
+# fewer cannot tell a continuous carrier from packets that happened to hit every sweep.
+MIN_2G4_SWEEPS = 10
 STRONG_2G4_DBM = -60.0
 BROADBAND_BANDS = ("cellular", "analog-1g2")
 # Proximity: the strongest alert's level from "just heard" to "right next to it" (dBm).
@@ -127,11 +135,20 @@ class _Baseline:
 
 
 class RfAnalyzer:
-    def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None) -> None:
+    """Turns the scanner's readings into RF alerts: learns the baseline at the door until
+    the device is ready, then runs the per-receiver rules (module docstring) on each
+    reading and keeps alert episodes with their proximity."""
+
+    def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None,
+                 floors: dict[str, float] | None = None) -> None:
         self.p = params or RfParams()
         self.start_ns = start_ns
-        self.baseline_end_ns = start_ns + int(baseline_s * 1e9)
+        self.baseline_min_ns = start_ns + int(baseline_s * 1e9)
+        self.baseline_limit_ns = start_ns + int(max(baseline_s, BASELINE_LIMIT_S) * 1e9)
+        self.floors = {**DEFAULT_FLOORS, **(floors or {})}
         self.baseline = _Baseline()
+        self.baseline_counts: dict[str, int] = {}
+        self.ready_ns: int | None = None
         self.frozen = False
         self.cc: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # t, hot, dbm
         self.cc_freqs: np.ndarray | None = None
@@ -151,8 +168,9 @@ class RfAnalyzer:
         source = reading["source"]
         freqs = frequencies(reading)
         dbm = reading["dbm"]
-        if t < self.baseline_end_ns:
+        if not self._ready(t):
             self.baseline.add(source, freqs, dbm)
+            self.baseline_counts[source] = self.baseline_counts.get(source, 0) + 1
             if source == "ad8318":  # broadband rules need no baseline: fill their window
                 self._push(self.bb, (t, float(dbm[0]), self._explained_dbm()),
                            self.p.broadband_window_s)
@@ -160,7 +178,7 @@ class RfAnalyzer:
                 self.rx.append((t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
             elif source in ("cc2500", "rfexplorer"):
                 self._push(self.cc, (t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)),
-                           self.p.window_s)
+                           self.p.window_s, MIN_2G4_SWEEPS)
             return []
         if not self.frozen:
             self.baseline.freeze()
@@ -169,12 +187,13 @@ class RfAnalyzer:
         if source in ("cc2500", "rfexplorer"):
             self.cc_source = source
             self.cc_freqs = np.asarray(freqs, dtype=float)
-            hot = values > self.baseline.threshold(source, len(values), self.p.margin_db, -104)
-            self._push(self.cc, (t, hot, values), self.p.window_s)
+            hot = values > self.baseline.threshold(source, len(values), self.p.margin_db,
+                                                   self.floors[source])
+            self._push(self.cc, (t, hot, values), self.p.window_s, MIN_2G4_SWEEPS)
         elif source == "rx5808":
             self.rx_freqs = np.asarray(freqs, dtype=float)
             hot = values > self.baseline.threshold(source, len(values), self.p.margin_db,
-                                                   RX5808_FLOOR_DBM)
+                                                   self.floors["rx5808"])
             self.rx.append((t, hot, values))
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
@@ -182,6 +201,21 @@ class RfAnalyzer:
             self._push(self.bb, (t, float(values[0]), self._explained_dbm()),
                        self.p.broadband_window_s)
         return self._update(t)
+
+    def _ready(self, t: int) -> bool:
+        """Whether the baseline is complete at t: the device decides, as on the Pi (the
+        status says "RF baseline" until then and the inspector waits at the door)."""
+        if self.ready_ns is None:
+            enough = all(n >= BASELINE_MIN_READINGS for n in self.baseline_counts.values())
+            if (t >= self.baseline_min_ns and enough and self.baseline_counts) \
+                    or t >= self.baseline_limit_ns:
+                self.ready_ns = t
+        return self.ready_ns is not None
+
+    @property
+    def ready_s(self) -> float | None:
+        """Seconds from the start until the baseline was complete (None: not yet)."""
+        return None if self.ready_ns is None else (self.ready_ns - self.start_ns) / 1e9
 
     def _explained_dbm(self) -> float:
         """Power the 2.4 and 5.8 GHz receivers account for right now: the CC2500's latest
@@ -194,9 +228,10 @@ class RfAnalyzer:
         return 10 * math.log10(mw) if mw > 0 else -120.0
 
     @staticmethod
-    def _push(queue: deque, item: tuple, window_s: float) -> None:
+    def _push(queue: deque, item: tuple, window_s: float, keep: int = 0) -> None:
+        """Append, and forget items older than window_s (but keep the newest `keep`)."""
         queue.append(item)
-        while queue and item[0] - queue[0][0] > window_s * 1e9:
+        while len(queue) > keep and item[0] - queue[0][0] > window_s * 1e9:
             queue.popleft()
 
     # ---- detection ------------------------------------------------------------------
@@ -209,7 +244,7 @@ class RfAnalyzer:
         return found
 
     def _find_2g4(self, found: dict) -> None:
-        if len(self.cc) < 5 or self.cc_freqs is None:
+        if len(self.cc) < MIN_2G4_SWEEPS or self.cc_freqs is None:
             return
         hot = np.array([h for _t, h, _v in self.cc])
         levels = np.array([v for _t, _h, v in self.cc])
@@ -247,7 +282,8 @@ class RfAnalyzer:
                 continue
             excess = float(np.max(levels[:, start:end].max(axis=0)
                                   - self.baseline.threshold(self.cc_source, len(occupancy),
-                                                            0.0, -104)[start:end]))
+                                                            0.0, self.floors[self.cc_source])
+                                  [start:end]))
             if best is None or excess > best[2]:
                 best = (start, end, excess)
         if best is not None:
@@ -265,7 +301,8 @@ class RfAnalyzer:
         levels = np.array([v for _t, _h, v in recent])
         hot = np.array([h for _t, h, _v in recent])
         steady = levels.std(axis=0) <= self.p.carrier_steadiness_db
-        loud = levels.min(axis=0) >= RX5808_FLOOR_DBM + self.p.carrier_abs_db
+        floor = self.floors["rx5808"]
+        loud = levels.min(axis=0) >= floor + self.p.carrier_abs_db
         carrier = steady & (hot.all(axis=0) | loud)
         in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
         if (carrier & in_wifi).any():
@@ -278,7 +315,7 @@ class RfAnalyzer:
             carrier &= ~in_wifi | backed
         if carrier.any():
             i = int(np.argmax(np.where(carrier, levels.mean(axis=0), -999)))
-            excess = float(levels[:, i].mean() - RX5808_FLOOR_DBM)
+            excess = float(levels[:, i].mean() - floor)
             found["analog-5g8"] = ("analog video carrier", float(self.rx_freqs[i]),
                                    float(levels[:, i].mean()), excess,
                                    {"channel_mhz": int(self.rx_freqs[i] / 1e6),
@@ -290,7 +327,7 @@ class RfAnalyzer:
         if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
             found["wifi-5g"] = ("Wi-Fi", float(self.rx_freqs[i]), float(levels[:, i].max()),
-                                float(levels[:, i].max() - RX5808_FLOOR_DBM),
+                                float(levels[:, i].max() - floor),
                                 {"channels": int(bursty.sum())})
 
     def _find_broadband(self, found: dict) -> None:
@@ -304,11 +341,12 @@ class RfAnalyzer:
         explained = np.array([e for _t, _v, e in self.bb])
         if self._strong_in_scanned_bands():
             return  # broadband power that the 2.4 / 5.8 GHz receivers already see
-        loud = AD8318_FLOOR_DBM + self.p.broadband_abs_db
+        floor = self.floors["ad8318"]
+        loud = floor + self.p.broadband_abs_db
         if float((values >= loud).mean()) >= self.p.broadband_continuous:
             level = float(np.median(values))
             found["analog-1g2"] = ("continuous carrier outside the scanned bands", 0.0, level,
-                                   level - AD8318_FLOOR_DBM,
+                                   level - floor,
                                    {"loud_share": round(float((values >= loud).mean()), 2)})
             return
         # A strong uplink that neither the 2.4 nor the 5.8 GHz receiver hears: a cellular
@@ -323,7 +361,7 @@ class RfAnalyzer:
             door = float(self.baseline.q90["ad8318"][0])
             if door >= self.p.cellular_dbm:  # heard strongly at the door: the approach rule
                 evidence["door_rise_db"] = round(level - door, 1)
-            found["cellular"] = ("cellular uplink", 0.0, level, level - AD8318_FLOOR_DBM,
+            found["cellular"] = ("cellular uplink", 0.0, level, level - floor,
                                  evidence)
 
     def _strong_in_scanned_bands(self) -> bool:
@@ -335,7 +373,7 @@ class RfAnalyzer:
             for _t, hot, values in list(self.cc)[-10:]:
                 if bool((hot & (values >= STRONG_2G4_DBM)).any()):
                     return True
-        return bool(self.rx) and float(self.rx[-1][2].max()) >= (RX5808_FLOOR_DBM
+        return bool(self.rx) and float(self.rx[-1][2].max()) >= (self.floors["rx5808"]
                                                                  + self.p.carrier_abs_db)
 
     def _update(self, t: int) -> list[RfAlert]:

@@ -9,6 +9,7 @@ from detector.config import Config
 from detector.errors import DetectorError
 from detector.hw.clock import SystemClock
 from detector.rf.analysis import RfAnalyzer
+from detector.rf.frontend import FrontEnd
 from detector.rf.scanners import open_scanner
 
 
@@ -18,7 +19,9 @@ def listen(config: Config, port: str | None, seconds: float, baseline_s: float |
     clock = SystemClock()
     client = open_scanner(config, clock, port)
     start = clock.monotonic_ns()
-    analyzer = RfAnalyzer(start, config.get("rf.baseline_s") if baseline_s is None else baseline_s)
+    frontend = FrontEnd.from_config(config)
+    analyzer = RfAnalyzer(start, config.get("rf.baseline_s") if baseline_s is None else baseline_s,
+                          floors=dict(frontend.floors))
     counts: dict[str, int] = {}
     peaks: dict[str, float] = {}
     shown_state = ""
@@ -26,6 +29,7 @@ def listen(config: Config, port: str | None, seconds: float, baseline_s: float |
     try:
         while clock.monotonic_ns() - start < seconds * 1e9:
             for reading in client.poll():
+                frontend.correct(reading)
                 source = reading["source"]
                 counts[source] = counts.get(source, 0) + 1
                 peaks[source] = max(peaks.get(source, -200.0), max(reading["dbm"]))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from detector.calibration import corrected_broadband
 from detector.rf.analysis import RfAnalyzer
+from detector.rf.frontend import FrontEnd
 
 # Which bar of the live view an RF alert's band lights up.
 BAR_OF_BAND = {"wifi-2g4": "2.4", "analog-2g4": "2.4", "analog-5g8": "5.8", "wifi-5g": "5.8",
                "cellular": "BB", "analog-1g2": "BB"}
 BAR_SPAN_DB = 30.0  # a bar is full this far above the door's level
-BROADBAND_FLOOR_DBM = -62.0
 BROADBAND_SPAN_DB = 45.0
 
 
@@ -22,20 +21,18 @@ class Radio:
     poll(), online, close() and stats)."""
 
     def __init__(self, client: Any, analyzer: RfAnalyzer,
-                 ad8318: tuple[float, float] | None = None) -> None:
+                 frontend: FrontEnd | None = None) -> None:
         self.client = client
         self.analyzer = analyzer
         self.readings = 0
-        # The AD8318's calibrated slope and intercept: the firmware reports with the
-        # nominal ones, the host corrects (calibration.py).
-        self.ad8318 = ad8318
+        # The unit's calibrated receivers: the firmware reports with the parts' nominal
+        # constants, the host corrects (rf/frontend.py).
+        self.frontend = frontend or FrontEnd()
 
     def poll(self) -> list[dict[str, Any]]:
         readings = self.client.poll()
         for reading in readings:
-            if self.ad8318 is not None and reading["source"] == "ad8318":
-                reading["dbm"] = [round(corrected_broadband(v, *self.ad8318), 2)
-                                  for v in reading["dbm"]]
+            self.frontend.correct(reading)
             self.analyzer.add(reading)
         self.readings += len(readings)
         return readings
@@ -69,7 +66,7 @@ class Radio:
             out[key] = (max(excess, 0.0) / BAR_SPAN_DB, key in alerting)
         if a.bb:
             level = a.bb[-1][1]
-            out["BB"] = ((level - BROADBAND_FLOOR_DBM) / BROADBAND_SPAN_DB, "BB" in alerting)
+            out["BB"] = ((level - a.floors["ad8318"]) / BROADBAND_SPAN_DB, "BB" in alerting)
         return out
 
     def close(self) -> None:

@@ -1,31 +1,44 @@
-"""The radio side of a simulated sweep: the simulated scanner on the sweep's clock, our
-client talking to it over rfsim://, and RF analysis of what it reports."""
+"""The radio side of a simulated sweep: a simulated scanner unit on the sweep's clock, our
+client talking to it over rfsim://, and RF analysis of what it reports, corrected with
+the unit's calibration (or the configuration's defaults without one)."""
 
 from __future__ import annotations
 
 from detector.hw.clock import SimClock
 from detector.rf.analysis import RfAnalyzer
-from detector.rf.client import FirmwareClient
+from detector.rf.client import FirmwareClient, ScanConfig
+from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
 from detector.rf.sim.scanner import SimScanner
 from detector.rf.sim.scanner import register as register_scanner
 from detector.rf.sim.scanner import unregister as unregister_scanner
+from detector.rf.sim.unit import DEFAULT_WORLD, NOMINAL_UNIT, RadioWorld, SimUnit
 from detector.sim.scenario import Scenario
+
+DEFAULT_BASELINE_S = 2.0  # rf.baseline_s's default
 
 
 class SimulatedRadio(Radio):
     """A Radio whose scanner is simulated from the scenario (`scanner.unplugged` pulls
-    its cable)."""
+    its cable). `unit` is the scanner as built, `frontend` what its calibration says
+    about it, `world` the sweep cadence and packet timing."""
 
     _count = 0
 
-    def __init__(self, scenario: Scenario, clock: SimClock) -> None:
+    def __init__(self, scenario: Scenario, clock: SimClock, *,
+                 unit: SimUnit = NOMINAL_UNIT, frontend: FrontEnd | None = None,
+                 world: RadioWorld = DEFAULT_WORLD,
+                 baseline_s: float = DEFAULT_BASELINE_S) -> None:
         SimulatedRadio._count += 1
         self.key = f"run{id(self)}-{SimulatedRadio._count}"
         start = clock.start_ns
-        self.scanner = SimScanner(scenario, lambda: (clock.monotonic_ns() - start) / 1000.0)
-        client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock)
-        super().__init__(client, RfAnalyzer(start, scenario.path.start_at_door_s))
+        self.scanner = SimScanner(scenario, lambda: (clock.monotonic_ns() - start) / 1000.0,
+                                  unit=unit, world=world)
+        client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock,
+                                config=ScanConfig(settle_us=world.settle_us))
+        frontend = frontend or FrontEnd()
+        super().__init__(client, RfAnalyzer(start, baseline_s, floors=dict(frontend.floors)),
+                         frontend)
         self.clock = clock
 
     def close(self) -> None:

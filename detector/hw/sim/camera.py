@@ -4,8 +4,14 @@ Time is virtual (SimClock). Frame i's first row starts exposing at start + i/fps
 frame is delivered after its readout and exposure plus a delivery latency; that is when
 the clock stands when `read` returns, so a light switch the caller makes next is logged
 at a realistic time. Latency is usually short (the switch lands in the gap between
-exposures); with probability `switch_late_prob` it runs `switch_late_ms` longer and the
-next frame straddles the switch: it is labelled `mixed` by the same code as on the Pi.
+exposures); with probability `switch_late_prob` it runs up to `switch_late_ms` longer
+(the program was busy), and the switch may land inside a later frame.
+
+Neither the frame's timestamp nor the switch log is exact, as on the Pi: the frame is
+rendered under the LEDs' real switch times (SimLights.actual_log) and at its real
+exposure start, but labelled, by the same code as on the Pi, from the switch log and a
+timestamp with the sensor's jitter (docs/hardware-timing.md). Near a switch some labels
+are therefore `mixed` and a few are wrong.
 """
 
 from __future__ import annotations
@@ -15,9 +21,15 @@ import numpy as np
 from detector.hw.camera import Camera, Frame
 from detector.hw.clock import SimClock
 from detector.hw.lights import Lights
+from detector.hw.sim.lights import SimLights
 from detector.hw.timing import label_frame, row_state_weights
 from detector.sim.renderer import CameraModel, Renderer
 from detector.sim.scenario import Scenario
+
+FIRST_FRAME_NS = 1_000_000
+TIMESTAMP_JITTER_US = 30.0  # frame-start interrupt latency, standard deviation
+TIMESTAMP_LATE_PROB = 0.005  # an interrupt served late
+TIMESTAMP_LATE_US = (100.0, 1000.0)
 
 
 class SimCamera(Camera):
@@ -49,14 +61,19 @@ class SimCamera(Camera):
                  "bit_depth": 8}]
 
     def frame_start_ns(self, index: int) -> int:
-        return self.clock.start_ns + int(round(index * 1e9 / self.model.fps))
+        # The first exposure starts a moment after streaming starts (and after the
+        # runtime switched the LEDs for it).
+        return self.clock.start_ns + FIRST_FRAME_NS + int(round(index * 1e9 / self.model.fps))
 
     def read(self) -> Frame | None:
         if self.index >= self.n_frames:
             return None
         i = self.index
         t0_ns = self.frame_start_ns(i)
-        switches = list(self.lights.switch_log)
+        logged = list(self.lights.switch_log)
+        # What the LEDs really did (the log is stamped a little late on the Pi too).
+        switches = (list(self.lights.actual_log) if isinstance(self.lights, SimLights)
+                    else logged)
         exposure_ns, readout_ns = self.exposure_ns, self.readout_ns
 
         def weights_at(row_frac: float) -> dict[str, float]:
@@ -67,13 +84,19 @@ class SimCamera(Camera):
         grid = row_state_weights(switches, t0_ns, exposure_ns, readout_ns,
                                  self.renderer.grid_row_frac)
         rendered = self.renderer.render((t0_ns - self.clock.start_ns) / 1e9, weights_at, grid)
-        label = label_frame(switches, t0_ns, exposure_ns, readout_ns)
+        stamp_error_us = self.rng.normal(0.0, TIMESTAMP_JITTER_US)
+        if self.rng.random() < TIMESTAMP_LATE_PROB:
+            stamp_error_us += self.rng.uniform(*TIMESTAMP_LATE_US)
+        stamped_ns = t0_ns + int(stamp_error_us * 1000)
+        label = label_frame(logged, stamped_ns, exposure_ns, readout_ns)
         latency = self.latency_ns * (0.5 + self.rng.exponential(0.5))
         if self.rng.random() < self.late_prob:
-            latency += self.late_ns
+            latency += self.rng.uniform(0.0, self.late_ns)
         self.clock.advance_to(t0_ns + readout_ns + exposure_ns + int(latency))
         self.index += 1
-        return Frame(index=i, t_ns=t0_ns, exposure_us=self.model.exposure_us, lights=label,
+        true_label = label_frame(switches, t0_ns, exposure_ns, readout_ns, guard_ns=0)
+        return Frame(index=i, t_ns=stamped_ns, exposure_us=self.model.exposure_us, lights=label,
                      image=rendered.image,
                      meta={"truth": rendered.truth, "position": rendered.pose.position.tolist(),
-                           "rotation": rendered.pose.rotation.tolist()})
+                           "rotation": rendered.pose.rotation.tolist(),
+                           "true_lights": true_label})

@@ -52,9 +52,12 @@ class RX5808Chip:
     MV_AT_REF = 500.0
     REF_DBM = -90.0
 
-    def __init__(self, level, now):
+    def __init__(self, level, now, mv_per_db=None, mv_at_ref=None):
         self.level_fn = level
         self.now = now
+        # This part's own RSSI line (modules differ by several dB; calibration fits it).
+        self.mv_per_db = self.MV_PER_DB if mv_per_db is None else mv_per_db
+        self.mv_at_ref = self.MV_AT_REF if mv_at_ref is None else mv_at_ref
         self.bits = []
         self.mhz = 5800
         self.rssi_dbm = -95.0
@@ -96,31 +99,36 @@ class RX5808Chip:
 
     def _rssi_mv(self):
         self._settle()
-        return self.MV_AT_REF + (self.rssi_dbm - self.REF_DBM) * self.MV_PER_DB
+        return self.mv_at_ref + (self.rssi_dbm - self.REF_DBM) * self.mv_per_db
 
 
 class AD8318Chip:
     SLOPE_MV_PER_DB = -24.5
     INTERCEPT_DBM = 20.0
 
-    def __init__(self, level, now):
+    def __init__(self, level, now, slope_mv_per_db=None, intercept_dbm=None):
         self.level_fn = level
         self.now = now
+        self.slope = self.SLOPE_MV_PER_DB if slope_mv_per_db is None else slope_mv_per_db
+        self.intercept = self.INTERCEPT_DBM if intercept_dbm is None else intercept_dbm
         self.adc = ADC(self._mv)
 
     def _mv(self):
         dbm = self.level_fn(0, self.now())
-        return self.SLOPE_MV_PER_DB * (dbm - self.INTERCEPT_DBM)
+        return self.slope * (dbm - self.intercept)
 
 
 class CC2500Chip:
     """SPI register file with the strobes and the RSSI status register a power sweep uses."""
 
     XTAL_HZ = 26000000
+    RSSI_OFFSET_DB = 72.0
 
-    def __init__(self, level, now):
+    def __init__(self, level, now, rssi_offset_db=None):
         self.level_fn = level
         self.now = now
+        # The datasheet's offset is typical (69-72 dB by data rate); a part has its own.
+        self.rssi_offset = self.RSSI_OFFSET_DB if rssi_offset_db is None else rssi_offset_db
         self.regs = [0] * 0x30
         self.reply = b""
         self.rx = False
@@ -172,6 +180,6 @@ class CC2500Chip:
         if not self.rx:
             return 0x80  # no valid RSSI outside RX
         dbm = self.level_fn(int(self.frequency_hz()), self.now())
-        value = int(round((dbm + 72) * 2))
+        value = int(round((dbm + self.rssi_offset) * 2))
         value = min(max(value, -128), 127)
         return value & 0xFF

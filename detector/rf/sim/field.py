@@ -126,8 +126,11 @@ def fspl_1m_db(mhz: float) -> float:
 
 
 class RadioField:
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, *,
+                 packet_us: float = PACKET_US, occupancy_scale: float = 1.0) -> None:
         self.scenario = scenario
+        self.packet_us = packet_us
+        self.occupancy_scale = occupancy_scale
         self.seed = scenario.seed if seed is None else seed
         self.rng = np.random.default_rng([self.seed, 0xF1E1D])
         self.trajectory = Trajectory(scenario)
@@ -203,8 +206,8 @@ class RadioField:
             return False
         if e.occupancy >= 1.0:
             return True
-        slot = int(t_us // PACKET_US)
-        return _unit_hash(slot, e.salt) < e.occupancy
+        slot = int(t_us // self.packet_us)
+        return _unit_hash(slot, e.salt) < min(e.occupancy * self.occupancy_scale, 0.95)
 
     def received_dbm(self, e: Emitter, t_s: float) -> float:
         position = self.position(t_s)
@@ -226,7 +229,7 @@ class RadioField:
             centre = e.centre_mhz
             if e.hopping:
                 centre = 2402.0 + float(self.rng.integers(0, 79))
-            gain_db = 0.0 if receiver is AD8318 else self._filter_db(receiver, f, centre,
+            gain_db = 0.0 if receiver.name == AD8318.name else self._filter_db(receiver, f, centre,
                                                                        e.bandwidth_mhz)
             if gain_db < -80:
                 continue
@@ -236,7 +239,7 @@ class RadioField:
     def gain(self, e: Emitter, receiver: Receiver, freq_hz: float) -> float:
         """The share of an emitter's power that `receiver` tuned to freq_hz takes in (a
         hopping emitter by its average over its hops); it does not change with time."""
-        if receiver is AD8318:
+        if receiver.name == AD8318.name:
             return 1.0
         f = freq_hz / 1e6
         if e.hopping:

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable
 
 from detector.rf.sim import chips
-from detector.rf.sim.field import AD8318, CC2500, RX5808, RadioField
+from detector.rf.sim.field import RadioField
+from detector.rf.sim.unit import DEFAULT_WORLD, NOMINAL_UNIT, RadioWorld, SimUnit
 from detector.sim.scenario import Scenario
 from detector_firmware.ad8318 import AD8318 as AD8318Driver
 from detector_firmware.app import App
@@ -24,21 +25,29 @@ STEP_COST_US = 40  # MCU time per scan step (SPI transfers, ADC reads, packing)
 
 class SimScanner:
     def __init__(self, scenario: Scenario, now_us: Callable[[], float], seed: int | None = None,
-                 cc2500: bool = True) -> None:
-        self.field = RadioField(scenario, seed)
+                 cc2500: bool = True, unit: SimUnit = NOMINAL_UNIT,
+                 world: RadioWorld = DEFAULT_WORLD) -> None:
+        self.field = RadioField(scenario, seed, packet_us=world.packet_us,
+                                occupancy_scale=world.occupancy_scale)
+        self.unit = unit
+        self.world = world
         self.now_us = now_us
         self.cursor = 0
         self.lock = threading.Lock()
         clock = self._ticks
-        self.rx_chip = chips.RX5808Chip(lambda f, t: self.field.level(RX5808, f, t), clock)
-        self.ad_chip = chips.AD8318Chip(lambda f, t: self.field.level(AD8318, f, t), clock)
+        rx = unit.receivers()
+        self.rx_chip = chips.RX5808Chip(lambda f, t: self.field.level(rx["rx5808"], f, t), clock,
+                                        unit.rx5808_mv_per_db, unit.rx5808_mv_at_ref)
+        self.ad_chip = chips.AD8318Chip(lambda f, t: self.field.level(rx["ad8318"], f, t), clock,
+                                        unit.ad8318_slope_mv_per_db, unit.ad8318_intercept_dbm)
         parts = {
             "rx5808": RX5808Driver(self.rx_chip.data, self.rx_chip.le, self.rx_chip.clk,
                                    self.rx_chip.adc),
             "ad8318": AD8318Driver(self.ad_chip.adc),
         }
         if cc2500:
-            self.cc_chip = chips.CC2500Chip(lambda f, t: self.field.level(CC2500, f, t), clock)
+            self.cc_chip = chips.CC2500Chip(lambda f, t: self.field.level(rx["cc2500"], f, t),
+                                            clock, unit.cc2500_rssi_offset_db)
             parts["cc2500"] = CC2500Driver(self.cc_chip.spi, self.cc_chip.cs)
         self.app = App(parts, self._ticks, lambda a, b: a - b)
         self.pending = bytearray()

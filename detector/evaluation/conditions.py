@@ -1,0 +1,63 @@
+"""Radio conditions an RF evaluation can vary (`detector eval --rf-only --radio ...`):
+how fast the scanner sweeps, how bursty packet traffic is, how far a unit's levels sit
+from the nominal ones, and whether it was calibrated.
+
+A condition is written as comma-separated settings, for example
+`scans=4,offset_db=10,uncalibrated`:
+- scans: 2.4 GHz sweeps per second, 4 to 30 (the RX5808's settle time sets the pace);
+- packet_us: a packet's length in microseconds (1000 by default);
+- occupancy: bursty emitters' airtime relative to the scenario's (1 by default);
+- offset_db: every receiver of the unit reads this much high, on top of its own spread,
+  and its calibration does not know (a unit far from nominal, or one whose calibration
+  has drifted);
+- uncalibrated: the unit runs on the configuration's defaults instead of its profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detector.errors import DetectorError
+from detector.rf.sim.unit import RadioWorld
+
+CC_SWEEP_US = 31_000  # one CC2500 sweep plus a broadband sample: the fastest pace
+SCANS_RANGE = (4.0, 32.0)
+
+
+@dataclass(frozen=True)
+class RadioCondition:
+    world: RadioWorld = RadioWorld()
+    offset_db: float = 0.0
+    calibrated: bool = True
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> RadioCondition:
+        settle_us, packet_us, occupancy = RadioWorld().settle_us, RadioWorld().packet_us, 1.0
+        offset, calibrated = 0.0, True
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            key, _, value = item.partition("=")
+            try:
+                if key == "uncalibrated" and not value:
+                    calibrated = False
+                elif key == "scans":
+                    scans = float(value)
+                    if not SCANS_RANGE[0] <= scans <= SCANS_RANGE[1]:
+                        raise ValueError
+                    settle_us = max(int(1e6 / scans), CC_SWEEP_US - 1000)
+                elif key == "packet_us":
+                    packet_us = float(value)
+                    if packet_us <= 0:
+                        raise ValueError
+                elif key == "occupancy":
+                    occupancy = float(value)
+                    if occupancy <= 0:
+                        raise ValueError
+                elif key == "offset_db":
+                    offset = float(value)
+                else:
+                    raise DetectorError(f"--radio: unknown setting {key!r} (scans, packet_us, "
+                                        f"occupancy, offset_db, uncalibrated)")
+            except ValueError:
+                raise DetectorError(f"--radio: {item!r} is not a valid value") from None
+        return cls(RadioWorld(settle_us, packet_us, occupancy), offset, calibrated, text)
