@@ -2,7 +2,7 @@
 and 2304x1296, next to a naive reference in the same run (threshold the on-axis frame and
 label its connected components), and the extra cost of tracking and confirmation.
 
-    python benchmarks/bench_candidates.py [SCENARIO] [--sets N] [--repeat R]
+    python benchmarks/bench_candidates.py [SCENARIO] [--sets N] [--repeat R] [--rounds K]
 
 Frame sets are rendered by the simulator from the scenario (default: the bundled default
 scenario, from the moment the hidden camera comes into view), so the frames hold real
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import statistics
 import time
 from functools import partial
 
@@ -55,42 +56,51 @@ def naive(onaxis, threshold: int = 200) -> int:
     return count - 1
 
 
-def rate(fn, sets, repeat: int, rounds: int = 3, unpack: bool = False) -> float:
-    """Sets per second, the best of `rounds` timings (the least disturbed by other load).
-    unpack: call fn(onaxis, offaxis, dark) instead of fn(frame_set)."""
-    if unpack:
-        call = fn
-        fn = lambda fs: call(fs.onaxis, fs.offaxis, fs.dark)  # noqa: E731
-    fn(sets[0])  # warm-up (caches, lazy allocations)
-    best = 0.0
+def _call(fn, unpack: bool):
+    return (lambda fs: fn(fs.onaxis, fs.offaxis, fs.dark)) if unpack else fn
+
+
+def alternated_rates(fns: dict, sets, repeat: int, rounds: int = 7,
+                     unpack: frozenset = frozenset()) -> dict[str, float]:
+    """Sets per second of each function, the median over `rounds` rounds in which the
+    functions take turns (so a burst of other load hits them all alike). `unpack`
+    names the functions called as fn(onaxis, offaxis, dark) instead of fn(frame_set)."""
+    calls = {name: _call(fn, name in unpack) for name, fn in fns.items()}
+    for call in calls.values():
+        call(sets[0])  # warm-up (caches, lazy allocations)
+    timings: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(repeat):
-            for fs in sets:
-                fn(fs)
-        best = max(best, repeat * len(sets) / (time.perf_counter() - start))
-    return best
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(repeat):
+                for fs in sets:
+                    call(fs)
+            timings[name].append(repeat * len(sets) / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", default="default")
     ap.add_argument("--sets", type=int, default=20, help="distinct frame sets rendered")
-    ap.add_argument("--repeat", type=int, default=10, help="passes over them")
+    ap.add_argument("--repeat", type=int, default=3, help="passes over them per round")
+    ap.add_argument("--rounds", type=int, default=7, help="alternated rounds (the median)")
     ap.add_argument("--start", type=float, default=6.0, help="scenario time of the first set")
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    print("single thread (cv2.setNumThreads(1)); frame sets per second, higher is better")
+    print("single thread (cv2.setNumThreads(1)); frame sets per second, the median of "
+          f"{args.rounds} alternated rounds; higher is better")
     for resolution in RESOLUTIONS:
         sets = render_sets(args.scenario, resolution, args.sets, args.start)
         params = LensParams.defaults()
         finder = finder_for(params, sets[0].onaxis)
         detector = LensDetector(params, PATTERN)
-        ref = rate(lambda fs: naive(fs.onaxis), sets, args.repeat)
-        ours = rate(lambda fs: find_candidates(fs.onaxis, fs.offaxis, fs.dark), sets,
-                    args.repeat)
-        bare = rate(partial(finder.analyse, keep_rejected=True), sets, args.repeat, unpack=True)
-        full = rate(detector.process, sets, args.repeat)
+        rates = alternated_rates({
+            "naive": lambda fs: naive(fs.onaxis),
+            "ours": lambda fs: find_candidates(fs.onaxis, fs.offaxis, fs.dark),
+            "bare": partial(finder.analyse, keep_rejected=True),
+            "full": detector.process}, sets, args.repeat, args.rounds, frozenset({"bare"}))
+        ref, ours, bare, full = (rates[k] for k in ("naive", "ours", "bare", "full"))
         found = sum(len(find_candidates(fs.onaxis, fs.offaxis, fs.dark)) for fs in sets)
         w, h = resolution
         print(f"{w}x{h}: find_candidates {ours:7.0f} sets/s   naive reference {ref:7.0f} sets/s"

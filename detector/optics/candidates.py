@@ -113,14 +113,24 @@ def _ramp_down(value: float, limit: float) -> float:
 
 
 def _ring_median(window: np.ndarray) -> float:
+    """Median of the window's border pixels (np.median's value, without its overhead:
+    this runs several times per candidate)."""
     border = np.concatenate([window[0], window[-1], window[1:-1, 0], window[1:-1, -1]])
-    return float(np.median(border))
+    n = border.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(border, k)[k])
+    part = np.partition(border, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2.0)
 
 
 def _window(shape: tuple[int, int], x: int, y: int, radius: int) -> tuple[slice, slice]:
+    """The square of `radius` around (x, y), clipped to the frame: empty when the point
+    lies further outside than the radius (never a negative index, which would wrap)."""
     h, w = shape
-    return (slice(max(0, y - radius), min(h, y + radius + 1)),
-            slice(max(0, x - radius), min(w, x + radius + 1)))
+    y0, x0 = min(max(0, y - radius), h), min(max(0, x - radius), w)
+    return (slice(y0, max(min(h, y + radius + 1), y0)),
+            slice(x0, max(min(w, x + radius + 1), x0)))
 
 
 class CandidateFinder:
@@ -160,7 +170,11 @@ class CandidateFinder:
         mad = float(np.median(np.abs(sample - np.median(sample))))
         noise = max(1.4826 * mad, 0.5 * self.dn)
         threshold = max(p.threshold_sigmas * noise, p.min_contrast_dn * self.dn)
-        mask = cv2.compare(diff, threshold, cv2.CMP_GT)
+        # diff > threshold for integer pixels, as an integer threshold (cv2.compare with a
+        # float scalar converts the whole frame to float first).
+        mask = cv2.threshold(diff, math.floor(threshold), 255, cv2.THRESH_BINARY)[1]
+        if mask.dtype != np.uint8:
+            mask = mask.astype(np.uint8)
         if cv2.countNonZero(mask) == 0:
             return SetAnalysis([], shift, noise, threshold, on_small)
 
@@ -236,18 +250,21 @@ class CandidateFinder:
         compactness = area / float(bh * bw) * min(bh, bw) / max(bh, bw)
         weights = np.where(above, sub - half, 0.0)
         total = float(weights.sum())
-        gy, gx = np.mgrid[roi[0], roi[1]]
-        cx = float((weights * gx).sum() / total) if total > 0 else float(px)
-        cy = float((weights * gy).sum() / total) if total > 0 else float(py)
+        # Weighted centroid from the row and column sums (no coordinate grids).
+        xs = np.arange(roi[1].start, roi[1].start + sub.shape[1], dtype=np.float64)
+        ys = np.arange(roi[0].start, roi[0].start + sub.shape[0], dtype=np.float64)
+        cx = float(weights.sum(axis=0) @ xs / total) if total > 0 else float(px)
+        cy = float(weights.sum(axis=1) @ ys / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
         # Second-moment radius of the spot: a lens is a point (the optics' blur), a water
         # drop or a bead is a disc several pixels wide at close range.
         sw = _window(diff.shape, int(round(cx)), int(round(cy)), SPOT_RADIUS)
         spot = np.clip(diff[sw].astype(np.float32) - background, 0, None)
         spot[spot < 0.2 * contrast] = 0.0
-        sy, sx = np.mgrid[sw]
+        dx2 = (np.arange(sw[1].start, sw[1].stop) - cx) ** 2
+        dy2 = (np.arange(sw[0].start, sw[0].stop) - cy) ** 2
         mass = float(spot.sum())
-        width = (float(np.sqrt((spot * ((sx - cx) ** 2 + (sy - cy) ** 2)).sum() / mass))
+        width = (float(np.sqrt((spot.sum(axis=0) @ dx2 + spot.sum(axis=1) @ dy2) / mass))
                  if mass > 0 else 0.0)
 
         # On/off-axis response, each above its own local background.
@@ -265,7 +282,7 @@ class CandidateFinder:
             dxp, dyp = int(round(px + ddx)), int(round(py + ddy))
             search = _window(dark.shape, dxp, dyp, self.radius + 1 + int(slack * 0.25))
             big = _window(dark.shape, dxp, dyp, reach + int(slack * 0.25))
-            if dark[search].size:
+            if dark[search].size and dark[big].shape[0] > 2 and dark[big].shape[1] > 2:
                 level = float(dark[search].max()) - _ring_median(dark[big].astype(np.float32))
                 dark_frac = max(level, 0.0) / contrast
 
