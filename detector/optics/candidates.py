@@ -107,6 +107,16 @@ def _square(radius: int) -> np.ndarray:
     return np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
 
 
+@lru_cache(maxsize=16)
+def _column(radius: int) -> np.ndarray:
+    return np.ones((2 * radius + 1, 1), np.uint8)
+
+
+@lru_cache(maxsize=16)
+def _row(radius: int) -> np.ndarray:
+    return np.ones((1, 2 * radius + 1), np.uint8)
+
+
 def _ramp_down(value: float, limit: float) -> float:
     """1 below half the limit, 0 above 1.5 times it, linear between."""
     return float(np.clip(1.5 - value / limit, 0.0, 1.0)) if limit > 0 else 1.0
@@ -170,16 +180,21 @@ class CandidateFinder:
         mad = float(np.median(np.abs(sample - np.median(sample))))
         noise = max(1.4826 * mad, 0.5 * self.dn)
         threshold = max(p.threshold_sigmas * noise, p.min_contrast_dn * self.dn)
-        # diff > threshold for integer pixels, as an integer threshold (cv2.compare with a
-        # float scalar converts the whole frame to float first).
-        mask = cv2.threshold(diff, math.floor(threshold), 255, cv2.THRESH_BINARY)[1]
-        if mask.dtype != np.uint8:
-            mask = mask.astype(np.uint8)
-        if cv2.countNonZero(mask) == 0:
+        # The mask of pixels above the threshold, max-pooled: each pooled pixel is the
+        # (2*POOL-1)-square around every POOL-th pixel (radius POOL-1 reaches the sample
+        # at or below every pixel, the last rows included). Thresholding commutes with
+        # the max, so the frame is pooled first and only the small result thresholded;
+        # and the square is applied as a column pass on the frame, then a row pass on
+        # every POOL-th row (one full-frame pass instead of three).
+        rows = cv2.dilate(diff, _column(POOL - 1))[::POOL]
+        pooled_diff = cv2.dilate(rows, _row(POOL - 1))[:, ::POOL]
+        # diff > threshold for integer pixels, as an integer threshold.
+        pooled = cv2.threshold(np.ascontiguousarray(pooled_diff), math.floor(threshold), 255,
+                               cv2.THRESH_BINARY)[1]
+        if pooled.dtype != np.uint8:
+            pooled = (pooled > 0).astype(np.uint8)
+        if cv2.countNonZero(pooled) == 0:
             return SetAnalysis([], shift, noise, threshold, on_small)
-
-        # Radius POOL-1 reaches the sample at or below every pixel, the last rows included.
-        pooled = np.ascontiguousarray(cv2.dilate(mask, _square(POOL - 1))[::POOL, ::POOL])
         count, labels = cv2.connectedComponents(pooled, connectivity=8)
         ys, xs = np.nonzero(labels)
         ids = labels[ys, xs]
