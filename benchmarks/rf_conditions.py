@@ -14,7 +14,7 @@ from pathlib import Path
 
 from detector.config import load_config
 from detector.evaluation.jobs import default_workers, expand, run_jobs
-from detector.evaluation.report import evaluate
+from detector.evaluation.report import evaluate, format_interval
 
 CONDITIONS = [
     ("as built, calibrated (the default)", ""),
@@ -29,10 +29,6 @@ CONDITIONS = [
     ("unit reads 10 dB low, uncorrected", "offset_db=-10"),
     ("uncalibrated unit", "uncalibrated"),
 ]
-
-
-def _interval(pair: list[float] | None) -> str:
-    return "-" if not pair else f"{pair[0]:.3f}-{pair[1]:.3f}"
 
 
 def main() -> None:
@@ -50,15 +46,16 @@ def main() -> None:
         if args.only and args.only not in text:
             continue
         jobs = expand([], args.seeds, rf_only=True, seed_offset=args.seed_offset, radio=text)
-        t = evaluate(run_jobs(jobs, config, args.jobs), 0.6, 3, lens=False)["totals"]
+        t = evaluate(run_jobs(jobs, config, args.jobs), config.get("lens.confirm_score"),
+                     config.get("lens.confirm_min_hits"), lens=False)["totals"]
         rows.append({"condition": title, "radio": text, **{k: v for k, v in t.items()
                                                            if k.startswith("rf_")}})
         recall = (f"{t['rf_recall']:.3f} ({t['rf_detected']}/{t['rf_cameras_transmitting']}; "
-                  f"{_interval(t['rf_recall_ci95'])})")
+                  f"{format_interval(t['rf_recall_ci95'])})")
         busy = t["rf_sweeps_with_other_radios"]
         busy_rate = t["rf_false_alerts_per_sweep_with_other_radios"]
-        fa = (f"{busy_rate:.3f} ({round(busy_rate * busy)}/{busy}; "
-              f"{_interval(t['rf_false_alerts_per_sweep_with_other_radios_ci95'])})")
+        fa = (f"{busy_rate:.3f} ({t['rf_false_alerts_with_other_radios']}/{busy}; "
+              f"{format_interval(t['rf_false_alerts_per_sweep_with_other_radios_ci95'])})")
         print(f"{title:<38} {recall:>24} {fa:>34}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")

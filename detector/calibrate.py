@@ -128,7 +128,6 @@ class SimBench:
 
     def quiet_readings(self, seconds: float = 3.0) -> list[dict[str, Any]]:
         from detector.hw.clock import SimClock
-        from detector.rf.frontend import FrontEnd
         from detector.rf.simulated import SimulatedRadio
         from detector.sim.rig import reference_scenario
 

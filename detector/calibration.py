@@ -31,7 +31,7 @@ import numpy as np
 from detector import __version__
 from detector.config import toml_value
 from detector.errors import DetectorError
-from detector.rf.frontend import Response
+from detector.rf.frontend import NOMINAL_AD8318_INTERCEPT, NOMINAL_AD8318_SLOPE, Response
 
 PROFILE_FORMAT = 1
 SATURATED_DN = 250.0  # an 8-bit lens peak at or above this has clipped
@@ -44,8 +44,9 @@ MAX_SATURATED_PX = 25
 BALANCE_TOLERANCE = 0.05
 EXPOSURE_RANGE_US = (100.0, 5000.0)
 GAIN_RANGE = (1.0, 16.0)
-NOMINAL_SLOPE_MV_PER_DB = -24.5  # what the firmware assumes (firmware/ad8318.py)
-NOMINAL_INTERCEPT_DBM = 20.0
+# What the firmware assumes (firmware/ad8318.py).
+NOMINAL_SLOPE_MV_PER_DB = NOMINAL_AD8318_SLOPE
+NOMINAL_INTERCEPT_DBM = NOMINAL_AD8318_INTERCEPT
 
 
 class CalibrationError(DetectorError):
@@ -185,8 +186,7 @@ def ad8318_fit(known: Sequence[tuple[float, float]]) -> tuple[float, float]:
 def corrected_broadband(reported_dbm: float, slope: float, intercept: float) -> float:
     """A broadband reading the firmware computed with the nominal slope and intercept,
     corrected with the calibrated ones."""
-    mv = (reported_dbm - NOMINAL_INTERCEPT_DBM) * NOMINAL_SLOPE_MV_PER_DB
-    return mv / slope + intercept
+    return Response.of_ad8318(slope, intercept).true_dbm(reported_dbm)
 
 
 def noise_floors(readings: Sequence[dict[str, Any]]) -> dict[str, float]:

@@ -512,11 +512,11 @@ class SweepSession:
         when the alert level changes."""
         if not self.options.draw or self.display_failed:
             return
-        if fresh and self.controller.screen == "live" and self._view_frame() is None:
-            return  # frames are coming but none shows the room yet (the first are mixed)
         at = self._last_frame.t_ns if fresh and self._last_frame is not None else now
         if not force and self._next_draw_ns is not None and at < self._next_draw_ns:
             return
+        if fresh and self.controller.screen == "live" and self._view_frame() is None:
+            return  # frames are coming but none shows the room yet (the first are mixed)
         # A little slack, so frame-time jitter never skips a refresh.
         self._next_draw_ns = at + int(self.options.display_period_s * 1e9) - 2_000_000
         try:

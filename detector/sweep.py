@@ -182,4 +182,4 @@ def _radio(config: Config, scenario: Scenario | None, clock) -> Radio:
 
     client = open_scanner(config, clock)
     start = clock.monotonic_ns()
-    return Radio(client, RfAnalyzer(start, baseline_s, floors=dict(frontend.floors)), frontend)
+    return Radio(client, RfAnalyzer(start, baseline_s, floors=frontend.floors), frontend)

@@ -29,7 +29,6 @@ class RadioCondition:
     world: RadioWorld = RadioWorld()
     offset_db: float = 0.0
     calibrated: bool = True
-    text: str = ""
 
     @classmethod
     def parse(cls, text: str) -> RadioCondition:
@@ -60,4 +59,4 @@ class RadioCondition:
                                         f"occupancy, offset_db, uncalibrated)")
             except ValueError:
                 raise DetectorError(f"--radio: {item!r} is not a valid value") from None
-        return cls(RadioWorld(settle_us, packet_us, occupancy), offset, calibrated, text)
+        return cls(RadioWorld(settle_us, packet_us, occupancy), offset, calibrated)

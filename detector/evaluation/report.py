@@ -99,6 +99,7 @@ def rf_totals(scores: list[RfScore], busy: list[bool] | None = None) -> dict[str
             "rf_false_alerts_per_sweep_ci95": rounded(poisson_rate(false, len(scored))),
             "rf_false_alerts_raised_by": dict(sorted(raised_by.items())),
             "rf_sweeps_with_other_radios": busy_sweeps,
+            "rf_false_alerts_with_other_radios": busy_false,
             "rf_false_alerts_per_sweep_with_other_radios":
                 round(busy_false / busy_sweeps, 4) if busy_sweeps else 0.0,
             "rf_false_alerts_per_sweep_with_other_radios_ci95":
@@ -213,7 +214,7 @@ def _targets(totals: Totals, rf: dict[str, Any], lens: bool) -> dict[str, bool |
     return out
 
 
-def _interval(interval: list[float] | None) -> str:
+def format_interval(interval: list[float] | None) -> str:
     return "-" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
 
 
@@ -239,10 +240,10 @@ def format_table(result: dict[str, Any]) -> str:
     t = result["totals"]
     if result.get("lens", True):
         lines.append(f"lens: recall {_fmt(t['recall'], '.3f')} ({t['detected']} of "
-                     f"{t['cameras_exposed']}, 95 % {_interval(t['recall_ci95'])}); "
+                     f"{t['cameras_exposed']}, 95 % {format_interval(t['recall_ci95'])}); "
                      f"{t['false_alerts_per_sweep']:.3f} false alerts per sweep "
                      f"({t['false_alerts']} in {t['sweeps']}, 95 % "
-                     f"{_interval(t['false_alerts_per_sweep_ci95'])})")
+                     f"{format_interval(t['false_alerts_per_sweep_ci95'])})")
         bands = ", ".join(f"{b['band_m'][0]:g}-{b['band_m'][1]:g} m: "
                           f"{b['detected']}/{b['cameras_exposed']}"
                           for b in result["distance_bands"])
@@ -250,12 +251,12 @@ def format_table(result: dict[str, Any]) -> str:
     raised = ", ".join(f"{k} {v}" for k, v in t["rf_false_alerts_raised_by"].items())
     lines.append(f"RF (credited by emitter): {t['rf_detected']}/{t['rf_cameras_transmitting']} "
                  f"transmitting cameras detected (recall {_fmt(t['rf_recall'], '.3f')}, 95 % "
-                 f"{_interval(t['rf_recall_ci95'])}), {t['rf_false_alerts']} RF false alerts, "
+                 f"{format_interval(t['rf_recall_ci95'])}), {t['rf_false_alerts']} RF false alerts, "
                  f"{t['rf_false_alerts_per_sweep']:.3f} per sweep (95 % "
-                 f"{_interval(t['rf_false_alerts_per_sweep_ci95'])}); "
+                 f"{format_interval(t['rf_false_alerts_per_sweep_ci95'])}); "
                  f"{t['rf_false_alerts_per_sweep_with_other_radios']:.3f} in the "
                  f"{t['rf_sweeps_with_other_radios']} sweeps of rooms with other radios (95 % "
-                 f"{_interval(t['rf_false_alerts_per_sweep_with_other_radios_ci95'])})"
+                 f"{format_interval(t['rf_false_alerts_per_sweep_with_other_radios_ci95'])})"
                  + (f"; raised by: {raised}" if raised else "")
                  + (f"; {t['rf_sweeps_uncredited']} sweeps uncredited (no radio field)"
                     if t["rf_sweeps_uncredited"] else ""))

@@ -15,13 +15,13 @@ import numpy as np
 
 from detector.config import Config, load_config
 from detector.evaluation.attribution import credit_alerts
-from detector.evaluation.units import calibrated_config, frontend_for
+from detector.evaluation.units import calibrated_config, frontend_for, unit_of
 from detector.hw.clock import SimClock
 from detector.optics import LensDetector
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
 from detector.rf.frontend import FrontEnd
-from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld, SimUnit
+from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld
 from detector.rf.simulated import SimulatedRadio
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
@@ -89,7 +89,7 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
         scenario = dataclasses.replace(scenario, seed=seed)
     positions: dict[int, list[float]] = {}
     config = calibrated_config(config, scenario.seed).with_values(sim={"display": "none"})
-    unit = SimUnit.draw(config.get("sim.unit"))
+    unit = unit_of(scenario.seed)
     mislabelled = 0
 
     def observe(frame) -> None:
@@ -136,10 +136,9 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
     configuration's defaults) vary the conditions for robustness checks."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
-    unit, frontend = frontend_for(scenario.seed)
-    if not calibrated:
-        frontend = FrontEnd.from_config(load_config(None, []))
-    unit = unit.shifted(offset_db)
+    unit = unit_of(scenario.seed).shifted(offset_db)
+    frontend = frontend_for(scenario.seed) if calibrated else FrontEnd.from_config(
+        load_config(None, []))
     clock = SimClock()
     radio = SimulatedRadio(scenario, clock, unit=unit, frontend=frontend, world=world)
     started = time.perf_counter()
@@ -166,7 +165,7 @@ def run_recording(directory: str | Path, config: Config) -> SweepRun:
     detector = LensDetector(config, pattern=config.get("lights.pattern"))
     start_ns = recording.rows[0].t_ns if recording.rows else 0
     analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"),
-                          floors=dict(FrontEnd.from_config(config).floors))
+                          floors=FrontEnd.from_config(config).floors)
     pending = sorted(recording.rf, key=lambda r: r["t_ns"])
     position = 0
 

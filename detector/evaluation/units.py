@@ -19,6 +19,11 @@ def unit_number(seed: int) -> int:
     return seed + 1
 
 
+def unit_of(seed: int) -> SimUnit:
+    """The scanner unit a run with this seed meets."""
+    return SimUnit.draw(unit_number(seed))
+
+
 @lru_cache(maxsize=128)
 def calibration_of(number: int) -> dict[str, Any]:
     """The `calibration` values `detector calibrate rf --sim` finds for unit `number`."""
@@ -35,8 +40,6 @@ def calibrated_config(config: Config, seed: int) -> Config:
     return config.with_values(sim={"unit": number}, calibration=calibration_of(number))
 
 
-def frontend_for(seed: int) -> tuple[SimUnit, FrontEnd]:
-    """The run's unit and its calibrated front end."""
-    number = unit_number(seed)
-    return SimUnit.draw(number), FrontEnd.from_config(
-        load_config(None, []).with_values(calibration=calibration_of(number)))
+def frontend_for(seed: int) -> FrontEnd:
+    """The calibrated front end of the run's unit."""
+    return FrontEnd.from_config(calibrated_config(load_config(None, []), seed))

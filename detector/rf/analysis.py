@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +141,7 @@ class RfAnalyzer:
     reading and keeps alert episodes with their proximity."""
 
     def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None,
-                 floors: dict[str, float] | None = None) -> None:
+                 floors: Mapping[str, float] | None = None) -> None:
         self.p = params or RfParams()
         self.start_ns = start_ns
         self.baseline_min_ns = start_ns + int(baseline_s * 1e9)

@@ -21,7 +21,7 @@ def listen(config: Config, port: str | None, seconds: float, baseline_s: float |
     start = clock.monotonic_ns()
     frontend = FrontEnd.from_config(config)
     analyzer = RfAnalyzer(start, config.get("rf.baseline_s") if baseline_s is None else baseline_s,
-                          floors=dict(frontend.floors))
+                          floors=frontend.floors)
     counts: dict[str, int] = {}
     peaks: dict[str, float] = {}
     shown_state = ""

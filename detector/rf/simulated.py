@@ -37,7 +37,7 @@ class SimulatedRadio(Radio):
         client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock,
                                 config=ScanConfig(settle_us=world.settle_us))
         frontend = frontend or FrontEnd()
-        super().__init__(client, RfAnalyzer(start, baseline_s, floors=dict(frontend.floors)),
+        super().__init__(client, RfAnalyzer(start, baseline_s, floors=frontend.floors),
                          frontend)
         self.clock = clock
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.rf.frontend import NOMINAL_AD8318_INTERCEPT, NOMINAL_AD8318_SLOPE
+from detector.rf.sim.chips import CC2500Chip, RX5808Chip
 from detector.rf.sim.field import AD8318, CC2500, RX5808, Receiver
 
 RX_OFFSET_SPREAD_DB = 6.0
@@ -30,11 +32,12 @@ CC_OFFSET_SPREAD_DB = 3.0
 AD_SLOPE_SPREAD = 1.5
 AD_INTERCEPT_SPREAD_DB = 2.5
 FLOOR_SPREAD_DB = 3.0
-NOMINAL_RX_MV_PER_DB = 22.0
-NOMINAL_RX_MV_AT_REF = 500.0
-NOMINAL_CC_OFFSET_DB = 72.0
-NOMINAL_AD_SLOPE = -24.5
-NOMINAL_AD_INTERCEPT = 20.0
+# The datasheets' values, which the firmware converts with.
+NOMINAL_RX_MV_PER_DB = RX5808Chip.MV_PER_DB
+NOMINAL_RX_MV_AT_REF = RX5808Chip.MV_AT_REF
+NOMINAL_CC_OFFSET_DB = CC2500Chip.RSSI_OFFSET_DB
+NOMINAL_AD_SLOPE = NOMINAL_AD8318_SLOPE
+NOMINAL_AD_INTERCEPT = NOMINAL_AD8318_INTERCEPT
 
 
 @dataclass(frozen=True)
