@@ -19,9 +19,9 @@ import numpy as np
 
 from detector.config import load_config
 from detector.hw.sim.display import CaptureDisplay
-from detector.sim.scenario import load_scenario
+from detector.session.status import LiveStatus
 from detector.sweep import SweepRequest, run_sweep
-from detector.ui.screens import LiveStatus, live_view
+from detector.ui.screens import live_view
 
 BUDGET_MS = 100.0
 DEFAULT = ("default", "stall-ceiling-vent", "analog-camera-urinal", "changing-room-clock")
@@ -49,13 +49,13 @@ def main() -> None:
     latencies = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.scenarios:
-            scenario = load_scenario(name)
-            outcome = run_sweep(config, SweepRequest(scenario=scenario,
+            outcome = run_sweep(config, SweepRequest(backend={"scenario": name},
                                                      out_dir=Path(tmp) / name,
                                                      checklist_answer=True))
-            print(f"{name}: {len(outcome.alert_latency_ms)} alerts, latency "
-                  + ", ".join(f"{ms:.1f}" for ms in outcome.alert_latency_ms) + " ms")
-            latencies.extend(outcome.alert_latency_ms)
+            measured = outcome.figures.alert_latency_ms
+            print(f"{name}: {len(measured)} alerts, latency "
+                  + ", ".join(f"{ms:.1f}" for ms in measured) + " ms")
+            latencies.extend(measured)
         reference = redraw_ms(Path(tmp) / "reference")
     if not latencies:
         raise SystemExit("no alert was raised; nothing to measure")

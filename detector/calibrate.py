@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from detector import calibration as C
+from detector.backends import build_devices
 from detector.capture import capture_frames, labelled_images
 from detector.config import Config, log_dir
 from detector.errors import DetectorError
-from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
 from detector.rf.frontend import FrontEnd, Response
 from detector.rf.readings import frequencies
@@ -128,7 +128,7 @@ class SimBench:
 
     def quiet_readings(self, seconds: float = 3.0) -> list[dict[str, Any]]:
         from detector.hw.clock import SimClock
-        from detector.rf.simulated import SimulatedRadio
+        from detector.rf.sim.radio import SimulatedRadio
         from detector.sim.rig import reference_scenario
 
         scenario = reference_scenario(1.0, lens=False, seconds=seconds)
@@ -273,10 +273,10 @@ def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -
     """The reference target at SELFTEST_DISTANCE_M: the lens must be confirmed within
     SELFTEST_S near the centre of the view, the light groups must still balance, and the
     RF noise floors must be within FLOOR_TOLERANCE_DB of the calibrated ones."""
-    from detector.optics import LensDetector
+    from detector.optics import LensDetector, LensParams
 
     lines, ok = [], True
-    detector = LensDetector(config, pattern=config.get("lights.pattern"))
+    detector = LensDetector(LensParams.from_config(config), pattern=config.get("lights.pattern"))
     first_t = frames[0].t_ns if frames else 0
     found = None
     for frame in frames:
@@ -321,7 +321,7 @@ def _reference(config: Config, key: str) -> str:
 
 
 def selftest_command(config: Config, sim: bool) -> int:
-    from detector.hw.factory import build_devices as build
+    from detector.backends import build_devices as build
     from detector.ui.screens import result_screen
     from detector.ui.sounds import FAULT, AlertSounder
 

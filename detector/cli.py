@@ -293,7 +293,9 @@ def _logbook(args: argparse.Namespace, config) -> int:
         return C.log_command(config, args.dir, args.office, args.action, args.inspection,
                              args.json)
     if args.command == "pair":
-        return C.pair_command(config, args.dir)
+        from detector.pairing import pair_command
+
+        return pair_command(config, args.dir)
     if args.command == "sync":
         return C.sync_command(config, args.port, args.serve, args.pair, args.dir,
                               config.get("office.sync_timeout_s"))
@@ -362,47 +364,38 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _sweep(args: argparse.Namespace, config) -> int:
-    from detector.hw.sim.devices import parse_press
-    from detector.sim.faults import parse_fault
-    from detector.sim.scenario import load_scenario
     from detector.sweep import SweepRequest, run_sweep
 
-    scenario_name = args.scenario if args.command == "sim" else args.sim
-    scenario = load_scenario(scenario_name) if scenario_name else None
-    try:
-        presses = [parse_press(text) for text in args.press]
-        faults = [parse_fault(text) for text in args.fault]
-    except ValueError as exc:
-        raise DetectorError(str(exc)) from None
-    if args.seconds is not None and args.seconds <= 0:
-        raise DetectorError("--seconds: expected a positive number")
-    if scenario is None and (faults or args.seconds or presses):
+    scenario = args.scenario if args.command == "sim" else args.sim
+    if scenario is None and (args.fault or args.seconds or args.press):
         raise DetectorError("--fault, --seconds and --press need --sim SCENARIO")
-    out = args.out or (Path("sim-out") if scenario is not None else None)
+    # Simulation options go to the sim backend as written; it parses and checks them.
+    backend = ({"scenario": scenario, "seconds": args.seconds, "presses": args.press,
+                "faults": args.fault} if scenario else {})
+    out = args.out or (Path("sim-out") if scenario else None)
     record_dir = args.directory if args.command == "record" else args.record_dir
     progress = Progress()
-    total = args.seconds or (scenario.total_s if scenario is not None else None)
-    name = scenario.name if scenario is not None else "sweep"
+    name = Path(scenario).stem if scenario else "sweep"
 
-    def report(t_s: float, outcome) -> None:
+    def report(t_s: float, loop) -> None:
         if not progress.due():  # called after every frame: build the line only when shown
             return
-        of = f" of {total:g}" if total else ""
-        alerts = len(outcome.fused_alerts)
+        of = f" of {args.seconds:g}" if args.seconds else ""
+        alerts = len(loop.machine.fused_alerts)
         progress.show(f"{name}: {t_s:.1f}{of} s {'simulated' if scenario else 'swept'}, "
-                      f"{progress.elapsed_s:.1f} s elapsed, {outcome.frames} frames, "
+                      f"{progress.elapsed_s:.1f} s elapsed, {loop.figures.frames} frames, "
                       f"{alerts} alert{'s' if alerts != 1 else ''} so far")
 
     request = SweepRequest(
-        scenario=scenario, out_dir=out, record_dir=record_dir, seconds=args.seconds,
-        presses=presses, location_id=args.location, checkin=args.checkin, faults=faults,
+        backend=backend, out_dir=out, record_dir=record_dir, location_id=args.location,
+        checkin=args.checkin,
         checklist_answer=None if args.checklist is None else args.checklist == "yes",
         progress=report)
     try:
         outcome = run_sweep(config, request)
     finally:
         progress.done()
-    _print_outcome(outcome, config, out, record_dir, scenario)
+    _print_outcome(outcome, config, out, record_dir)
     if outcome.unsaved_records:
         print(f"detector: {outcome.unsaved_records} inspection record(s) could not be stored "
               f"({outcome.log_error}); the result above is all that is left of them",
@@ -411,30 +404,29 @@ def _sweep(args: argparse.Namespace, config) -> int:
     return 0
 
 
-def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None,
-                   scenario=None) -> None:
+def _print_outcome(outcome, config, out: Path | None, record_dir: Path | None) -> None:
     from detector.outcome_text import result_sentence, run_line
+    from detector.settings import SimSettings
 
     ins = outcome.inspection
-    simulated = (outcome.end_ns - outcome.start_ns) / 1e9 if scenario is not None else None
-    print(run_line(ins.location_name or "no location", outcome.frames, dict(outcome.labels),
-                   simulated, outcome.wall_s, outcome.dropped))
-    size = tuple(scenario.device.resolution) if scenario is not None else tuple(
-        config.get("camera.resolution"))
-    hfov = scenario.device.hfov_deg if scenario is not None else config.get("camera.hfov_deg")
+    fig = outcome.figures
+    simulated = (outcome.end_ns - outcome.start_ns) / 1e9 if outcome.simulated else None
+    print(run_line(ins.location_name or "no location", fig.frames, dict(fig.labels),
+                   simulated, fig.wall_s, fig.dropped))
+    cam = outcome.camera
     print(result_sentence(ins.result, ins.reasons, outcome.fused_alerts, outcome.lens_alerts,
-                          outcome.start_ns, size, hfov))
+                          outcome.start_ns, (cam.width, cam.height), cam.hfov_deg))
     print(f"coverage {ins.coverage:.0%}; peak alert level {outcome.peak_level.label}")
     for alert in outcome.fused_alerts:
         print(f"  alert {alert['id']}: {alert['level']} at "
               f"{(alert['t_ns'] - outcome.start_ns) / 1e9:.2f} s: {alert['reason']}"
-              if outcome.truth is not None else
+              if outcome.simulated else
               f"  alert {alert['id']}: {alert['level']}: {alert['reason']}")
     for fault in ins.faults:
         print(f"  fault: {fault['fault']} for {(fault['to_ns'] - fault['from_ns']) / 1e9:.1f} s")
     if out is not None:
-        if config.get("sim.display") == "capture" and outcome.screens:
-            print(f"display frames: {out / 'display'}/ ({outcome.screens} screens), "
+        if SimSettings.of(config).display == "capture" and fig.screens:
+            print(f"display frames: {out / 'display'}/ ({fig.screens} screens), "
                   f"animation: {out / 'display.gif'}")
         print(f"event log: {out / 'events.jsonl'}; logbook: {out / 'logbook'} "
               f"(detector log --dir {out / 'logbook'})")

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from detector.errors import ConfigError
 
 DEFAULTS_NAME = "defaults.toml"
 LIMITS_NAME = "limits.toml"  # the range or choices of every setting, beside the defaults
 PINS_NAME = "pins.toml"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,30 @@ def log_dir(config: Config) -> Path:
     return Path.home() / ".local" / "share" / "detector"
 
 
-def params_from_section(cls: Any, config: Config | None, name: str) -> Any:
-    """A parameters dataclass from a configuration section: the section's keys that are
-    fields of `cls` (bundled defaults included); with no configuration, `cls()`."""
-    if config is None:
-        return cls()
-    section = config.section(name)
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in section.items() if k in names})
+def section_settings(cls: type[T], config: Config) -> T:
+    """A section of the configuration as its typed, frozen settings object: `cls` is a
+    frozen dataclass with a SECTION name and one field per key of that section, without
+    defaults of its own (defaults.toml holds them, limits.toml their ranges, and load_config
+    has checked both). Lists become tuples, so settings can be hashed and shared."""
+    values = config.section(cls.SECTION)  # type: ignore[attr-defined]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise ConfigError(f"[{cls.SECTION}]: no {', '.join(missing)} "  # type: ignore[attr-defined]
+                          f"in the configuration")
+    return cls(**{n: tuple(values[n]) if isinstance(values[n], list) else values[n]
+                  for n in names})
+
+
+def default_settings(cls: type[T]) -> T:
+    """A section's bundled defaults (no user file): for tests, tools and library callers
+    that are given no configuration."""
+    return _default_settings(cls)
+
+
+@lru_cache(maxsize=64)
+def _default_settings(cls: type[T]) -> T:
+    return section_settings(cls, load_config(use_user_file=False))
 
 
 def _flatten(tree: dict[str, Any], prefix: str = ""):

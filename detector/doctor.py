@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from detector.backends import Devices
 from detector.capture import capture_frames
 from detector.config import Config
 from detector.config import log_dir as config_log_dir
-from detector.hw.factory import Devices
 from detector.hw.lights import LightSequencer
 
 MIN_FREE_MB = 1024
@@ -260,8 +260,8 @@ def run_checks(ctx: Context) -> list[Check]:
 
 def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | None) -> int:
     """Build the configured devices (or simulated ones with --sim) and run every check."""
+    from detector.backends import build_devices
     from detector.errors import DetectorError
-    from detector.hw.factory import build_devices
     from detector.rf.scanners import open_scanner
 
     scenario = None

@@ -52,9 +52,12 @@ class DropOldestQueue:
 class LockstepFeed:
     """Pulls the next frame from the capture generator when the loop asks."""
 
+    threaded = False
+
     def __init__(self, frames: Iterator[Frame]) -> None:
         self.frames = frames
         self.dropped = 0
+        self.error: BaseException | None = None
 
     def start(self) -> None:
         pass
@@ -70,6 +73,8 @@ class LockstepFeed:
 
 class ThreadedFeed:
     """Runs the capture generator in a thread, into a DropOldestQueue."""
+
+    threaded = True
 
     def __init__(self, frames: Iterator[Frame], maxsize: int = 3) -> None:
         self.frames = frames

@@ -21,11 +21,11 @@ cause raises a FusedAlert that carries the evidence.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from detector.config import params_from_section
+from detector.config import Config, default_settings, section_settings
 
 ANALOG_VIDEO_BANDS = ("analog-5g8", "analog-2g4", "analog-1g2")
 
@@ -44,17 +44,28 @@ class Level(IntEnum):
 
 @dataclass(frozen=True)
 class FusionParams:
-    candidate_score: float = 0.45
-    candidate_min_hits: int = 2
-    candidate_hold_s: float = 1.0
-    confirmed_hold_s: float = 5.0
-    rising_window_s: float = 4.0
-    rising_proximity: float = 0.15
-    fall_hold_s: float = 2.0
+    """The [fusion] section: when lens and RF evidence raise and lower each alert level
+    (defaults.toml explains every key)."""
+
+    SECTION: ClassVar[str] = "fusion"
+    candidate_score: float
+    candidate_min_hits: int
+    candidate_hold_s: float
+    confirmed_hold_s: float
+    rising_window_s: float
+    rising_proximity: float
+    fall_hold_s: float
 
     @classmethod
-    def from_config(cls, config: Any = None) -> FusionParams:
-        return params_from_section(cls, config, "fusion")
+    def from_config(cls, config: Config) -> FusionParams:
+        return section_settings(cls, config)
+
+    @classmethod
+    def defaults(cls) -> FusionParams:
+        return default_settings(cls)
+
+    def with_(self, **changes: Any) -> FusionParams:
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ class FusedAlert:
 
 class Fusion:
     def __init__(self, params: FusionParams | None = None) -> None:
-        self.p = params or FusionParams()
+        self.p = params or FusionParams.defaults()
         self.level = Level.CLEAR
         self.alerts: list[FusedAlert] = []
         self.lens_seen: dict[int, LensTrackView] = {}  # confirmed tracks, latest view

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from detector.backends import build_devices
 from detector.config import load_config
 from detector.errors import DetectorError, MissingLibraryError, require
 from detector.hw.clock import SimClock
 from detector.hw.display import LumaDisplay
-from detector.hw.factory import build_devices
 from detector.hw.pi.camera import PiCamera, choose_sensor_mode
 from detector.hw.pi.display import make_luma_device
 from detector.hw.pi.gpio import GpioButtons, GpioBuzzer, GpioLights

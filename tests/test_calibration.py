@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from detector import calibration as C
+from detector.backends import build_devices
 from detector.calibrate import NARROW_SOURCE_MHZ, SimBench, selftest, step_lights, step_rf
 from detector.capture import capture_frames
 from detector.cli import main
 from detector.config import load_config
 from detector.errors import ConfigError
-from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
 from detector.rf.frontend import FrontEnd, Response
 from detector.rf.radio import Radio

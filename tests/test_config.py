@@ -117,9 +117,9 @@ def test_config_show_can_print_the_ranges(capsys):
 
 
 def test_a_backend_that_does_not_exist_for_a_part_is_an_error():
+    from detector.backends import build_devices
     from detector.config import Config, load_config
     from detector.errors import DetectorError
-    from detector.hw.factory import build_devices
     from tests.conftest import scenario_from
 
     base = load_config(None, ["sim.display=none"])

@@ -3,6 +3,7 @@ viewing directions, the too-fast rule, the required region, and the estimate aga
 the simulator's true pose."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_image_shift_integrates_to_yaw_and_pitch():
 
 
 def test_turning_too_fast_warns_and_counts_nothing():
-    p = CoverageParams(max_rate_deg_s=40.0, warn_hold_s=1.0)
+    p = replace(CoverageParams.defaults(), max_rate_deg_s=40.0, warn_hold_s=1.0)
     cov = CoverageMap(W, H, HFOV, p)
     cov.update(0, 0, 0, True)
     before = cov.swept.copy()
@@ -63,7 +64,7 @@ def test_lost_alignment_counts_nothing_and_warns():
 
 
 def test_coverage_is_the_swept_share_of_the_required_region():
-    cov = CoverageMap(W, H, HFOV, CoverageParams(), yaw_range=(-90, 90), pitch_range=(-10, 10))
+    cov = CoverageMap(W, H, HFOV, CoverageParams.defaults(), yaw_range=(-90, 90), pitch_range=(-10, 10))
     cov.update(0, 0, 0, True)
     start = cov.coverage
     t = pan(cov, 1.0, 90)  # slowly 90 degrees to the left
@@ -102,7 +103,8 @@ def test_too_fast_sweep_warns_through_the_runtime(tmp_path):
     fast = PANNING.replace("{ t = 3, at", "{ t = 0.6, at")  # ~70 degrees per second
     scenario = scenario_from(base=fast)
     outcome = run_sweep(load_config(None, ["sim.display=none"]),
-                        SweepRequest(scenario=scenario, out_dir=tmp_path, draw=False))
+                        SweepRequest(backend={"scenario": scenario}, out_dir=tmp_path,
+                                     draw=False))
     events = (tmp_path / "events.jsonl").read_text()
     assert '"pace_warning"' in events
     assert outcome.inspection.coverage_map["too_fast_intervals"] > 3

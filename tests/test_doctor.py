@@ -9,10 +9,10 @@ from collections import namedtuple
 import pytest
 
 from detector import doctor as D
+from detector.backends import build_devices
 from detector.cli import main
 from detector.config import load_config
 from detector.errors import DetectorError
-from detector.hw.factory import build_devices
 from detector.rf.scanners import open_scanner
 from tests.conftest import scenario_from
 from tests.logbooks import device_logbook

@@ -159,7 +159,7 @@ def test_radio_conditions_parse_into_the_scanners_settings():
 def test_the_simulated_scanner_sweeps_at_the_conditions_pace(scans):
     from detector.evaluation.conditions import RadioCondition
     from detector.hw.clock import SimClock
-    from detector.rf.simulated import SimulatedRadio
+    from detector.rf.sim.radio import SimulatedRadio
     from detector.sim.scenario import load_scenario
 
     condition = RadioCondition.parse(f"scans={scans}")

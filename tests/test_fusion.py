@@ -20,7 +20,7 @@ def test_clear_until_evidence():
 
 
 def test_candidate_needs_hits_and_score():
-    f = Fusion(FusionParams(candidate_score=0.45, candidate_min_hits=2))
+    f = Fusion(FusionParams.defaults().with_(candidate_score=0.45, candidate_min_hits=2))
     f.add_lens([lens(score=0.3, hits=5), lens(track=2, score=0.9, hits=1)])
     f.update(0)
     assert f.level == Level.CLEAR
@@ -42,7 +42,7 @@ def test_confirmed_lens_raises_one_alert_with_its_evidence():
 
 
 def test_level_falls_only_after_the_hold():
-    p = FusionParams(confirmed_hold_s=1.0, fall_hold_s=2.0)
+    p = FusionParams.defaults().with_(confirmed_hold_s=1.0, fall_hold_s=2.0)
     f = Fusion(p)
     f.add_lens([lens(track=1, t=0, confirmed=True)])
     f.update(0)
@@ -55,7 +55,7 @@ def test_level_falls_only_after_the_hold():
 
 
 def test_flicker_does_not_drop_the_level():
-    f = Fusion(FusionParams(candidate_hold_s=0.2, fall_hold_s=1.0))
+    f = Fusion(FusionParams.defaults().with_(candidate_hold_s=0.2, fall_hold_s=1.0))
     t = 0
     for k in range(1, 21):  # a candidate seen in most sets, missing every third one
         t = k * S // 20
@@ -77,7 +77,7 @@ def test_rf_activity_alert_per_episode():
 
 
 def test_analog_carrier_is_camera_likely_until_acknowledged():
-    f = Fusion(FusionParams(fall_hold_s=1.0))
+    f = Fusion(FusionParams.defaults().with_(fall_hold_s=1.0))
     f.set_rf([rf("analog-5g8", "analog video", 0, -50.0)], 0.5, 0)
     raised = f.update(0)
     assert f.level == Level.CAMERA_LIKELY and f.awaiting_ack
@@ -94,7 +94,7 @@ def test_analog_carrier_is_camera_likely_until_acknowledged():
 
 
 def test_lens_with_rf_rising_toward_it_is_camera_likely():
-    f = Fusion(FusionParams(rising_window_s=4.0, rising_proximity=0.15))
+    f = Fusion(FusionParams.defaults().with_(rising_window_s=4.0, rising_proximity=0.15))
     for k, proximity in enumerate((0.1, 0.15, 0.2, 0.3, 0.4)):
         t = k * S // 2
         f.set_rf([rf(start=0)], proximity, t)

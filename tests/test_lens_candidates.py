@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from detector.optics import FrameError, find_candidates
+from detector.optics import FrameError, LensParams, find_candidates
 from tests.frames import frame_set, shifted, spot, wall
 
 LENS = (301.3, 187.6)
@@ -118,7 +118,7 @@ def test_config_overrides_change_the_threshold():
     spot(on, *LENS, 50)
     frames = frame_set(on, off)
     assert near(find_candidates(*frames), *LENS)
-    assert not near(find_candidates(*frames, config={"min_contrast_dn": 60.0}), *LENS)
+    assert not near(find_candidates(*frames, params=LensParams.defaults().with_(min_contrast_dn=60.0)), *LENS)
 
 
 @pytest.mark.parametrize("args, message", [

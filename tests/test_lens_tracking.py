@@ -71,7 +71,7 @@ def sweep(n_sets, lens_sets, *, glint=False, lens=(300.0, 180.0), pan=(-2.5, 1.0
 
 
 def run(frames, **overrides):
-    det = LensDetector(overrides or None)
+    det = LensDetector(LensParams.defaults().with_(**overrides))
     results = [r for f in frames if (r := det.add_frame(f)) is not None]
     return det, results
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import detector.runtime as runtime
+import detector.loop as runtime
+from detector.backends import open_session
 from detector.config import load_config
 from detector.logbook.store import Logbook
 from detector.sim.scenario import load_scenario
-from detector.sweep import SweepRequest, run_sweep
+from detector.sweep import SweepRequest, session_config, sweep_on
 from detector.ui.screens import BANNER_H, BAR_H
 from detector.ui.view import INSET_HALF_PX, ViewTone, lens_inset
 
@@ -33,10 +34,15 @@ def sweep_screens(monkeypatch, tmp_path, name):
     monkeypatch.setattr(runtime, "live_view", spy)
     labels = {}
     config = load_config(None, ["sim.display=none"])
-    outcome = run_sweep(config, SweepRequest(
-        scenario=load_scenario(name), out_dir=tmp_path, rf=False,
-        on_frame=lambda frame: labels.__setitem__(frame.index, frame.lights)))
-    return shown, outcome, labels
+    session = open_session(config, rf=False, out_dir=tmp_path, scenario=load_scenario(name))
+    truth = session.truth()
+    try:
+        outcome = sweep_on(session, session_config(config, session), SweepRequest(
+            out_dir=tmp_path, rf=False, observers=[
+                truth.add, lambda frame: labels.__setitem__(frame.index, frame.lights)]))
+    finally:
+        session.close()
+    return shown, outcome, truth.to_json(), labels
 
 
 def camera_area(screen):
@@ -54,7 +60,7 @@ def red_near(screen, x, y, radius=12):
 
 @pytest.mark.parametrize("name", ["default", "dark-stall-tissue-box"])
 def test_every_screen_shows_the_room_and_the_confirmed_lens(monkeypatch, tmp_path, name):
-    shown, outcome, labels = sweep_screens(monkeypatch, tmp_path, name)
+    shown, outcome, true, labels = sweep_screens(monkeypatch, tmp_path, name)
     assert len(shown) > 50
     brightness = [camera_area(screen).mean() for _status, screen in shown]
     first = brightness[0]
@@ -67,7 +73,7 @@ def test_every_screen_shows_the_room_and_the_confirmed_lens(monkeypatch, tmp_pat
     # While a confirmed lens is in view (the truth says the camera is in the frame
     # it shows, and the tracker saw the lens there), its red circle is on the screen,
     # at the camera's place in the picture.
-    truth = {entry[0]: (entry[1], entry[2]) for cam in outcome.truth["cameras"]
+    truth = {entry[0]: (entry[1], entry[2]) for cam in true["cameras"]
              for entry in cam["frames"]}
     first_alert_ns = min((a["t_ns"] for a in outcome.lens_alerts), default=None)
     assert first_alert_ns is not None, "the sweep confirmed no lens"
@@ -81,7 +87,7 @@ def test_every_screen_shows_the_room_and_the_confirmed_lens(monkeypatch, tmp_pat
         for x, y in confirmed:  # every confirmed marker is drawn where the status says
             assert red_near(screen, ox + x * scale, oy + y * scale)
         where = truth.get(status.frame_index)
-        if where is None or outcome.frame_t_ns[status.frame_index] < first_alert_ns:
+        if where is None or outcome.figures.frame_t_ns[status.frame_index] < first_alert_ns:
             continue
         lens_seen = any(abs(x - where[0]) + abs(y - where[1]) < 15 for x, y in confirmed)
         if lens_seen:

@@ -6,7 +6,7 @@ import pytest
 from detector.hw.buttons import ButtonEvent
 from detector.hw.clock import SimClock
 from detector.locations import load_locations
-from detector.ui.menus import Action, Controller
+from detector.session.menus import Action, Controller
 
 
 def press(c: Controller, name: str) -> list[Action]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from detector.backends import build_devices
 from detector.config import load_config, pins_text
-from detector.hw.factory import build_devices
 from detector.hw.wiring import HEADER, doubled, pin_table, wiring_svg
 
 HARDWARE = Path(__file__).parent.parent / "hardware"

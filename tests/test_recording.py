@@ -10,8 +10,8 @@ import pytest
 from detector.cli import main
 from detector.errors import RecordingError
 from detector.hw.replay import ReplayCamera
+from detector.loop import RESULT_SCREENS
 from detector.recording import load_recording
-from detector.runtime import RESULT_SCREENS
 
 SCENARIO = """
 format = 1

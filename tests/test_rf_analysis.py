@@ -84,7 +84,7 @@ def test_a_new_wifi_emitter_is_alerted_after_it_holds():
     started = world.run(analyzer, 30_000)
     assert [a.band for a in started] == ["wifi-2g4"]
     alert = started[0]
-    confirm = RfParams().wifi_confirm_s
+    confirm = RfParams.defaults().wifi_confirm_s
     assert 6.0 + confirm <= (alert.start_ns - START) / 1e9 <= 6.0 + confirm + 2.0
     assert abs(alert.freq_hz - 2462e6) <= 3e6 and alert.kind == "Wi-Fi"
 
@@ -163,7 +163,7 @@ def test_a_strong_uplink_nobody_else_hears_is_cellular_and_a_short_burst_is_not(
     world.broadband = (-25.0, 0.4)  # a 4G camera uploads
     started = world.run(analyzer, 24_000, 12_000)
     assert [a.band for a in started] == ["cellular"]
-    assert 12 + RfParams().cellular_confirm_s <= (started[0].start_ns - START) / 1e9 <= 20
+    assert 12 + RfParams.defaults().cellular_confirm_s <= (started[0].start_ns - START) / 1e9 <= 20
 
 
 def test_broadband_power_that_the_2g4_receiver_hears_is_not_cellular():
@@ -247,8 +247,8 @@ def test_a_loud_emitter_that_was_already_loud_at_the_door_is_still_found():
         world.wifi.append((2412, -41, 0.3, 0, 20_000))
         return [a.band for a in world.run(RfAnalyzer(START, 3.0, params), 20_000)]
 
-    assert run(RfParams()) == ["wifi-2g4"]
-    assert run(RfParams(near_wifi_dbm=99.0)) == []  # the door rules alone miss it
+    assert run(RfParams.defaults()) == ["wifi-2g4"]
+    assert run(RfParams.defaults().with_(near_wifi_dbm=99.0)) == []  # the door rules alone miss it
 
 
 def test_a_strong_uplink_heard_at_the_door_that_grows_confirms_sooner():

@@ -18,8 +18,9 @@ from PIL import Image
 
 from detector.fusion import Level
 from detector.hw.display import LumaDisplay
-from detector.ui.menus import Controller
-from detector.ui.screens import LiveStatus, live_view, menu_screen, result_screen
+from detector.session.menus import Controller
+from detector.session.status import LiveStatus
+from detector.ui.screens import live_view, menu_screen, result_screen
 
 REFERENCE = Path(__file__).parent / "reference"
 PROPOSED = REFERENCE / "proposed"

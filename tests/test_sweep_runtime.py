@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from detector.backends import open_session
 from detector.cli import main
 from detector.config import load_config
 from detector.errors import LogbookError
-from detector.feeds import END, NOTHING, DropOldestQueue, ThreadedFeed
+from detector.feeds import END, NOTHING, DropOldestQueue, LockstepFeed, ThreadedFeed
 from detector.fusion import Level
 from detector.hw.camera import Camera, Frame
 from detector.inspection import (
@@ -25,10 +26,11 @@ from detector.inspection import (
 from detector.locations import QrReader, load_locations, qr_image
 from detector.logbook.sink import LogbookSink
 from detector.logbook.store import Logbook
+from detector.loop import SweepLoop
 from detector.recording import load_recording
 from detector.sim.faults import parse_fault
 from detector.sim.scenario import bundled_scenarios, load_scenario
-from detector.sweep import SweepRequest, run_sweep
+from detector.sweep import SweepRequest, run_sweep, sweep_on
 from tests.conftest import CAMERA_ON_BACK_WALL, SMALL, scenario_from
 
 FOUR_SECONDS = SMALL.replace("{ t = 1, at", "{ t = 4, at")
@@ -61,7 +63,11 @@ def sweep(tmp_path, base=FOUR_SECONDS, objects="", overrides=(), **request):
     config = load_config(None, ["sim.display=capture", *overrides])
     scenario = scenario_from(objects, base=LARGER if objects == CAMERA else base)
     request.setdefault("out_dir", tmp_path)
-    return run_sweep(config, SweepRequest(scenario=scenario, **request))
+    backend = {"scenario": scenario}
+    for key in ("faults", "presses", "seconds"):  # the sim backend's own options
+        if key in request:
+            backend[key] = request.pop(key)
+    return run_sweep(config, SweepRequest(backend=backend, **request))
 
 
 def test_camera_stall_is_a_fault_on_screen_and_buzzer_and_the_sweep_goes_on(tmp_path):
@@ -75,12 +81,12 @@ def test_camera_stall_is_a_fault_on_screen_and_buzzer_and_the_sweep_goes_on(tmp_
     episode = outcome.inspection.faults[0]
     assert episode["fault"] == "CAMERA STALLED"
     # The fault pattern's 500 Hz beeps sounded during the stall, and only then.
-    beeps = [(t - 1e9) / 1e9 for t, hz in outcome.buzzer_events if hz == 500.0]
+    beeps = [(t - 1e9) / 1e9 for t, hz in outcome.figures.buzzer_events if hz == 500.0]
     assert beeps and all(1.9 <= t <= 3.2 for t in beeps)
     # Frames after the stall were processed; the screen kept refreshing meanwhile.
-    assert 110 <= outcome.frames <= 130  # 4 s at 60 fps, less the 2 s stall
+    assert 110 <= outcome.figures.frames <= 130  # 4 s at 60 fps, less the 2 s stall
     shown = [e for e in events if e["event"] == "start"]
-    assert shown and outcome.screens >= 40
+    assert shown and outcome.figures.screens >= 40
     # The camera was down half the sweep's second half: more than allowed -> incomplete.
     assert outcome.inspection.result == "incomplete"
     assert any("camera was down" in r for r in outcome.inspection.reasons)
@@ -109,8 +115,8 @@ def test_scanner_unplugged_mid_sweep_goes_offline_and_comes_back(tmp_path):
     rf = [e for e in events if e.get("fault") == "RF OFFLINE"]
     assert [e["event"] for e in rf] == ["fault", "fault_end"]
     assert 1.2 <= rf[0]["t_s"] <= 1.8 and 2.5 <= rf[1]["t_s"] <= 4.0
-    assert outcome.rf_stats["reconnects"] >= 1
-    assert outcome.frames > 200  # the camera side never stopped
+    assert outcome.figures.rf_stats["reconnects"] >= 1
+    assert outcome.figures.frames > 200  # the camera side never stopped
 
 
 def test_marking_a_finding_keeps_evidence_and_makes_it_suspicious(tmp_path):
@@ -142,7 +148,7 @@ def test_device_found_and_ending_early_from_the_buttons(tmp_path):
         (2.0, "select", False), (2.1, "down", False), (2.2, "select", False),  # device found
         (2.5, "down", True), (2.6, "select", False)])  # end now
     assert outcome.inspection.result == "device-found"
-    assert outcome.frames < 2.8 * 60  # it stopped at 2.6 s, not at 4 s
+    assert outcome.figures.frames < 2.8 * 60  # it stopped at 2.6 s, not at 4 s
 
 
 def test_check_in_from_the_menu(tmp_path):
@@ -184,20 +190,15 @@ def test_qr_sticker_checks_in_at_its_location(tmp_path):
     assert QrReader().read(canvas) == location.id
     assert QrReader().read(np.full((360, 640), 40, np.uint8)) is None
 
-    from detector.hw.factory import build_devices
-    from detector.inspection import MemorySink as Sink
-    from detector.locations import load_procedures
-    from detector.runtime import SweepOptions, SweepSession
-
     config = load_config(None, ["sim.display=none"])
-    scenario = scenario_from(base=FOUR_SECONDS)
-    devices = build_devices(config, scenario=scenario, presses=[(0.05, "select", False)])
-    devices.camera = QrCamera(canvas, devices.clock)
-    sink = Sink()
-    session = SweepSession(config, devices, None, sink, load_locations(), load_procedures(),
-                           SweepOptions(out_dir=tmp_path))
-    outcome = session.run()
-    devices.close()
+    session = open_session(config, rf=False, scenario=scenario_from(base=FOUR_SECONDS),
+                           presses=[(0.05, "select", False)])
+    session.devices.camera = QrCamera(canvas, session.devices.clock)
+    try:
+        outcome = sweep_on(session, config, SweepRequest(out_dir=tmp_path, checkin=True,
+                                                         sink=MemorySink()))
+    finally:
+        session.close()
     assert outcome.inspection.location_id == location.id
     assert outcome.inspection.room_type == "changing-room"
     assert any(e["event"] == "qr" and e["location"] == location.id for e in events_of(tmp_path))
@@ -378,17 +379,14 @@ def test_sweep_on_the_device_without_its_libraries_is_one_line(capsys, monkeypat
     assert code != 0 and err.startswith("detector: ") and "\n" not in err
 
 
-def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path):
+def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path, monkeypatch):
     """The device's mode: the camera in its own thread, screens in another. The simulated
     camera renders faster than the loop can take frames, so some are dropped; every frame
     is either processed or counted as dropped, and the screen shows the count."""
-    from detector.hw.factory import build_devices
-    from detector.locations import load_procedures
-    from detector.runtime import SweepOptions, SweepSession
-
     config = load_config(None, ["sim.display=capture"])
-    scenario = scenario_from(base=FOUR_SECONDS)
-    devices = build_devices(config, scenario=scenario, out_dir=tmp_path)
+    session = open_session(config, rf=False, out_dir=tmp_path,
+                           scenario=scenario_from(base=FOUR_SECONDS))
+    devices = session.devices
     slow = devices.display.show
 
     def slow_show(image):  # an SPI display taking 30 ms per screen
@@ -396,35 +394,40 @@ def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path):
         slow(image)
 
     devices.display.show = slow_show
-    options = SweepOptions(out_dir=tmp_path, threaded=True, display_period_s=0.0)
-    original = SweepSession._on_frame
+    session.feed = ThreadedFeed  # the device's feed
+    session.display_period_s = 0.0
+    original = SweepLoop._on_frame
+    loops = []
 
-    def slow_frame(self, frame, outcome):  # a loop slower than the camera
+    def slow_frame(self, frame):  # a loop slower than the camera
         time.sleep(0.004)
-        original(self, frame, outcome)
+        original(self, frame)
 
-    session = SweepSession(config, devices, None, MemorySink(), [], load_procedures(), options)
-    session._on_frame = slow_frame.__get__(session)
-    outcome = session.run()
-    devices.close()
-    assert outcome.dropped > 0
-    assert outcome.frames + outcome.dropped == devices.camera.n_frames
-    assert session.screen_worker.shown < outcome.screens  # stale screens were skipped
-    assert outcome.inspection.stats["frames"] == outcome.frames
+    monkeypatch.setattr(SweepLoop, "_on_frame", slow_frame)
+    try:
+        outcome = sweep_on(session, config, SweepRequest(
+            out_dir=tmp_path, sink=MemorySink(), progress=lambda _t, loop: loops.append(loop)))
+    finally:
+        session.close()
+    fig = outcome.figures
+    assert fig.dropped > 0
+    assert fig.frames + fig.dropped == devices.camera.n_frames
+    assert loops[-1].screen_worker.shown < fig.screens  # stale screens were skipped
+    assert outcome.inspection.stats["frames"] == fig.frames
 
 
 def test_the_simulation_window_runs_no_faster_than_real_time(tmp_path):
     """A trainer watching the window sees the sweep at its real pace (the headless
     simulation runs as fast as it can)."""
-    from detector.hw.factory import build_devices
-    from detector.locations import load_procedures
-    from detector.runtime import SweepOptions, SweepSession
+    from detector.sim.backend import RealtimeFeed
 
     config = load_config(None, ["sim.display=none"])
-    scenario = scenario_from(base=SMALL.replace("{ t = 1, at", "{ t = 0.5, at"))
-    devices = build_devices(config, scenario=scenario)
-    session = SweepSession(config, devices, None, MemorySink(), [], load_procedures(),
-                           SweepOptions(realtime=True, draw=False))
-    outcome = session.run()
-    devices.close()
-    assert outcome.wall_s >= 0.45  # 0.5 s of simulated sweep
+    session = open_session(config, rf=False,
+                           scenario=scenario_from(base=SMALL.replace("{ t = 1, at", "{ t = 0.5, at")))
+    clock = session.devices.clock
+    session.feed = lambda frames: RealtimeFeed(LockstepFeed(frames), clock)
+    try:
+        outcome = sweep_on(session, config, SweepRequest(sink=MemorySink(), draw=False))
+    finally:
+        session.close()
+    assert outcome.figures.wall_s >= 0.45  # 0.5 s of simulated sweep

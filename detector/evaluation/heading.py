@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.backends import build_devices
 from detector.capture import capture_frames
 from detector.config import Config, load_config
-from detector.hw.factory import build_devices
 from detector.hw.lights import LightSequencer
-from detector.optics import LensDetector
+from detector.optics import LensDetector, LensParams
 from detector.optics.coverage import CoverageMap, true_yaw_pitch
 from detector.sim.scenario import Scenario
 
@@ -39,7 +39,7 @@ def check_heading(scenario: Scenario, config: Config | None = None,
     estimated = CoverageMap(width, height, hfov, None, yaw_range, pitch_range)
     true = CoverageMap(width, height, hfov, None, yaw_range, pitch_range)
     devices = build_devices(config, scenario=scenario)
-    detector = LensDetector(config)
+    detector = LensDetector(LensParams.from_config(config))
     rotations: dict[int, np.ndarray] = {}
     errors = []
     start: tuple[float, float] | None = None

@@ -17,12 +17,12 @@ from detector.config import Config, load_config
 from detector.evaluation.attribution import credit_alerts
 from detector.evaluation.units import calibrated_config, frontend_for, unit_of
 from detector.hw.clock import SimClock
-from detector.optics import LensDetector
+from detector.optics import LensDetector, LensParams
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
 from detector.rf.frontend import FrontEnd
+from detector.rf.sim.radio import SimulatedRadio
 from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld
-from detector.rf.simulated import SimulatedRadio
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
 
@@ -82,8 +82,9 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     """Run the whole sweep runtime on the scenario through the sim backends, headless
     (no screens), so evaluation scores what the device would do: lens detection, RF
     analysis and fusion on one clock. Frames are not kept, so memory stays flat."""
+    from detector.backends import open_session
     from detector.inspection import MemorySink
-    from detector.sweep import SweepRequest, run_sweep
+    from detector.sweep import SweepRequest, session_config, sweep_on
 
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
@@ -99,22 +100,28 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
                                                                       frame.lights):
             mislabelled += 1
 
-    request = SweepRequest(scenario=scenario, seconds=seconds, draw=False, rf=rf,
-                           sink=MemorySink(), checklist_answer=True, on_frame=observe)
-    outcome = run_sweep(config, request)
-    truth = outcome.truth or {}
-    stats = outcome.lens_stats
+    session = open_session(config, rf=rf, scenario=scenario, seconds=seconds)
+    try:
+        collector = session.truth()
+        request = SweepRequest(draw=False, rf=rf, sink=MemorySink(), checklist_answer=True,
+                               observers=[collector.add, observe])
+        outcome = sweep_on(session, session_config(config, session), request)
+    finally:
+        session.close()
+    truth = collector.to_json()
+    fig = outcome.figures
+    stats = fig.lens_stats
     run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
-                   truth=truth, frame_t_ns=outcome.frame_t_ns,
-                   tracks=outcome.track_histories, alerts=outcome.lens_alerts,
-                   track_ids=outcome.track_ids,
+                   truth=truth, frame_t_ns=fig.frame_t_ns,
+                   tracks=fig.track_histories, alerts=outcome.lens_alerts,
+                   track_ids=fig.track_ids,
                    frames=stats.get("frames", 0), sets=stats.get("sets", 0),
                    mixed_dropped=stats.get("mixed_dropped", 0), mislabelled=mislabelled,
-                   wall_s=outcome.wall_s,
+                   wall_s=fig.wall_s,
                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     run.start_ns, run.end_ns = outcome.start_ns, outcome.end_ns
     run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns, unit)
-    run.rf_stats = outcome.rf_stats
+    run.rf_stats = fig.rf_stats
     run.fused_alerts = outcome.fused_alerts
     run.result = outcome.inspection.result or ""
     run.coverage = outcome.inspection.coverage
@@ -162,7 +169,7 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
 
 def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
-    detector = LensDetector(config, pattern=config.get("lights.pattern"))
+    detector = LensDetector(LensParams.from_config(config), pattern=config.get("lights.pattern"))
     start_ns = recording.rows[0].t_ns if recording.rows else 0
     analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"),
                           floors=FrontEnd.from_config(config).floors)

@@ -184,30 +184,6 @@ def show_inspection(book: Logbook, prefix: str) -> dict[str, Any]:
                         for record, body in s.records]}
 
 
-def pair_command(config: Config, directory: Path | None) -> int:
-    """Show a pairing code on the device's screen (and print it)."""
-    from detector.hw.factory import _display
-    from detector.logbook.sync import PAIRING_S, new_pairing_code
-    from detector.ui.screens import result_screen
-
-    book = Logbook.on_device(device_dir(config, directory))
-    try:
-        code = new_pairing_code(book)
-    finally:
-        book.close()
-    try:
-        display = _display(config, config.get("backend.display"), None)
-        display.show(result_screen("pair", [f"code {code}", "type it on the office laptop:",
-                                            "detector sync --pair CODE",
-                                            f"valid {PAIRING_S / 60:.0f} minutes"],
-                                   display.size, display.mode))
-    except DetectorError:
-        pass  # no display: the printed code will do
-    print(f"pairing code: {code} (valid {PAIRING_S / 60:.0f} minutes; on the office laptop: "
-          f"detector sync --port PORT --pair {code})")
-    return 0
-
-
 def sync_command(config: Config, port: str | None, serve: bool, pair: str | None,
                  directory: Path | None, timeout_s: float) -> int:
     import serial

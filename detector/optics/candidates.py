@@ -337,15 +337,15 @@ def finder_for(params: LensParams, image: np.ndarray) -> CandidateFinder:
 
 
 def find_candidates(onaxis: np.ndarray, offaxis: np.ndarray, dark: np.ndarray | None = None,
-                    config: object = None, *, keep_rejected: bool = False) -> list[Candidate]:
+                    params: LensParams | None = None, *,
+                    keep_rejected: bool = False) -> list[Candidate]:
     """Lens candidates in one frame set, best first.
 
     onaxis, offaxis, dark: 2-D uint8 or uint16 frames of the same size, taken in that
-    order at equal intervals (the dark frame's search window assumes so). config: None
-    for the defaults, a LensParams, a Config, or a dict of `[lens]` overrides. Only
+    order at equal intervals (the dark frame's search window assumes so). params: None
+    for the bundled defaults. Only
     candidates with a score above zero are returned unless keep_rejected is set.
     """
     check_frames(onaxis, offaxis, dark)
-    params = resolve_params(config)
-    return finder_for(params, onaxis).analyse(onaxis, offaxis, dark,
+    return finder_for(resolve_params(params), onaxis).analyse(onaxis, offaxis, dark,
                                               keep_rejected=keep_rejected).candidates

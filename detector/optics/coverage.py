@@ -18,30 +18,36 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from detector.config import params_from_section
+from detector.config import Config, default_settings, section_settings
 
 
 @dataclass(frozen=True)
 class CoverageParams:
-    bin_deg: float = 10.0
-    pitch_min_deg: float = -60.0
-    pitch_max_deg: float = 70.0
-    # Above this turn rate a lens crosses the central part of the view in less time than
-    # confirmation needs (docs/sweep.md): the sweep warns and the directions don't count.
-    max_rate_deg_s: float = 40.0
-    # The pace warning holds this long after the last too-fast interval.
-    warn_hold_s: float = 1.0
-    # Fraction of a frame's field of view (centre part) counted as seen: lenses near the
-    # edge leave the view before they can be confirmed.
-    fov_fraction: float = 0.7
+    """The [coverage] section. Above max_rate_deg_s a lens crosses the central part of the
+    view in less time than confirmation needs (docs/sweep.md): the sweep warns and those
+    directions don't count; the warning holds warn_hold_s after the last too-fast
+    interval; fov_fraction of a frame's field of view (its centre) counts as seen, since
+    lenses near the edge leave the view before they can be confirmed."""
+
+    SECTION: ClassVar[str] = "coverage"
+    bin_deg: float
+    pitch_min_deg: float
+    pitch_max_deg: float
+    max_rate_deg_s: float
+    warn_hold_s: float
+    fov_fraction: float
 
     @classmethod
-    def from_config(cls, config: Any = None) -> CoverageParams:
-        return params_from_section(cls, config, "coverage")
+    def from_config(cls, config: Config) -> CoverageParams:
+        return section_settings(cls, config)
+
+    @classmethod
+    def defaults(cls) -> CoverageParams:
+        return default_settings(cls)
 
 
 class CoverageMap:
@@ -49,7 +55,7 @@ class CoverageMap:
                  params: CoverageParams | None = None,
                  yaw_range: tuple[float, float] = (-180.0, 180.0),
                  pitch_range: tuple[float, float] | None = None) -> None:
-        self.p = params or CoverageParams()
+        self.p = params or CoverageParams.defaults()
         self.f_px = (width / 2.0) / math.tan(math.radians(hfov_deg) / 2.0)
         self.hfov = hfov_deg
         self.vfov = math.degrees(2 * math.atan((height / 2.0) / self.f_px))

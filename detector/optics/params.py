@@ -3,15 +3,18 @@ dataclass. The bundled defaults.toml is the single source of the default values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from functools import lru_cache
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from detector.config import Config, default_settings, section_settings
 
 REFERENCE_WIDTH = 1280  # pixel sizes in the configuration are for this image width
 
 
 @dataclass(frozen=True)
 class LensParams:
+    SECTION: ClassVar[str] = "lens"
+
     max_set_span_ms: float
     align_downscale: int
     max_filter_radius: int
@@ -32,36 +35,18 @@ class LensParams:
     confirm_min_hits: int
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> LensParams:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
-
-    @classmethod
-    def from_config(cls, config: Any) -> LensParams:
-        return cls.from_mapping(config.section("lens"))
+    def from_config(cls, config: Config) -> LensParams:
+        return section_settings(cls, config)
 
     @classmethod
     def defaults(cls) -> LensParams:
-        return _defaults()
+        """The bundled defaults (defaults.toml's [lens])."""
+        return default_settings(cls)
 
     def with_(self, **changes: Any) -> LensParams:
         return replace(self, **changes)
 
 
-@lru_cache(maxsize=1)
-def _defaults() -> LensParams:
-    from detector.config import load_config
-
-    return LensParams.from_config(load_config(use_user_file=False))
-
-
-def resolve_params(config: Any = None) -> LensParams:
-    """Accept None (defaults), a LensParams, a Config, or a mapping of `[lens]` keys that
-    override the defaults."""
-    if config is None:
-        return LensParams.defaults()
-    if isinstance(config, LensParams):
-        return config
-    if isinstance(config, dict):
-        return LensParams.defaults().with_(**config)
-    return LensParams.from_config(config)
+def resolve_params(params: LensParams | None) -> LensParams:
+    """The parameters given, or the bundled defaults."""
+    return params if params is not None else LensParams.defaults()

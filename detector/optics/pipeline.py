@@ -35,9 +35,14 @@ class DetectorStats:
 
 
 class LensDetector:
-    def __init__(self, config: object = None,
+    """Owns the lens-detection state of one sweep: frame sets being built, the candidate
+    finder, the tracker, the previous set's alignment image and every lens alert raised.
+    `params` None means the bundled defaults."""
+
+    def __init__(self, params: LensParams | None = None,
                  pattern: list[str] | tuple[str, ...] = ("onaxis", "offaxis", "dark")) -> None:
-        self.params: LensParams = resolve_params(config)
+        self.params: LensParams = resolve_params(params)
+        self.pattern = tuple(pattern)  # the LED pattern the frames follow
         self.builder = FrameSetBuilder(pattern, self.params.max_set_span_ms)
         self.finder: CandidateFinder | None = None
         self.tracker: Tracker | None = None

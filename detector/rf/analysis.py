@@ -27,11 +27,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
+from detector.config import Config, default_settings, section_settings
 from detector.rf.readings import frequencies
 
 # Receiver floors when the front end names none (rf/frontend.py; nominal parts).
@@ -57,30 +58,45 @@ NEIGHBOUR_HZ = 12e6  # channels this close share an analog video carrier's spect
 
 @dataclass(frozen=True)
 class RfParams:
-    margin_db: float = 6.0
-    window_s: float = 0.5
-    min_occupancy: float = 0.15
-    rise_db: float = 4.0
-    carrier_occupancy: float = 0.9
-    wifi_width_mhz: int = 10
-    carrier_sweeps: int = 5
-    carrier_abs_db: float = 20.0
-    carrier_steadiness_db: float = 4.0
-    loud_2g4_dbm: float = -80.0
-    broadband_continuous: float = 0.9
-    broadband_abs_db: float = 15.0
-    wifi_confirm_s: float = 3.0
-    unexplained_db: float = 10.0
-    cellular_dbm: float = -40.0
-    broadband_window_s: float = 2.0
-    broadband_occupancy: float = 0.2
-    cellular_confirm_s: float = 4.5
-    hold_s: float = 3.0
-    proximity_span_db: float = 50.0
-    approach_rise_db: float = 8.0
-    approach_confirm_s: float = 1.0
-    near_wifi_dbm: float = -45.0
-    broadband_approach_db: float = 12.0
+    """The [rf_rules] section: every threshold of the rules above (defaults.toml explains
+    each key, limits.toml bounds it)."""
+
+    SECTION: ClassVar[str] = "rf_rules"
+    margin_db: float
+    window_s: float
+    min_occupancy: float
+    rise_db: float
+    carrier_occupancy: float
+    wifi_width_mhz: int
+    loud_2g4_dbm: float
+    near_wifi_dbm: float
+    carrier_sweeps: int
+    carrier_abs_db: float
+    carrier_steadiness_db: float
+    broadband_window_s: float
+    broadband_continuous: float
+    broadband_abs_db: float
+    unexplained_db: float
+    cellular_dbm: float
+    broadband_occupancy: float
+    wifi_confirm_s: float
+    cellular_confirm_s: float
+    approach_rise_db: float
+    broadband_approach_db: float
+    approach_confirm_s: float
+    hold_s: float
+    proximity_span_db: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> RfParams:
+        return section_settings(cls, config)
+
+    @classmethod
+    def defaults(cls) -> RfParams:
+        return default_settings(cls)
+
+    def with_(self, **changes: Any) -> RfParams:
+        return replace(self, **changes)
 
 
 @dataclass
@@ -142,7 +158,7 @@ class RfAnalyzer:
 
     def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None,
                  floors: Mapping[str, float] | None = None) -> None:
-        self.p = params or RfParams()
+        self.p = params or RfParams.defaults()
         self.start_ns = start_ns
         self.baseline_min_ns = start_ns + int(baseline_s * 1e9)
         self.baseline_limit_ns = start_ns + int(max(baseline_s, BASELINE_LIMIT_S) * 1e9)

@@ -7,7 +7,10 @@ from typing import Any
 from detector.config import Config
 from detector.errors import ConfigError
 from detector.hw.clock import Clock
+from detector.rf.analysis import RfAnalyzer, RfParams
 from detector.rf.client import FirmwareClient
+from detector.rf.frontend import FrontEnd
+from detector.rf.radio import Radio
 from detector.rf.rfexplorer import ExplorerClient
 
 
@@ -23,3 +26,12 @@ def open_scanner(config: Config, clock: Clock | None = None, port: str | None = 
             url = "rfxsim://" + url[len("rfsim://"):]
         return ExplorerClient(url, clock=clock)
     raise ConfigError(f"rf.scanner: expected 'firmware' or 'rfexplorer', got {kind!r}")
+
+
+def open_radio(config: Config, clock: Clock) -> Radio:
+    """The configured scanner with RF analysis of what it reports, corrected with the
+    unit's calibration; the baseline starts now."""
+    frontend = FrontEnd.from_config(config)
+    analyzer = RfAnalyzer(clock.monotonic_ns(), config.get("rf.baseline_s"),
+                          RfParams.from_config(config), floors=frontend.floors)
+    return Radio(open_scanner(config, clock), analyzer, frontend)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from detector.backends import build_devices
 from detector.capture import labelled_images
 from detector.config import Config
-from detector.hw.factory import build_devices
 from detector.sim.scenario import Scenario, parse_scenario
 
 REFERENCE_LENS_MM = 1.0  # calibration/reference-target.md

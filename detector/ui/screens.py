@@ -8,13 +8,13 @@ runtime hands the images to a Display (luma device, emulator or test dummy).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from detector.fusion import Level
+from detector.session.status import LiveStatus
 
 BANNER_H = 18
 BAR_H = 42
@@ -39,29 +39,6 @@ LEVEL_COLOURS = {
 RESULT_COLOURS = {"clear": (20, 120, 50), "incomplete": (170, 120, 0),
                   "suspicious": (190, 20, 20), "device-found": (230, 0, 90)}
 RF_BANDS = (("2.4", "2.4 GHz"), ("5.8", "5.8 GHz"), ("BB", "broadband"))
-
-
-@dataclass
-class LiveStatus:
-    """Everything the live view shows besides the camera image."""
-
-    elapsed_s: float
-    lights: str = ""
-    title: str = ""
-    frame_index: int = 0  # the camera frame the view shows (markers are in its pixels)
-    markers: list[tuple[float, float, str]] = field(default_factory=list)  # x, y, kind
-    faults: list[str] = field(default_factory=list)
-    rf_text: str = "RF --"
-    lens_text: str = ""  # e.g. "LENS 1" once a lens is confirmed
-    level: Level = Level.CLEAR
-    muted: bool = False
-    awaiting_ack: bool = False
-    rf_bars: dict[str, tuple[float, bool]] = field(default_factory=dict)  # 0-1, alerting
-    coverage: float | None = None
-    coverage_map: tuple[np.ndarray, np.ndarray] | None = None  # swept, required
-    too_fast: bool = False
-    guide: str = ""
-    dropped: int = 0
 
 
 @lru_cache(maxsize=8)

@@ -69,6 +69,7 @@ class AlertSounder:
         self._confirm_queue = 0  # newly confirmed lenses still to announce
         self._hz: float | None = None
         self.failed: str | None = None  # a buzzer that raised: reported as a fault
+        self.history: list[tuple[int, float]] = []  # (t_ns, hz) of every change; 0 silence
 
     def lens_confirmed(self) -> None:
         self._confirm_queue += 1
@@ -107,12 +108,14 @@ class AlertSounder:
         hz = 0.0
         if self.pattern is not None and not self.muted:
             hz = self.pattern.hz_at((now - self.started_ns) / 1e6) or 0.0
-        self._drive(hz)
+        self._drive(hz, now)
         return hz
 
-    def _drive(self, hz: float) -> None:
+    def _drive(self, hz: float, now: int) -> None:
         if hz == self._hz:
             return
+        if hz != (self._hz or 0.0):
+            self.history.append((now, hz))
         try:
             if hz > 0:
                 self.buzzer.tone(hz)

@@ -1,7 +1,8 @@
 """What the three buttons do on each screen, as a state machine.
 
-The controller only turns presses into actions for the runtime and keeps track of which
-screen is up; the runtime acts (records a finding, ends the inspection) and draws.
+The controller only turns presses into actions for the inspection machine and keeps
+track of which screen is up; the machine acts (records a finding, ends the inspection)
+and the loop draws.
 
 Live view:  SELECT mark a finding | hold SELECT menu
             UP acknowledge camera-likely (else next guide step) | hold UP mute on/off
@@ -12,10 +13,16 @@ Menus:      UP/DOWN move | SELECT choose | hold SELECT back
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from detector.hw.buttons import ButtonEvent
 from detector.locations import Location
+
+
+class Press(Protocol):
+    """A button press as the buttons report it (hw/buttons.py's Press)."""
+
+    button: str  # select, up, down
+    long: bool
 
 SCAN_QR = "Scan the QR sticker at the door"
 NO_LOCATION = "Continue without a location"
@@ -68,7 +75,7 @@ class Controller:
         self.screen, self.selected = screen, 0
 
     # ---- presses ------------------------------------------------------------------------
-    def press(self, event: ButtonEvent) -> list[Action]:
+    def press(self, event: Press) -> list[Action]:
         if self.screen == "live":
             return self._live(event)
         if self.screen == "result":
@@ -88,7 +95,7 @@ class Controller:
             return self._choose()
         return []
 
-    def _live(self, event: ButtonEvent) -> list[Action]:
+    def _live(self, event: Press) -> list[Action]:
         if event.button == "select":
             self._go("menu" if event.long else "finding")
             return []

@@ -4,8 +4,10 @@ the unit's calibration (or the configuration's defaults without one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from detector.hw.clock import SimClock
-from detector.rf.analysis import RfAnalyzer
+from detector.rf.analysis import RfAnalyzer, RfParams
 from detector.rf.client import FirmwareClient, ScanConfig
 from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
@@ -19,8 +21,8 @@ DEFAULT_BASELINE_S = 2.0  # rf.baseline_s's default
 
 
 class SimulatedRadio(Radio):
-    """A Radio whose scanner is simulated from the scenario (`scanner.unplugged` pulls
-    its cable). `unit` is the scanner as built, `frontend` what its calibration says
+    """A Radio whose scanner is simulated from the scenario (`unplugged(t_s)` says when
+    an injected fault pulls its cable). `unit` is the scanner as built, `frontend` what its calibration says
     about it, `world` the sweep cadence and packet timing."""
 
     _count = 0
@@ -28,7 +30,8 @@ class SimulatedRadio(Radio):
     def __init__(self, scenario: Scenario, clock: SimClock, *,
                  unit: SimUnit = NOMINAL_UNIT, frontend: FrontEnd | None = None,
                  world: RadioWorld = DEFAULT_WORLD,
-                 baseline_s: float = DEFAULT_BASELINE_S) -> None:
+                 baseline_s: float = DEFAULT_BASELINE_S, params: RfParams | None = None,
+                 unplugged: Callable[[float], bool] | None = None) -> None:
         SimulatedRadio._count += 1
         self.key = f"run{id(self)}-{SimulatedRadio._count}"
         start = clock.start_ns
@@ -37,9 +40,16 @@ class SimulatedRadio(Radio):
         client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock,
                                 config=ScanConfig(settle_us=world.settle_us))
         frontend = frontend or FrontEnd()
-        super().__init__(client, RfAnalyzer(start, baseline_s, floors=frontend.floors),
+        super().__init__(client, RfAnalyzer(start, baseline_s, params, floors=frontend.floors),
                          frontend)
         self.clock = clock
+        # Injected faults (sim/faults.py): whether the cable is out at t seconds.
+        self.unplugged = unplugged
+
+    def poll(self) -> list:
+        if self.unplugged is not None:
+            self.scanner.unplugged = self.unplugged(self.clock.seconds())
+        return super().poll()
 
     def close(self) -> None:
         try:
