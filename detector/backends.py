@@ -123,6 +123,7 @@ class Session:
     display_period_s: float
     simulated: bool
     title: str = ""
+    checks_in: bool = False  # the inspector checks in on the device (else at once)
     room_hint: str = ""  # text to guess the room type from (a scenario's description)
     radio: Any = None
     observers: list[FrameObserver] = field(default_factory=list)

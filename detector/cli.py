@@ -173,6 +173,8 @@ def _sweep_arguments(p: argparse.ArgumentParser, with_sim: bool = True) -> None:
     if with_sim:
         p.add_argument("--sim", metavar="SCENARIO",
                        help="simulate: scenario file or the name of a bundled scenario")
+        p.add_argument("--replay", type=Path, metavar="DIR",
+                       help="sweep a recorded session again, through the same loop")
     p.add_argument("--out", type=Path, default=None,
                    help="where display frames, the GIF, the event log, finding snapshots "
                         "and the records go (default: sim-out in simulation)")
@@ -367,15 +369,21 @@ def _sweep(args: argparse.Namespace, config) -> int:
     from detector.sweep import SweepRequest, run_sweep
 
     scenario = args.scenario if args.command == "sim" else args.sim
+    replay = getattr(args, "replay", None)
     if scenario is None and (args.fault or args.seconds or args.press):
         raise DetectorError("--fault, --seconds and --press need --sim SCENARIO")
+    if scenario and replay:
+        raise DetectorError("--sim and --replay: choose one")
     # Simulation options go to the sim backend as written; it parses and checks them.
-    backend = ({"scenario": scenario, "seconds": args.seconds, "presses": args.press,
-                "faults": args.fault} if scenario else {})
+    backend: dict = ({"scenario": scenario, "seconds": args.seconds, "presses": args.press,
+                      "faults": args.fault} if scenario else {})
+    if replay is not None:
+        backend = {"recording": replay}
+        config = config.with_values(backend={"camera": "replay"})
     out = args.out or (Path("sim-out") if scenario else None)
     record_dir = args.directory if args.command == "record" else args.record_dir
     progress = Progress()
-    name = Path(scenario).stem if scenario else "sweep"
+    name = Path(scenario).stem if scenario else (replay.name if replay else "sweep")
 
     def report(t_s: float, loop) -> None:
         if not progress.due():  # called after every frame: build the line only when shown

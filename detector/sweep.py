@@ -34,7 +34,7 @@ class SweepRequest:
     out_dir: Path | None = None
     record_dir: Path | None = None
     location_id: str | None = None
-    checkin: bool = False  # simulation: check in on the device instead of automatically
+    checkin: bool = False  # simulation, replay: check in on the device, not automatically
     checklist_answer: bool | None = None
     draw: bool = True
     rf: bool = True
@@ -85,7 +85,7 @@ def sweep_on(session: Session, config: Config, request: SweepRequest) -> SweepOu
     clock = session.devices.clock
     machine = InspectionMachine(
         MachineSettings.from_config(config), _geometry(session.devices.camera, config),
-        locations if (not session.simulated or request.checkin) else [], load_procedures(),
+        locations if (session.checks_in or request.checkin) else [], load_procedures(),
         info, clock.monotonic_ns(), rf=session.radio is not None)
     lens = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
     loop = SweepLoop(session, machine, lens, sink,

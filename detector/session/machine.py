@@ -364,7 +364,9 @@ class InspectionMachine:
             self.check_in(None, now)
         ins = self.inspection
         assert ins is not None
-        self._update_faults(now + 1, [])  # close open fault episodes
+        # The loop's own faults end with the sweep; a part still silent stays a fault
+        # until the end (its episode closes at `now`).
+        self._update_faults(now, [])
         for name, since in self._open_faults.items():
             ins.faults.append({"fault": name, "from_ns": since, "to_ns": now})
         ins.ended = utc_now()

@@ -71,7 +71,7 @@ class PiBuilder(Builder):
         from detector.rf.scanners import open_radio
 
         return Session("pi", devices, feed=_threaded, description=describe(ctx),
-                       display_period_s=DISPLAY_PERIOD_S, simulated=False,
+                       display_period_s=DISPLAY_PERIOD_S, simulated=False, checks_in=True,
                        radio=open_radio(ctx.config, devices.clock) if rf else None)
 
 
