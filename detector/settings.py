@@ -17,7 +17,7 @@ from detector.config import Config, section_settings
 from detector.fusion import FusionParams
 from detector.optics.coverage import CoverageParams
 from detector.optics.params import LensParams
-from detector.rf.analysis import RfParams
+from detector.rf.records import RfParams
 
 S = TypeVar("S", bound="Section")
 

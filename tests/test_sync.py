@@ -17,6 +17,7 @@ from detector.logbook.export import export_logbook, import_export
 from detector.logbook.keys import DeviceKey
 from detector.logbook.links import SocketLink
 from detector.logbook.store import DB_NAME, Logbook
+from detector.logbook.summaries import read_inspections
 from detector.logbook.sync import DeviceServer, OfficeClient, OfficeIdentity, new_pairing_code
 from tests.logbooks import device_logbook
 
@@ -84,18 +85,16 @@ def test_pair_then_sync_everything_checked(sides):
     assert office.verify(device.key.id) == []
     assert office.check_evidence_content(device.key.id) == []
     assert device.unsynced() == 0 and device.synced_upto(identity.id) == 12
-    rows = office.conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0]
-    assert rows == 3
+    assert len(read_inspections(office)) == 3
 
 
 def test_repeated_sync_changes_nothing(sides):
     device, office, identity = sides
     paired(sides)
-    before = office.conn.execute("SELECT COUNT(*), MAX(position) FROM records").fetchone()
+    before = (office.record_count(), office.head(device.key.id))
     result, _s, _l = session(device, office, identity)
     assert (result.records, result.evidence) == (0, 0)
-    assert office.conn.execute("SELECT COUNT(*), MAX(position) FROM records").fetchone() \
-        == before
+    assert (office.record_count(), office.head(device.key.id)) == before
 
 
 def test_new_records_follow_on_the_next_sync(sides):
@@ -110,8 +109,7 @@ def test_unpaired_office_learns_nothing_and_changes_nothing(sides):
     device, office, identity = sides
     result, server, _l = session(device, office, identity)
     assert isinstance(result, S.Refused) and "not paired" in str(result)
-    assert office.devices() == [] and office.conn.execute(
-        "SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert office.devices() == [] and office.record_count() == 0
     assert device.unsynced() == 12 and "not paired" in server.refused[0]
 
 
@@ -170,7 +168,7 @@ def test_tampered_record_is_refused_and_nothing_of_its_batch_is_stored(sides):
                     "WHERE seq = 8")
     result, _s, _l = session(device, office, identity, new_pairing_code(device))
     assert isinstance(result, Exception) and "record 8: altered" in str(result)
-    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert office.record_count() == 0
     assert device.unsynced() == 12  # nothing acknowledged
 
 
@@ -200,8 +198,7 @@ def test_link_cut_at_100_random_offsets_then_a_retry_completes(sides, tmp_path):
         assert isinstance(first, S.SyncError), f"cut at {cut} of {full}"
         second, _s, _l = session(device, fresh, identity)
         assert not isinstance(second, Exception), f"retry after a cut at {cut}: {second}"
-        seqs = [r[0] for r in fresh.conn.execute(
-            "SELECT seq FROM records WHERE device = ? ORDER BY position", (device.key.id,))]
+        seqs = [r.seq for r in fresh.records(device.key.id)]
         assert seqs == list(range(1, 13))  # none lost, none twice
         assert fresh.verify(device.key.id) == []
         assert fresh.check_evidence_content(device.key.id) == []
@@ -238,7 +235,7 @@ def test_an_export_lacking_an_evidence_file_and_its_manifest_line_is_refused(sid
     other = Logbook(tmp_path / "office2")
     with pytest.raises(DetectorError, match="which the export lacks"):
         import_export(other, where)
-    assert other.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert other.record_count() == 0
 
 
 def test_sync_command_line_one_line_errors(tmp_path, capsys):
@@ -300,7 +297,7 @@ def test_an_altered_evidence_chunk_is_refused_by_its_hash_then_fetched_again(sid
         OfficeClient(office, identity, office_end, TIMEOUT).sync(new_pairing_code(device))
     thread.join(5)
     assert middle.altered > 0
-    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert office.record_count() == 0
     assert not list(office.evidence.root.glob("??/*"))  # nothing damaged was stored
     result, _s, _l = session(device, office, identity)  # a clean link: all of it arrives
     assert not isinstance(result, Exception), result
@@ -355,7 +352,7 @@ def test_a_forged_record_in_a_later_batch_leaves_only_the_batches_before_it(
             digest, other.sign(digest.encode()))
     result, _s, _l = session(device, office, identity, new_pairing_code(device))
     assert isinstance(result, Exception) and "record 7: forged" in str(result)
-    stored = [r[0] for r in office.conn.execute("SELECT seq FROM records ORDER BY seq")]
+    stored = [r.seq for r in office.records(device.key.id)]
     assert stored == [1, 2, 3, 4, 5]  # batch 1 whole; nothing of batch 2 (records 6-10)
     assert device.unsynced() == 12  # nothing acknowledged
 
@@ -367,7 +364,7 @@ def test_records_sent_out_of_order_are_refused(sides, monkeypatch):
                         lambda self, channel, records: original(self, channel, records[::-1]))
     result, _s, _l = session(device, office, identity, new_pairing_code(device))
     assert isinstance(result, S.Refused) and "out of order" in str(result)
-    assert office.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+    assert office.record_count() == 0
 
 
 # ---- the channel's send buffer -------------------------------------------------------------

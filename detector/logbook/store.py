@@ -215,6 +215,10 @@ class Logbook:
             "AND seq > ? ORDER BY position LIMIT ?", (device, after, limit or -1))
         return [Record.from_row(r) for r in rows]
 
+    def record_count(self) -> int:
+        """How many records the logbook holds, of every device."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+
     def verify(self, device: str | None = None,
                rehash_evidence: bool = False) -> list[Problem]:
         """Every problem with a device's chain and with the evidence its records name:
@@ -326,6 +330,36 @@ class Logbook:
                 self.evidence.delete(sha)
                 deleted += 1
         return deleted
+
+    # ---- pairing with offices (the device's side) ------------------------------------------
+    def set_pairing_code(self, code: str, expires: float) -> None:
+        """The one pairing code in force (the previous one stops working)."""
+        self.conn.execute("INSERT OR REPLACE INTO pairing (id, code, expires, tries) "
+                          "VALUES (1, ?, ?, 0)", (code, expires))
+
+    def pairing_code(self) -> tuple[str, float, int] | None:
+        """The code in force, when it expires, and how often it was tried."""
+        row = self.conn.execute("SELECT code, expires, tries FROM pairing WHERE id = 1"
+                                ).fetchone()
+        return (str(row[0]), float(row[1]), int(row[2])) if row is not None else None
+
+    def count_pairing_try(self) -> None:
+        self.conn.execute("UPDATE pairing SET tries = tries + 1 WHERE id = 1")
+
+    def pair(self, office: str, secret: bytes, at: str) -> None:
+        """Keep the office's shared secret; the pairing code is used up."""
+        self.conn.execute("DELETE FROM pairing WHERE id = 1")
+        self.conn.execute("INSERT OR REPLACE INTO paired (office, secret, at) VALUES (?, ?, ?)",
+                          (office, secret, at))
+
+    def office_secret(self, office: str) -> bytes | None:
+        row = self.conn.execute("SELECT secret FROM paired WHERE office = ?",
+                                (office,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def note_sync(self, device: str, at: str) -> None:
+        """The office's side: when the device last synced."""
+        self.conn.execute("UPDATE devices SET last_sync = ? WHERE device = ?", (at, device))
 
 
 def evidence_of(body: dict[str, Any]) -> list[str]:

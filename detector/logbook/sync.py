@@ -41,21 +41,21 @@ def new_pairing_code(book: Logbook, now: float | None = None) -> str:
     """A fresh 6-digit code for the device's screen, valid PAIRING_S seconds and for
     PAIRING_TRIES attempts; the previous one stops working."""
     code = f"{secrets.randbelow(10**6):06d}"
-    book.conn.execute("INSERT OR REPLACE INTO pairing (id, code, expires, tries) "
-                      "VALUES (1, ?, ?, 0)", (code, (now or time.time()) + PAIRING_S))
+    book.set_pairing_code(code, (now or time.time()) + PAIRING_S)
     return code
 
 
 def _pairing_ok(book: Logbook, secret: bytes, office: str, nonce: bytes, tag: bytes) -> bool:
-    row = book.conn.execute("SELECT code, expires, tries FROM pairing WHERE id = 1").fetchone()
-    if row is None or time.time() > row[1] or row[2] >= PAIRING_TRIES:
+    pairing = book.pairing_code()
+    if pairing is None:
         return False
-    book.conn.execute("UPDATE pairing SET tries = tries + 1 WHERE id = 1")
-    if not hmac.compare_digest(S.pairing_mac(row[0], secret, office, nonce), tag):
+    code, expires, tries = pairing
+    if time.time() > expires or tries >= PAIRING_TRIES:
         return False
-    book.conn.execute("DELETE FROM pairing WHERE id = 1")
-    book.conn.execute("INSERT OR REPLACE INTO paired (office, secret, at) VALUES (?, ?, ?)",
-                      (office, secret, utc_now()))
+    book.count_pairing_try()
+    if not hmac.compare_digest(S.pairing_mac(code, secret, office, nonce), tag):
+        return False
+    book.pair(office, secret, utc_now())
     return True
 
 
@@ -84,12 +84,15 @@ class DeviceServer:
             except S.Refused as exc:
                 self.refused.append(str(exc))
                 self._error(channel, str(exc))
-            except S.SyncError as exc:
-                if "stopped answering" in str(exc) and idle_s is not None:
+            except S.Silent as exc:
+                if idle_s is not None:
                     return
                 self.refused.append(str(exc))
-                if "link lost" in str(exc):
-                    time.sleep(self.retry_s)  # cable out: wait for it, do not spin
+            except S.LinkLost as exc:
+                self.refused.append(str(exc))
+                time.sleep(self.retry_s)  # cable out: wait for it, do not spin
+            except S.SyncError as exc:
+                self.refused.append(str(exc))
             seq = channel.seq
             self.sessions += 1
 
@@ -119,13 +122,12 @@ class DeviceServer:
             request = S.unpack_json(payload)
         if msg_type != S.AUTH:
             raise S.Refused("expected authentication")
-        row = self.book.conn.execute("SELECT secret FROM paired WHERE office = ?",
-                                     (office,)).fetchone()
+        shared = self.book.office_secret(office)
         office_nonce = _hex(request, "nonce")
-        if row is None or not hmac.compare_digest(
-                S.auth_mac(bytes(row[0]), nonce, office_nonce), _hex(request, "mac")):
+        if shared is None or not hmac.compare_digest(
+                S.auth_mac(shared, nonce, office_nonce), _hex(request, "mac")):
             raise S.Refused("this office is not paired with the device")
-        channel.key = S.session_key(bytes(row[0]), nonce, office_nonce)
+        channel.key = S.session_key(shared, nonce, office_nonce)
         seq, digest = self.book.head()
         channel.send_json(S.AUTH_OK, {"device": self.book.key.id,
                                       "public_key": self.book.key.public.hex(),
@@ -266,8 +268,7 @@ class OfficeClient:
         ch.send_json(S.ACK, {"upto": self.book.head(device)[0]})
         ch.expect(S.ACKED)
         ch.send(S.BYE)
-        self.book.conn.execute("UPDATE devices SET last_sync = ? WHERE device = ?",
-                               (utc_now(), device))
+        self.book.note_sync(device, utc_now())
         return SyncResult(device, added, fetched, ch.received, head)
 
     def _pull(self, device: str, head: int, incoming: IncomingEvidence) -> tuple[int, int]:

@@ -63,6 +63,14 @@ class Refused(SyncError):
     """The peer refused: not paired, wrong code, bad tag, malformed message."""
 
 
+class Silent(SyncError):
+    """Nothing came from the other side in time."""
+
+
+class LinkLost(SyncError):
+    """The port failed: the cable is out, or the other side closed it."""
+
+
 def mac(key: bytes, *parts: bytes) -> bytes:
     h = hmac.new(key, digestmod=hashlib.sha256)
     for part in parts:
@@ -143,7 +151,7 @@ class Channel:
         try:
             write_all(self.port, data, self.timeout_s)
         except (OSError, ValueError) as exc:
-            raise SyncError(f"link lost while sending: {exc}") from None
+            raise LinkLost(f"link lost while sending: {exc}") from None
         self.sent += len(data)
 
     def send_json(self, msg_type: int, data: dict[str, Any], more: bool = False) -> None:
@@ -158,14 +166,14 @@ class Channel:
             self.flush()
         while not self.pending:
             if time.monotonic() > deadline:
-                raise SyncError("the other side stopped answering")
+                raise Silent("the other side stopped answering")
             # pyserial's read(n) waits for all n bytes (or its timeout): ask for what is
             # there, or one byte. Other links return what arrived.
             waiting = getattr(self.port, "in_waiting", None)
             try:
                 data = self.port.read(65536 if waiting is None else max(waiting, 1))
             except (OSError, ValueError) as exc:
-                raise SyncError(f"link lost: {exc}") from None
+                raise LinkLost(f"link lost: {exc}") from None
             if data:
                 self.received += len(data)
                 self.pending.extend(self.decoder.feed(data))

@@ -27,16 +27,27 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from detector.config import Config, default_settings, section_settings
 from detector.rf.readings import frequencies
+from detector.rf.records import (
+    DEFAULT_FLOORS,
+    NARROW_2G4,
+    NO_POWER_DBM,
+    BroadbandReading,
+    Finding,
+    Pending,
+    Receiver,
+    RfAlert,
+    RfParams,
+    Sweep,
+)
 
-# Receiver floors when the front end names none (rf/frontend.py; nominal parts).
-DEFAULT_FLOORS = {"rx5808": -92.0, "cc2500": -104.0, "ad8318": -62.0, "rfexplorer": -110.0}
+__all__ = ["DEFAULT_FLOORS", "Receiver", "RfAlert", "RfAnalyzer", "RfParams"]
+
+
 # The baseline ends when the device is ready: `baseline_s` have passed and every receiver
 # heard so far has delivered this many readings, or at the latest after
 # BASELINE_LIMIT_S (a receiver that never delivers does not hold the sweep up).
@@ -54,69 +65,6 @@ WIFI5_RANGE_HZ = (5725e6, 5850e6)
 WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
 WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
 NEIGHBOUR_HZ = 12e6  # channels this close share an analog video carrier's spectrum
-
-
-@dataclass(frozen=True)
-class RfParams:
-    """The [rf_rules] section: every threshold of the rules above (defaults.toml explains
-    each key, limits.toml bounds it)."""
-
-    SECTION: ClassVar[str] = "rf_rules"
-    margin_db: float
-    window_s: float
-    min_occupancy: float
-    rise_db: float
-    carrier_occupancy: float
-    wifi_width_mhz: int
-    loud_2g4_dbm: float
-    near_wifi_dbm: float
-    carrier_sweeps: int
-    carrier_abs_db: float
-    carrier_steadiness_db: float
-    broadband_window_s: float
-    broadband_continuous: float
-    broadband_abs_db: float
-    unexplained_db: float
-    cellular_dbm: float
-    broadband_occupancy: float
-    wifi_confirm_s: float
-    cellular_confirm_s: float
-    approach_rise_db: float
-    broadband_approach_db: float
-    approach_confirm_s: float
-    hold_s: float
-    proximity_span_db: float
-
-    @classmethod
-    def from_config(cls, config: Config) -> RfParams:
-        return section_settings(cls, config)
-
-    @classmethod
-    def defaults(cls) -> RfParams:
-        return default_settings(cls)
-
-    def with_(self, **changes: Any) -> RfParams:
-        return replace(self, **changes)
-
-
-@dataclass
-class RfAlert:
-    band: str
-    kind: str
-    start_ns: int
-    freq_hz: float
-    level_dbm: float
-    excess_db: float
-    proximity: float = 0.0
-    last_ns: int = 0
-    end_ns: int | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"band": self.band, "kind": self.kind, "start_ns": self.start_ns,
-                "end_ns": self.end_ns, "freq_hz": self.freq_hz,
-                "level_dbm": round(self.level_dbm, 1), "excess_db": round(self.excess_db, 1),
-                "proximity": round(self.proximity, 2), "evidence": self.evidence}
 
 
 class _Baseline:
@@ -152,9 +100,10 @@ class _Baseline:
 
 
 class RfAnalyzer:
-    """Turns the scanner's readings into RF alerts: learns the baseline at the door until
-    the device is ready, then runs the per-receiver rules (module docstring) on each
-    reading and keeps alert episodes with their proximity."""
+    """Turns the scanner's readings into RF alerts. Owns the door baseline (until the
+    device is ready), each receiver's window of recent sweeps or readings, the findings
+    being confirmed, the alert episodes (active and past) and the proximity score; runs
+    the per-receiver rules (module docstring) on each reading."""
 
     def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None,
                  floors: Mapping[str, float] | None = None) -> None:
@@ -167,14 +116,14 @@ class RfAnalyzer:
         self.baseline_counts: dict[str, int] = {}
         self.ready_ns: int | None = None
         self.frozen = False
-        self.cc: deque[tuple[int, np.ndarray, np.ndarray]] = deque()  # t, hot, dbm
+        self.cc: deque[Sweep] = deque()  # the 2.4 GHz window
         self.cc_freqs: np.ndarray | None = None
-        self.cc_source = "cc2500"  # or "rfexplorer": whichever covers 2.4 GHz
-        self.rx: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self.cc_source = Receiver.CC2500  # or the RF Explorer: whichever covers 2.4 GHz
+        self.rx: deque[Sweep] = deque()  # the last RX5808 sweeps
         self.rx_freqs: np.ndarray | None = None
-        self.bb: deque[tuple[int, float]] = deque()
+        self.bb: deque[BroadbandReading] = deque()
         self.active: dict[str, RfAlert] = {}
-        self.pending: dict[str, tuple[int, int]] = {}  # band -> (held since, last seen)
+        self.pending: dict[str, Pending] = {}  # band -> being confirmed
         self.alerts: list[RfAlert] = []
         self.proximity = 0.0
 
@@ -188,34 +137,35 @@ class RfAnalyzer:
         if not self._ready(t):
             self.baseline.add(source, freqs, dbm)
             self.baseline_counts[source] = self.baseline_counts.get(source, 0) + 1
-            if source == "ad8318":  # broadband rules need no baseline: fill their window
-                self._push(self.bb, (t, float(dbm[0]), self._explained_dbm()),
+            if source == Receiver.AD8318:  # broadband rules need no baseline: fill the window
+                self._push(self.bb, BroadbandReading(t, float(dbm[0]), self._explained_dbm()),
                            self.p.broadband_window_s)
-            elif source == "rx5808":
-                self.rx.append((t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
-            elif source in ("cc2500", "rfexplorer"):
-                self._push(self.cc, (t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)),
+            elif source == Receiver.RX5808:
+                self.rx.append(Sweep(t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
+            elif source in NARROW_2G4:
+                self._push(self.cc, Sweep(t, np.zeros(len(dbm), bool),
+                                          np.asarray(dbm, dtype=float)),
                            self.p.window_s, MIN_2G4_SWEEPS)
             return []
         if not self.frozen:
             self.baseline.freeze()
             self.frozen = True
         values = np.asarray(dbm, dtype=float)
-        if source in ("cc2500", "rfexplorer"):
-            self.cc_source = source
+        if source in NARROW_2G4:
+            self.cc_source = Receiver(source)
             self.cc_freqs = np.asarray(freqs, dtype=float)
             hot = values > self.baseline.threshold(source, len(values), self.p.margin_db,
                                                    self.floors[source])
-            self._push(self.cc, (t, hot, values), self.p.window_s, MIN_2G4_SWEEPS)
-        elif source == "rx5808":
+            self._push(self.cc, Sweep(t, hot, values), self.p.window_s, MIN_2G4_SWEEPS)
+        elif source == Receiver.RX5808:
             self.rx_freqs = np.asarray(freqs, dtype=float)
             hot = values > self.baseline.threshold(source, len(values), self.p.margin_db,
-                                                   self.floors["rx5808"])
-            self.rx.append((t, hot, values))
+                                                   self.floors[Receiver.RX5808])
+            self.rx.append(Sweep(t, hot, values))
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
-        elif source == "ad8318":
-            self._push(self.bb, (t, float(values[0]), self._explained_dbm()),
+        elif source == Receiver.AD8318:
+            self._push(self.bb, BroadbandReading(t, float(values[0]), self._explained_dbm()),
                        self.p.broadband_window_s)
         return self._update(t)
 
@@ -239,22 +189,23 @@ class RfAnalyzer:
         sweep summed over its channels, plus the RX5808's strongest channel."""
         mw = 0.0
         if self.cc:
-            mw += float(np.sum(10 ** (self.cc[-1][2] / 10)))
+            mw += float(np.sum(10 ** (self.cc[-1].dbm / 10)))
         if self.rx:
-            mw += float(10 ** (self.rx[-1][2].max() / 10))
-        return 10 * math.log10(mw) if mw > 0 else -120.0
+            mw += float(10 ** (self.rx[-1].dbm.max() / 10))
+        return 10 * math.log10(mw) if mw > 0 else NO_POWER_DBM
 
     @staticmethod
-    def _push(queue: deque, item: tuple, window_s: float, keep: int = 0) -> None:
+    def _push(queue: deque, item: Sweep | BroadbandReading, window_s: float,
+              keep: int = 0) -> None:
         """Append, and forget items older than window_s (but keep the newest `keep`)."""
         queue.append(item)
-        while len(queue) > keep and item[0] - queue[0][0] > window_s * 1e9:
+        while len(queue) > keep and item.t_ns - queue[0].t_ns > window_s * 1e9:
             queue.popleft()
 
     # ---- detection ------------------------------------------------------------------
-    def _findings(self) -> dict[str, tuple[str, float, float, float, dict]]:
-        """band -> (kind, freq_hz, level_dbm, excess_db, evidence) of what holds now."""
-        found: dict[str, tuple[str, float, float, float, dict]] = {}
+    def _findings(self) -> dict[str, Finding]:
+        """band -> what the rules find now."""
+        found: dict[str, Finding] = {}
         self._find_2g4(found)
         self._find_5g8(found)
         self._find_broadband(found)
@@ -263,8 +214,8 @@ class RfAnalyzer:
     def _find_2g4(self, found: dict) -> None:
         if len(self.cc) < MIN_2G4_SWEEPS or self.cc_freqs is None:
             return
-        hot = np.array([h for _t, h, _v in self.cc])
-        levels = np.array([v for _t, _h, v in self.cc])
+        hot = np.array([sweep.hot for sweep in self.cc])
+        levels = np.array([sweep.dbm for sweep in self.cc])
         step_mhz = max(float(np.median(np.diff(self.cc_freqs))) / 1e6, 1e-3)
         need = max(int(round(self.p.wifi_width_mhz / step_mhz)), 2)
         # A continuous carrier: loud in nearly every sweep, baseline or not.
@@ -273,9 +224,9 @@ class RfAnalyzer:
             if end - start >= need:
                 centre = float(self.cc_freqs[(start + end - 1) // 2])
                 level = float(np.median(levels[:, start:end]))
-                found["analog-2g4"] = ("analog video carrier", centre, level,
-                                       level - self.p.loud_2g4_dbm,
-                                       {"width_mhz": round((end - start) * step_mhz, 1)})
+                found["analog-2g4"] = Finding("analog video carrier", centre, level,
+                                              level - self.p.loud_2g4_dbm,
+                                              {"width_mhz": round((end - start) * step_mhz, 1)})
                 return
         occupancy = hot.mean(axis=0)
         # New emitters are hot often enough; emitters already there at the door count when
@@ -305,20 +256,21 @@ class RfAnalyzer:
                 best = (start, end, excess)
         if best is not None:
             start, end, excess = best
-            found["wifi-2g4"] = ("Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
-                                 float(np.percentile(levels[:, start:end], 90)), excess,
-                                 {"width_mhz": round((end - start) * step_mhz, 1),
-                                  "occupancy": round(float(occupancy[start:end].mean()), 2),
-                                  "door_rise_db": round(float(rise[start:end].max()), 1)})
+            found["wifi-2g4"] = Finding(
+                "Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
+                float(np.percentile(levels[:, start:end], 90)), excess,
+                {"width_mhz": round((end - start) * step_mhz, 1),
+                 "occupancy": round(float(occupancy[start:end].mean()), 2),
+                 "door_rise_db": round(float(rise[start:end].max()), 1)})
 
     def _find_5g8(self, found: dict) -> None:
         if len(self.rx) < self.p.carrier_sweeps or self.rx_freqs is None:
             return
         recent = list(self.rx)[-self.p.carrier_sweeps:]
-        levels = np.array([v for _t, _h, v in recent])
-        hot = np.array([h for _t, h, _v in recent])
+        levels = np.array([sweep.dbm for sweep in recent])
+        hot = np.array([sweep.hot for sweep in recent])
         steady = levels.std(axis=0) <= self.p.carrier_steadiness_db
-        floor = self.floors["rx5808"]
+        floor = self.floors[Receiver.RX5808]
         loud = levels.min(axis=0) >= floor + self.p.carrier_abs_db
         carrier = steady & (hot.all(axis=0) | loud)
         in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
@@ -333,38 +285,39 @@ class RfAnalyzer:
         if carrier.any():
             i = int(np.argmax(np.where(carrier, levels.mean(axis=0), -999)))
             excess = float(levels[:, i].mean() - floor)
-            found["analog-5g8"] = ("analog video carrier", float(self.rx_freqs[i]),
-                                   float(levels[:, i].mean()), excess,
-                                   {"channel_mhz": int(self.rx_freqs[i] / 1e6),
-                                    "sweeps": self.p.carrier_sweeps})
+            found["analog-5g8"] = Finding("analog video carrier", float(self.rx_freqs[i]),
+                                          float(levels[:, i].mean()), excess,
+                                          {"channel_mhz": int(self.rx_freqs[i] / 1e6),
+                                           "sweeps": self.p.carrier_sweeps})
             return
         # Bursty: hot in several sweeps but not steady (an analog carrier and its steady
         # leakage into neighbouring channels are not Wi-Fi).
         bursty = (hot.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
         if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
-            found["wifi-5g"] = ("Wi-Fi", float(self.rx_freqs[i]), float(levels[:, i].max()),
-                                float(levels[:, i].max() - floor),
-                                {"channels": int(bursty.sum())})
+            found["wifi-5g"] = Finding("Wi-Fi", float(self.rx_freqs[i]),
+                                       float(levels[:, i].max()),
+                                       float(levels[:, i].max() - floor),
+                                       {"channels": int(bursty.sum())})
 
     def _find_broadband(self, found: dict) -> None:
         others = [b for b in list(found) + list(self.active) if b not in BROADBAND_BANDS]
-        if not self.bb or "ad8318" not in self.baseline.q95 or others:
+        if not self.bb or Receiver.AD8318 not in self.baseline.q95 or others:
             return  # a 2.4 or 5.8 GHz emitter already explains broadband power
-        span = (self.bb[-1][0] - self.bb[0][0]) / 1e9
+        span = (self.bb[-1].t_ns - self.bb[0].t_ns) / 1e9
         if span < 0.8 * self.p.broadband_window_s:
             return
-        values = np.array([v for _t, v, _e in self.bb])
-        explained = np.array([e for _t, _v, e in self.bb])
+        values = np.array([r.dbm for r in self.bb])
+        explained = np.array([r.explained_dbm for r in self.bb])
         if self._strong_in_scanned_bands():
             return  # broadband power that the 2.4 / 5.8 GHz receivers already see
-        floor = self.floors["ad8318"]
+        floor = self.floors[Receiver.AD8318]
         loud = floor + self.p.broadband_abs_db
         if float((values >= loud).mean()) >= self.p.broadband_continuous:
             level = float(np.median(values))
-            found["analog-1g2"] = ("continuous carrier outside the scanned bands", 0.0, level,
-                                   level - floor,
-                                   {"loud_share": round(float((values >= loud).mean()), 2)})
+            found["analog-1g2"] = Finding(
+                "continuous carrier outside the scanned bands", 0.0, level, level - floor,
+                {"loud_share": round(float((values >= loud).mean()), 2)})
             return
         # A strong uplink that neither the 2.4 nor the 5.8 GHz receiver hears: a cellular
         # transmitter. Phones do this too, in bursts of a few seconds, which is what the
@@ -375,11 +328,10 @@ class RfAnalyzer:
         if occupancy >= self.p.broadband_occupancy:
             level = float(np.percentile(values, 90))
             evidence = {"occupancy": round(occupancy, 2)}
-            door = float(self.baseline.q90["ad8318"][0])
+            door = float(self.baseline.q90[Receiver.AD8318][0])
             if door >= self.p.cellular_dbm:  # heard strongly at the door: the approach rule
                 evidence["door_rise_db"] = round(level - door, 1)
-            found["cellular"] = ("cellular uplink", 0.0, level, level - floor,
-                                 evidence)
+            found["cellular"] = Finding("cellular uplink", 0.0, level, level - floor, evidence)
 
     def _strong_in_scanned_bands(self) -> bool:
         """True when a 2.4 or 5.8 GHz emitter is being confirmed, or the 5.8 GHz receiver
@@ -387,38 +339,33 @@ class RfAnalyzer:
         if any(band not in BROADBAND_BANDS for band in self.pending):
             return True
         if self.cc:  # a new strong 2.4 GHz signal (Bluetooth hopping nearby, say)
-            for _t, hot, values in list(self.cc)[-10:]:
-                if bool((hot & (values >= STRONG_2G4_DBM)).any()):
+            for sweep in list(self.cc)[-10:]:
+                if bool((sweep.hot & (sweep.dbm >= STRONG_2G4_DBM)).any()):
                     return True
-        return bool(self.rx) and float(self.rx[-1][2].max()) >= (self.floors["rx5808"]
+        return bool(self.rx) and float(self.rx[-1].dbm.max()) >= (self.floors[Receiver.RX5808]
                                                                  + self.p.carrier_abs_db)
 
     def _update(self, t: int) -> list[RfAlert]:
         started = []
         found = self._findings()
-        for band, (since, seen) in list(self.pending.items()):
+        for band, pending in list(self.pending.items()):
             if band in found:
-                self.pending[band] = (since, t)
-            elif t - seen > PENDING_GRACE_S * 1e9:
+                pending.seen_ns = t
+            elif t - pending.seen_ns > PENDING_GRACE_S * 1e9:
                 del self.pending[band]
-        for band, (kind, freq, level, excess, evidence) in found.items():
+        for band, f in found.items():
             alert = self.active.get(band)
             if alert is None:
-                since, _seen = self.pending.setdefault(band, (t, t))
-                confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
-                           "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
-                approach = (self.p.broadband_approach_db if band in BROADBAND_BANDS
-                            else self.p.approach_rise_db)
-                if evidence.get("door_rise_db", 0.0) >= approach:
-                    confirm = min(confirm, self.p.approach_confirm_s)
-                if t - since < confirm * 1e9:
+                since = self.pending.setdefault(band, Pending(t, t)).since_ns
+                if t - since < self._confirm_s(band, f) * 1e9:
                     continue
-                alert = RfAlert(band, kind, t, freq, level, excess, last_ns=t, evidence=evidence)
+                alert = RfAlert(band, f.kind, t, f.freq_hz, f.level_dbm, f.excess_db, last_ns=t,
+                                evidence=f.evidence)
                 self.active[band] = alert
                 self.alerts.append(alert)
                 started.append(alert)
-            alert.last_ns, alert.level_dbm, alert.excess_db = t, level, excess
-            alert.kind, alert.freq_hz, alert.evidence = kind, freq, evidence
+            alert.last_ns, alert.level_dbm, alert.excess_db = t, f.level_dbm, f.excess_db
+            alert.kind, alert.freq_hz, alert.evidence = f.kind, f.freq_hz, f.evidence
         for band, alert in list(self.active.items()):
             if band not in found and t - alert.last_ns > self.p.hold_s * 1e9:
                 alert.end_ns = alert.last_ns
@@ -428,6 +375,17 @@ class RfAnalyzer:
         for alert in self.active.values():
             alert.proximity = self.proximity
         return started
+
+    def _confirm_s(self, band: str, finding: Finding) -> float:
+        """How long a finding must hold before it alerts: bursty emitters hold, carriers
+        alert at once; an emitter heard at the door that has grown since holds less."""
+        confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
+                   "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
+        approach = (self.p.broadband_approach_db if band in BROADBAND_BANDS
+                    else self.p.approach_rise_db)
+        if finding.evidence.get("door_rise_db", 0.0) >= approach:
+            confirm = min(confirm, self.p.approach_confirm_s)
+        return confirm
 
     def _closeness(self, alert: RfAlert) -> float:
         quiet = PROXIMITY_QUIET_DBM["broadband" if alert.band in BROADBAND_BANDS else "narrow"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from detector.rf.analysis import RfAnalyzer
+from detector.rf.analysis import Receiver, RfAnalyzer
 from detector.rf.frontend import FrontEnd
 
 # Which bar of the live view an RF alert's band lights up.
@@ -56,17 +56,17 @@ class Radio:
         a = self.analyzer
         alerting = {BAR_OF_BAND.get(band) for band in a.active}
         out: dict[str, tuple[float, bool]] = {}
-        for key, rows, source in (("2.4", a.cc, a.cc_source), ("5.8", a.rx, "rx5808")):
+        for key, rows, source in (("2.4", a.cc, a.cc_source), ("5.8", a.rx, Receiver.RX5808)):
             if not rows:
                 continue
-            values = rows[-1][2]
+            values = rows[-1].dbm
             base = a.baseline.q95.get(source)
             excess = float((values - base).max()) if base is not None and len(base) == len(
                 values) else 0.0
             out[key] = (max(excess, 0.0) / BAR_SPAN_DB, key in alerting)
         if a.bb:
-            level = a.bb[-1][1]
-            out["BB"] = ((level - a.floors["ad8318"]) / BROADBAND_SPAN_DB, "BB" in alerting)
+            level = a.bb[-1].dbm
+            out["BB"] = ((level - a.floors[Receiver.AD8318]) / BROADBAND_SPAN_DB, "BB" in alerting)
         return out
 
     def close(self) -> None:

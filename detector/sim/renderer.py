@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from detector.sim import optics_model as om
+from detector.sim.emissions import Lighting, emissions_of, plane_axes
 from detector.sim.exposure import lens_view
 from detector.sim.motion import Pose, Trajectory
 from detector.sim.scenario import Scenario, SceneObject
@@ -294,93 +295,12 @@ class Renderer:
 
     def _emissions(self, placed: _PlacedObject, pose: Pose, weights: dict[str, float],
                    t: float) -> tuple[list[tuple[np.ndarray, float, float]], list]:
-        """Point emissions [(point, intensity, diameter_m)] and albedo discs
-        [(point, radius_m, albedo)] of one object under the current lighting."""
-        obj, at, normal = placed.obj, placed.at, placed.mount_normal
-        cam = pose.position
-        kind = obj.kind
-        points: list[tuple[np.ndarray, float, float]] = []
-        discs: list[tuple[np.ndarray, float, float]] = []
-        # Holes, active LEDs and glass (handled per LED image) need no light at the point.
-        lit = (self._object_light(pose, at, weights)
-               if kind in ("camera", "screw", "chrome", "water-drop", "toy-eye") else [])
-        if kind == "camera":
-            lens_r = obj["lens_mm"] / 2000.0
-            discs.append((at, lens_r * om.LENS_BODY_SCALE, om.LENS_BODY_ALBEDO))
-            cone, cos_view = om.lens_cone_factor(np.array(obj["facing"]), at, cam, obj["fov_deg"])
-            if cone > 0:
-                area = np.pi * lens_r**2 * cos_view * cone
-                intensity = sum(om.retro_intensity(at, cam, leds, irr, area, om.LENS_EFFICIENCY,
-                                                   om.LENS_RETURN_WIDTH_DEG) for leds, irr in lit)
-                points.append((at, intensity, 2 * lens_r))
-        elif kind in ("screw", "chrome", "water-drop"):
-            radius = obj["size_mm"] / 2000.0
-            reflectance = {"screw": om.SCREW_REFLECTANCE, "chrome": om.CHROME_REFLECTANCE,
-                           "water-drop": om.DROP_REFLECTANCE}[kind]
-            if kind != "water-drop":
-                albedo = om.SCREW_BODY_ALBEDO if kind == "screw" else om.CHROME_BODY_ALBEDO
-                discs.append((at, radius, albedo))
-            for leds, irr in lit:
-                for led, e in zip(leds, irr, strict=True):
-                    glint = om.sphere_glint(at, radius, reflectance, cam, led, e, normal)
-                    if glint is not None:
-                        points.append((glint[0], glint[1], 0.0))
-            if kind == "water-drop":
-                eff, width = om.DROP_RETRO
-                area = np.pi * radius**2
-                intensity = sum(om.retro_intensity(at, cam, leds, irr, area, eff, width)
-                                for leds, irr in lit)
-                points.append((at, intensity, 2 * radius))
-        elif kind == "toy-eye":
-            radius = obj["size_mm"] / 2000.0
-            eff, width = om.BEAD_RETRO
-            intensity = sum(om.retro_intensity(at, cam, leds, irr, np.pi * radius**2, eff, width)
-                            for leds, irr in lit)
-            points.append((at, intensity, 2 * radius))
-        elif kind == "led":
-            on = obj["blink_hz"] <= 0 or (t * obj["blink_hz"]) % 1.0 < 0.5
-            to_cam = cam - at
-            cos_view = float(normal @ to_cam / np.linalg.norm(to_cam))
-            if on and cos_view > 0:
-                points.append((at, om.LED_SOURCE_INTENSITY * cos_view, obj["size_mm"] / 1000.0))
-        elif kind == "hole":
-            discs.append((at, obj["size_mm"] / 2000.0, om.HOLE_ALBEDO))
-        elif kind == "glass":
-            points.extend(self._glass_glints(placed, pose, weights))
-        # retro-tape is drawn as a polygon in _draw_tape
-        return points, discs
-
-    def _glass_glints(self, placed: _PlacedObject, pose: Pose, weights: dict[str, float]):
-        obj = placed.obj
-        normal = np.array(obj["facing"], dtype=float)
-        normal /= np.linalg.norm(normal)
-        cam = pose.position
-        if (cam - placed.at) @ normal <= 0:
-            return []
-        u_axis, v_axis = _plane_axes(normal)
-        half_w, half_h = obj["size_mm"][0] / 2000.0, obj["size_mm"][1] / 2000.0
-        out = []
-        for state, weight in weights.items():
-            if state == "dark" or weight <= 0:
-                continue
-            share = self.leds[state].share
-            for led in self._led_points(pose, state):
-                image = om.mirror_image(led, placed.at, normal)
-                ray = image - cam
-                denom = ray @ normal
-                if abs(denom) < 1e-12:
-                    continue
-                s = ((placed.at - cam) @ normal) / denom
-                hit = cam + s * ray
-                rel = hit - placed.at
-                if abs(rel @ u_axis) > half_w or abs(rel @ v_axis) > half_h:
-                    continue
-                cos_beam = ((hit - led) @ pose.forward) / np.linalg.norm(hit - led)
-                # The camera sees the LED itself at its mirror image: placing the emission
-                # there makes the renderer's 1/d² use the mirrored distance.
-                intensity = weight * share * om.GLASS_REFLECTANCE * float(om.led_beam(cos_beam))
-                out.append((image, intensity, om.LED_DIE_MM / 1000.0))
-        return out
+        """Point emissions and albedo discs of one object (sim/emissions.py)."""
+        light = Lighting(pose, weights, t,
+                         lit_at=lambda point: self._object_light(pose, point, weights),
+                         led_points=lambda state: self._led_points(pose, state),
+                         shares={state: group.share for state, group in self.leds.items()})
+        return emissions_of(placed.obj, placed.at, placed.mount_normal, light)
 
     # ---- drawing ------------------------------------------------------------------------
     def _flux_dn(self, intensity: float, distance: float) -> float:
@@ -439,7 +359,7 @@ class Renderer:
     def _draw_tape(self, img: np.ndarray, placed: _PlacedObject, poses: _FramePoses,
                    weights_at) -> None:
         obj = placed.obj
-        u_axis, v_axis = _plane_axes(placed.mount_normal)
+        u_axis, v_axis = plane_axes(placed.mount_normal)
         w_m, h_m = obj["size_mm"][0] / 1000.0, obj["size_mm"][1] / 1000.0
         corners = [placed.at + a * w_m / 2 * u_axis + b * h_m / 2 * v_axis
                    for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
@@ -574,14 +494,3 @@ class Renderer:
             signal = cv2.add(signal, cv2.multiply(sd, noise))
         signal = cv2.threshold(signal, 0.0, 0.0, cv2.THRESH_TOZERO)[1]
         return cv2.convertScaleAbs(signal, alpha=0.25)  # 1023 DN10 -> 255, saturates
-
-
-def _plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical unit axes in a plane (for floor/ceiling: x and y)."""
-    n = normal / np.linalg.norm(normal)
-    horizontal = np.cross(np.array([0.0, 0.0, 1.0]), n)
-    if np.linalg.norm(horizontal) < 1e-6:
-        return np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-    horizontal /= np.linalg.norm(horizontal)
-    vertical = np.cross(n, horizontal)
-    return horizontal, vertical / np.linalg.norm(vertical)
