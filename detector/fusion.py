@@ -108,6 +108,10 @@ class FusedAlert:
 
 
 class Fusion:
+    """Owns the alert level of a sweep: the lens tracks seen (candidates and confirmed),
+    the active RF alerts and the recent proximity trace, the alerts raised (one per
+    cause), and the camera-likely alarm awaiting acknowledgement."""
+
     def __init__(self, params: FusionParams | None = None) -> None:
         self.p = params or FusionParams.defaults()
         self.level = Level.CLEAR

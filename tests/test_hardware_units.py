@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from detector.cli import _parser
+from detector.cli_args import parser as _parser
 
 UNITS = Path(__file__).parent.parent / "hardware" / "pi"
 

@@ -8,7 +8,8 @@ import pytest
 from detector.hw.clock import SimClock
 from detector.hw.sim.camera import SimCamera
 from detector.hw.sim.lights import SimLights
-from detector.sim.renderer import CameraModel, Renderer
+from detector.sim.camera_model import CameraModel
+from detector.sim.renderer import Renderer
 from tests.conftest import SMALL
 from tests.conftest import scenario_from as _scenario_from
 

@@ -271,16 +271,7 @@ class CandidateFinder:
         cx = float(weights.sum(axis=0) @ xs / total) if total > 0 else float(px)
         cy = float(weights.sum(axis=1) @ ys / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
-        # Second-moment radius of the spot: a lens is a point (the optics' blur), a water
-        # drop or a bead is a disc several pixels wide at close range.
-        sw = _window(diff.shape, int(round(cx)), int(round(cy)), SPOT_RADIUS)
-        spot = np.clip(diff[sw].astype(np.float32) - background, 0, None)
-        spot[spot < 0.2 * contrast] = 0.0
-        dx2 = (np.arange(sw[1].start, sw[1].stop) - cx) ** 2
-        dy2 = (np.arange(sw[0].start, sw[0].stop) - cy) ** 2
-        mass = float(spot.sum())
-        width = (float(np.sqrt((spot.sum(axis=0) @ dx2 + spot.sum(axis=1) @ dy2) / mass))
-                 if mass > 0 else 0.0)
+        width = _spot_width(diff, cx, cy, background, contrast)
 
         # On/off-axis response, each above its own local background.
         win = _window(on.shape, px, py, reach)
@@ -330,6 +321,20 @@ def _moved(c: Candidate, ox: int, oy: int) -> Candidate:
 @lru_cache(maxsize=8)
 def _finder(params: LensParams, width: int, dtype_name: str) -> CandidateFinder:
     return CandidateFinder(params, width, np.dtype(dtype_name))
+
+
+def _spot_width(diff: np.ndarray, cx: float, cy: float, background: float,
+                contrast: float) -> float:
+    """Second-moment radius of the spot at (cx, cy): a lens is a point (the optics'
+    blur), a water drop or a bead is a disc several pixels wide at close range."""
+    sw = _window(diff.shape, int(round(cx)), int(round(cy)), SPOT_RADIUS)
+    spot = np.clip(diff[sw].astype(np.float32) - background, 0, None)
+    spot[spot < 0.2 * contrast] = 0.0
+    dx2 = (np.arange(sw[1].start, sw[1].stop) - cx) ** 2
+    dy2 = (np.arange(sw[0].start, sw[0].stop) - cy) ** 2
+    mass = float(spot.sum())
+    return (float(np.sqrt((spot.sum(axis=0) @ dx2 + spot.sum(axis=1) @ dy2) / mass))
+            if mass > 0 else 0.0)
 
 
 def finder_for(params: LensParams, image: np.ndarray) -> CandidateFinder:

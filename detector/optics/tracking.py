@@ -102,6 +102,10 @@ def summarise(hits: list[Hit]) -> dict:
 
 
 class Tracker:
+    """Owns the lens tracks of one sweep: links each frame set's candidates to the live
+    tracks (after motion compensation, within the gate), starts and ends tracks, scores
+    them and raises a lens alert when a track is confirmed. Ids start at 1."""
+
     def __init__(self, params: LensParams, width: int) -> None:
         self.p = params
         self.gate = params.track_gate_px * width / REFERENCE_WIDTH

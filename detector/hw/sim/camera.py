@@ -23,7 +23,8 @@ from detector.hw.clock import SimClock
 from detector.hw.lights import Lights
 from detector.hw.sim.lights import SimLights
 from detector.hw.timing import label_frame, row_state_weights
-from detector.sim.renderer import CameraModel, Renderer
+from detector.sim.camera_model import CameraModel
+from detector.sim.renderer import Renderer
 from detector.sim.scenario import Scenario
 
 FIRST_FRAME_NS = 1_000_000
