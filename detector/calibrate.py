@@ -20,6 +20,7 @@ from detector.errors import DetectorError
 from detector.hw.lights import LightSequencer
 from detector.rf.frontend import FrontEnd, Response
 from detector.rf.readings import frequencies
+from detector.settings import CalibrationSettings, CameraSettings, LightsSettings, SimSettings
 
 STEPS = ("camera", "lights", "rf")
 SELFTEST_DISTANCE_M = 1.0
@@ -52,8 +53,8 @@ class DeviceBench:
     def _frames(self, config: Config, seconds: float = 0.5) -> list[tuple[str, np.ndarray]]:
         devices = build_devices(config)
         try:
-            return labelled_images(devices, config.get("lights.pattern"),
-                                   int(seconds * config.get("camera.fps")))
+            return labelled_images(devices, LightsSettings.of(config).pattern,
+                                   int(seconds * CameraSettings.of(config).fps))
         finally:
             devices.close()
 
@@ -121,7 +122,7 @@ class SimBench:
         from detector.sim.rig import SimRig
 
         self.config = config
-        self.unit = unit if unit is not None else SimUnit.draw(config.get("sim.unit"))
+        self.unit = unit if unit is not None else SimUnit.draw(SimSettings.of(config).unit)
         self.rig = SimRig(config, resolution)
         self.reference = self.rig.reference
         self.grey_target = self.rig.grey_target
@@ -180,8 +181,8 @@ class StepReport:
 
 
 def step_camera(bench, config: Config) -> StepReport:
-    result = C.calibrate_camera(bench.reference, config.get("camera.exposure_us"),
-                                config.get("camera.analogue_gain"))
+    result = C.calibrate_camera(bench.reference, CameraSettings.of(config).exposure_us,
+                                CameraSettings.of(config).analogue_gain)
     lines = result.steps + [
         f"exposure {result.exposure_us:.0f} us, gain x{result.analogue_gain:g}; dark level "
         f"{result.dark_level_dn:.1f} DN, noise {result.dark_noise_dn:.2f} DN"]
@@ -276,7 +277,7 @@ def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -
     from detector.optics import LensDetector, LensParams
 
     lines, ok = [], True
-    detector = LensDetector(LensParams.from_config(config), pattern=config.get("lights.pattern"))
+    detector = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
     first_t = frames[0].t_ns if frames else 0
     found = None
     for frame in frames:
@@ -296,14 +297,14 @@ def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -
                      + ("" if centred else f", but {off:.0f} px from the centre: is the "
                                            f"target square in front?"))
     ratio = C.light_balance([(f.lights, f.image) for f in frames if f.lights != "mixed"])
-    expected = config.get("calibration.offaxis_balance")
+    expected = CalibrationSettings.of(config).offaxis_balance
     balanced = abs(ratio / expected - 1) <= C.BALANCE_TOLERANCE
     ok &= balanced
     lines.append(f"light balance {ratio:.3f} ({_reference(config, 'offaxis_balance')} "
                  f"{expected:.3f})"
                  + ("" if balanced else ": an LED group has changed, calibrate the lights"))
     for source, floor in sorted((rf_floors or {}).items()):
-        want = config.get(f"calibration.{source}_floor_dbm")
+        want = CalibrationSettings.of(config).floor_dbm(source)
         calibrated = _reference(config, f"{source}_floor_dbm") == "calibrated"
         near = abs(floor - want) <= FLOOR_TOLERANCE_DB + (0 if calibrated
                                                           else UNCALIBRATED_EXTRA_DB)
@@ -328,7 +329,7 @@ def selftest_command(config: Config, sim: bool) -> int:
     if sim:
         from detector.sim.rig import reference_scenario
 
-        scenario = reference_scenario(SELFTEST_DISTANCE_M, config.get("camera.exposure_us"),
+        scenario = reference_scenario(SELFTEST_DISTANCE_M, CameraSettings.of(config).exposure_us,
                                       seconds=SELFTEST_S)
         config = config.simulated()
         devices = build(config, scenario=scenario)
@@ -346,9 +347,9 @@ def selftest_command(config: Config, sim: bool) -> int:
     try:
         if sim:
             devices.camera.start()
-        n = int(SELFTEST_S * config.get("camera.fps"))
+        n = int(SELFTEST_S * CameraSettings.of(config).fps)
         frames = list(capture_frames(devices.camera, devices.lights,
-                                     LightSequencer(config.get("lights.pattern")), max_frames=n))
+                                     LightSequencer(LightsSettings.of(config).pattern), max_frames=n))
         try:
             frontend = FrontEnd.from_config(config)
             floors = C.noise_floors([frontend.correct(r) for r in bench.quiet_readings(2.0)])

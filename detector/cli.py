@@ -13,6 +13,7 @@ from detector.cli_args import parser as cli_parser
 from detector.config import format_config, load_config
 from detector.errors import DetectorError
 from detector.progress import Progress
+from detector.settings import OfficeSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +100,7 @@ def _logbook(args: argparse.Namespace, config) -> int:
             import time
 
             with C.open_logbook(C.device_dir(config, args.dir), device=True) as book:
-                deleted = book.prune_evidence(config.get("office.evidence_keep_days"),
+                deleted = book.prune_evidence(OfficeSettings.of(config).evidence_keep_days,
                                               time.time())
             print(f"deleted {deleted} evidence files the office holds")
             return 0
@@ -118,7 +119,7 @@ def _logbook(args: argparse.Namespace, config) -> int:
         return pair_command(config, args.dir)
     if args.command == "sync":
         return C.sync_command(config, args.port, args.serve, args.pair, args.dir,
-                              config.get("office.sync_timeout_s"))
+                              OfficeSettings.of(config).sync_timeout_s)
     if args.command == "export":
         from detector.logbook.export import export_logbook
 

@@ -22,6 +22,7 @@ from detector.capture import capture_frames
 from detector.config import Config
 from detector.config import log_dir as config_log_dir
 from detector.hw.lights import LightSequencer
+from detector.settings import LightsSettings, RfSettings
 
 MIN_FREE_MB = 1024
 LIGHT_FRAMES = 12
@@ -106,8 +107,9 @@ def check_lights(ctx: Context, devices: Devices) -> Check:
     """Both LED groups must switch on their frames: measured as the mean brightness of
     the frames labelled on-axis and off-axis against the dark ones."""
     means: dict[str, list[float]] = {}
-    frames = capture_frames(devices.camera, devices.lights, LightSequencer(ctx.config.get(
-        "lights.pattern")), max_frames=LIGHT_FRAMES)
+    pattern = LightsSettings.of(ctx.config).pattern
+    frames = capture_frames(devices.camera, devices.lights, LightSequencer(pattern),
+                            max_frames=LIGHT_FRAMES)
     for frame in frames:
         means.setdefault(frame.lights, []).append(float(np.mean(frame.image)))
     devices.lights.off()
@@ -277,11 +279,11 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
         error = str(exc)
 
     def scanner():
-        if scenario is not None and config.get("rf.port").startswith("rf"):
+        if scenario is not None and RfSettings.of(config).port.startswith("rf"):
             from detector.hw.clock import SystemClock
 
             return open_scanner(config, SystemClock(),
-                                port=f"{config.get('rf.port')}?scenario={scenario_name}")
+                                port=f"{RfSettings.of(config).port}?scenario={scenario_name}")
         return open_scanner(config)
 
     ctx = Context(config, devices, error, log_dir or config_log_dir(config), scanner,

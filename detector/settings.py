@@ -169,6 +169,10 @@ class CalibrationSettings(Section):
     ad8318_floor_dbm: float
     rfexplorer_floor_dbm: float
 
+    def floor_dbm(self, receiver: str) -> float:
+        """The noise floor of a receiver (rx5808, cc2500, ad8318, rfexplorer)."""
+        return float(getattr(self, f"{receiver}_floor_dbm"))
+
 
 # Every section class, by section name (the settings test walks this).
 SECTIONS: dict[str, type] = {cls.SECTION: cls for cls in (

@@ -14,6 +14,7 @@ from detector.evaluation.plots import write_plots
 from detector.evaluation.report import evaluate, format_table
 from detector.evaluation.runs import run_recording
 from detector.evaluation.scoring import alerts_at, score_run
+from detector.optics.params import LensParams
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -31,10 +32,10 @@ def eval_command(paths: list[str], config: Config, *, json_path: Path | None, se
         raise DetectorError("--radio: only with --rf-only")
     RadioCondition.parse(radio)  # a bad condition fails before any run starts
     jobs = expand(paths, seeds, rf_only, seed_offset, radio)
-    lens = config.section("lens")
+    lens = LensParams.from_config(config)
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)
-    result = evaluate(runs, lens["confirm_score"], lens["confirm_min_hits"], lens=not rf_only)
+    result = evaluate(runs, lens.confirm_score, lens.confirm_min_hits, lens=not rf_only)
     print(format_table(result))
     if json_path is not None:
         _write_json(json_path, result)
@@ -67,8 +68,8 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
               f"contrast {f['contrast']:g}  ratio {f['ratio']:g}  area {f['area']}")
     cams = run.truth.get("cameras", [])
     if cams:
-        lens = config.section("lens")
-        score = score_run(run, alerts_at(run, lens["confirm_score"], lens["confirm_min_hits"]))
+        lens = LensParams.from_config(config)
+        score = score_run(run, alerts_at(run, lens.confirm_score, lens.confirm_min_hits))
         for c in score.cameras:
             state = ("not exposed" if not c.exposed else
                      f"detected after {c.time_to_alert_s:.2f} s" if c.detected else "MISSED")

@@ -15,6 +15,7 @@ from detector.config import Config, load_config
 from detector.hw.lights import LightSequencer
 from detector.optics import LensDetector, LensParams
 from detector.optics.coverage import CoverageMap, true_yaw_pitch
+from detector.settings import LightsSettings
 from detector.sim.scenario import Scenario
 
 
@@ -47,7 +48,7 @@ def check_heading(scenario: Scenario, config: Config | None = None,
     rel_yaw = 0.0
     try:
         for frame in capture_frames(devices.camera, devices.lights,
-                                    LightSequencer(config.get("lights.pattern"))):
+                                    LightSequencer(LightsSettings.of(config).pattern)):
             rotations[frame.index] = np.array(frame.meta["rotation"])
             result = detector.add_frame(frame)
             if result is None:

@@ -23,6 +23,7 @@ from detector.rf.analysis import RfAnalyzer
 from detector.rf.frontend import FrontEnd
 from detector.rf.sim.radio import SimulatedRadio
 from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld
+from detector.settings import LightsSettings, RfSettings
 from detector.sim.scenario import Scenario
 from detector.sim.truth import TruthCollector
 
@@ -169,9 +170,9 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
 
 def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
-    detector = LensDetector(LensParams.from_config(config), pattern=config.get("lights.pattern"))
+    detector = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
     start_ns = recording.rows[0].t_ns if recording.rows else 0
-    analyzer = RfAnalyzer(start_ns, config.get("rf.baseline_s"),
+    analyzer = RfAnalyzer(start_ns, RfSettings.of(config).baseline_s,
                           floors=FrontEnd.from_config(config).floors)
     pending = sorted(recording.rf, key=lambda r: r["t_ns"])
     position = 0

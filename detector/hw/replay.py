@@ -17,6 +17,7 @@ from detector.recording import Recording, load_recording
 from detector.rf.analysis import RfAnalyzer, RfParams
 from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
+from detector.settings import RfSettings
 
 DISPLAY_PERIOD_S = 0.1
 
@@ -104,7 +105,7 @@ class ReplayBuilder(Builder):
         radio = None
         if rf and recording.rf:
             config = ctx.config
-            analyzer = RfAnalyzer(devices.clock.monotonic_ns(), config.get("rf.baseline_s"),
+            analyzer = RfAnalyzer(devices.clock.monotonic_ns(), RfSettings.of(config).baseline_s,
                                   RfParams.from_config(config),
                                   floors=FrontEnd.from_config(config).floors)
             radio = ReplayRadio(RecordedScanner(recording.rf, devices.clock), analyzer)

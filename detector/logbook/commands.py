@@ -15,6 +15,7 @@ from detector.errors import DetectorError, LogbookError
 from detector.logbook.damage import damage
 from detector.logbook.store import DB_NAME, Logbook
 from detector.logbook.summaries import InspectionSummary, read_inspections, verify_summaries
+from detector.settings import OfficeSettings
 
 
 def device_dir(config: Config, given: Path | None) -> Path:
@@ -24,7 +25,7 @@ def device_dir(config: Config, given: Path | None) -> Path:
 def office_dir(config: Config, given: Path | None) -> Path:
     if given is not None:
         return given
-    configured = config.get("office.dir")
+    configured = OfficeSettings.of(config).dir
     if configured:
         return Path(os.path.expanduser(configured))
     return Path.home() / ".local" / "share" / "detector-office"
@@ -192,7 +193,7 @@ def sync_command(config: Config, port: str | None, serve: bool, pair: str | None
     from detector.logbook.readahead import read_ahead
     from detector.logbook.sync import DeviceServer, OfficeClient, OfficeIdentity
 
-    url = port or (config.get("office.device_port") if serve else config.get("office.port"))
+    url = port or (OfficeSettings.of(config).device_port if serve else OfficeSettings.of(config).port)
     try:
         link = serial.serial_for_url(url, baudrate=115200, timeout=0.2, write_timeout=10)
     except (serial.SerialException, OSError, ValueError) as exc:

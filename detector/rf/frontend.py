@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from detector.settings import CalibrationSettings
+
 NOMINAL_AD8318_SLOPE = -24.5  # what the firmware assumes (firmware/ad8318.py)
 NOMINAL_AD8318_INTERCEPT = 20.0
 CORRECTED_SOURCES = ("rx5808", "cc2500", "ad8318")  # the RF Explorer calibrates itself
@@ -50,14 +52,14 @@ class FrontEnd:
     @classmethod
     def from_config(cls, config: Any) -> FrontEnd:
         responses = {
-            "rx5808": Response(config.get("calibration.rx5808_scale"),
-                               config.get("calibration.rx5808_offset_db")),
-            "cc2500": Response(config.get("calibration.cc2500_scale"),
-                               config.get("calibration.cc2500_offset_db")),
-            "ad8318": Response.of_ad8318(config.get("calibration.ad8318_slope_mv_per_db"),
-                                         config.get("calibration.ad8318_intercept_dbm")),
+            "rx5808": Response(CalibrationSettings.of(config).rx5808_scale,
+                               CalibrationSettings.of(config).rx5808_offset_db),
+            "cc2500": Response(CalibrationSettings.of(config).cc2500_scale,
+                               CalibrationSettings.of(config).cc2500_offset_db),
+            "ad8318": Response.of_ad8318(CalibrationSettings.of(config).ad8318_slope_mv_per_db,
+                                         CalibrationSettings.of(config).ad8318_intercept_dbm),
         }
-        floors = {s: float(config.get(f"calibration.{s}_floor_dbm")) for s in FLOOR_SOURCES}
+        floors = {s: CalibrationSettings.of(config).floor_dbm(s) for s in FLOOR_SOURCES}
         return cls(responses, floors)
 
     def correct(self, reading: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from detector.hw.clock import SystemClock
 from detector.rf.analysis import RfAnalyzer
 from detector.rf.frontend import FrontEnd
 from detector.rf.scanners import open_scanner
+from detector.settings import RfSettings
 
 
 def listen(config: Config, port: str | None, seconds: float, baseline_s: float | None) -> int:
@@ -20,7 +21,7 @@ def listen(config: Config, port: str | None, seconds: float, baseline_s: float |
     client = open_scanner(config, clock, port)
     start = clock.monotonic_ns()
     frontend = FrontEnd.from_config(config)
-    analyzer = RfAnalyzer(start, config.get("rf.baseline_s") if baseline_s is None else baseline_s,
+    analyzer = RfAnalyzer(start, RfSettings.of(config).baseline_s if baseline_s is None else baseline_s,
                           floors=frontend.floors)
     counts: dict[str, int] = {}
     peaks: dict[str, float] = {}

@@ -12,13 +12,14 @@ from detector.rf.client import FirmwareClient
 from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
 from detector.rf.rfexplorer import ExplorerClient
+from detector.settings import RfSettings
 
 
 def open_scanner(config: Config, clock: Clock | None = None, port: str | None = None) -> Any:
     """A FirmwareClient or ExplorerClient for the configured port; nothing is opened until
     the first poll()."""
-    kind = config.get("rf.scanner")
-    url = port or config.get("rf.port")
+    kind = RfSettings.of(config).scanner
+    url = port or RfSettings.of(config).port
     if kind == "firmware":
         return FirmwareClient(url, clock=clock)
     if kind == "rfexplorer":
@@ -32,6 +33,6 @@ def open_radio(config: Config, clock: Clock) -> Radio:
     """The configured scanner with RF analysis of what it reports, corrected with the
     unit's calibration; the baseline starts now."""
     frontend = FrontEnd.from_config(config)
-    analyzer = RfAnalyzer(clock.monotonic_ns(), config.get("rf.baseline_s"),
+    analyzer = RfAnalyzer(clock.monotonic_ns(), RfSettings.of(config).baseline_s,
                           RfParams.from_config(config), floors=frontend.floors)
     return Radio(open_scanner(config, clock), analyzer, frontend)

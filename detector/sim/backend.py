@@ -24,7 +24,7 @@ from detector.hw.camera import Camera, Frame
 from detector.hw.clock import Clock, SimClock
 from detector.hw.display import Display
 from detector.hw.lights import Lights
-from detector.settings import ButtonsSettings, CameraSettings, DisplaySettings, SimSettings
+from detector.settings import ButtonsSettings, CameraSettings, DisplaySettings, RfSettings, SimSettings
 from detector.sim.faults import InjectedFault, StalledFrames, parse_fault
 from detector.sim.scenario import Scenario, load_scenario
 
@@ -157,16 +157,16 @@ def _radio(config: Config, scenario: Scenario, clock: SimClock,
     from detector.rf.analysis import RfParams
     from detector.rf.frontend import FrontEnd
 
-    if config.get("rf.port").startswith("rfsim://") and config.get("rf.scanner") == "firmware":
+    if RfSettings.of(config).port.startswith("rfsim://") and RfSettings.of(config).scanner == "firmware":
         from detector.rf.sim.radio import SimulatedRadio
         from detector.rf.sim.unit import SimUnit
 
         unplugs = [f for f in faults if f.kind == "rf-unplug"]
         unplugged: Callable[[float], bool] | None = (
             (lambda t_s: any(f.active(t_s) for f in unplugs)) if unplugs else None)
-        return SimulatedRadio(scenario, clock, unit=SimUnit.draw(config.get("sim.unit")),
+        return SimulatedRadio(scenario, clock, unit=SimUnit.draw(SimSettings.of(config).unit),
                               frontend=FrontEnd.from_config(config),
-                              baseline_s=config.get("rf.baseline_s"),
+                              baseline_s=RfSettings.of(config).baseline_s,
                               params=RfParams.from_config(config), unplugged=unplugged)
     from detector.rf.scanners import open_radio
 

@@ -9,6 +9,7 @@ import numpy as np
 from detector.backends import build_devices
 from detector.capture import labelled_images
 from detector.config import Config
+from detector.settings import CameraSettings, LightsSettings
 from detector.sim.scenario import Scenario, parse_scenario
 
 REFERENCE_LENS_MM = 1.0  # calibration/reference-target.md
@@ -39,7 +40,7 @@ def capture(config: Config, scenario: Scenario, gain: float) -> list[tuple[str, 
     devices = build_devices(config.simulated().with_values(camera={"analogue_gain": gain}),
                             scenario=scenario)
     try:
-        return labelled_images(devices, config.get("lights.pattern"))
+        return labelled_images(devices, LightsSettings.of(config).pattern)
     finally:
         devices.close()
 
@@ -58,5 +59,5 @@ class SimRig:
 
     def grey_target(self) -> list[tuple[str, np.ndarray]]:
         return capture(self.config, reference_scenario(
-            0.8, self.config.get("camera.exposure_us"), self.resolution, lens=False),
-            self.config.get("camera.analogue_gain"))
+            0.8, CameraSettings.of(self.config).exposure_us, self.resolution, lens=False),
+            CameraSettings.of(self.config).analogue_gain)
