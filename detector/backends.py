@@ -154,7 +154,13 @@ def _part(ctx: BuildContext, part: str, kind: str) -> Any:
     if make is None:
         raise DetectorError(f"backend.{part}: there is no {kind!r} backend for the {part} "
                             f"(detector config show --ranges lists them)")
-    return make(ctx)
+    try:
+        return make(ctx)
+    except DetectorError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a part that cannot start: one line, not a trace
+        raise DetectorError(f"backend.{part} = {kind}: the {part} did not start "
+                            f"({type(exc).__name__}: {exc})") from exc
 
 
 def build_devices(config: Config, *, out_dir: str | Path | None = None,

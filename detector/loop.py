@@ -333,7 +333,7 @@ class SweepLoop:
         fig.track_histories = [t.history for t in tracks]
         fig.track_ids = [t.id for t in tracks]
         if self.radio is not None:
-            fig.rf_stats = dict(self.radio.client.stats)
+            fig.rf_stats = self.radio.stats
         if self.options.draw and not self.display_failed:
             for _ in range(RESULT_SCREENS):
                 try:

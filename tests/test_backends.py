@@ -288,3 +288,12 @@ def test_factory_builds_pi_gpio_devices_on_mock_pins(mock_factory):
     devices.buzzer.play(1000)
     assert mock_factory.pin(18).frequency == pytest.approx(1000, rel=0.01)
     devices.close()
+
+
+def test_a_part_that_cannot_start_is_one_line_naming_the_backend():
+    """A broken pin factory (no GPIO on this machine, say) is a DetectorError naming the
+    part and its backend, which the command line prints as one line."""
+    config = load_config(use_user_file=False, overrides=["backend.lights=pi",
+                                                         "sim.display=none"])
+    with pytest.raises(DetectorError, match=r"backend\.lights = pi: the lights did not start"):
+        build_devices(config, scenario=scenario_from(), pin_factory=object())

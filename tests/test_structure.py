@@ -74,3 +74,10 @@ def test_core_classes_say_what_they_own(module, cls):
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
     doc = ast.get_docstring(node)
     assert doc and len(doc.split()) >= 12, f"{cls} needs a docstring saying what it owns"
+
+
+def test_every_object_kind_of_the_scenario_format_has_its_emitter():
+    from detector.sim.emissions import EMITTERS
+    from detector.sim.scenario import OBJECT_KEYS
+
+    assert set(EMITTERS) == set(OBJECT_KEYS)

@@ -38,6 +38,11 @@ class Radio:
         return readings
 
     @property
+    def stats(self) -> dict[str, Any]:
+        """The client's counters (readings, reconnects, bad frames)."""
+        return dict(self.client.stats)
+
+    @property
     def online(self) -> bool:
         return bool(self.client.online)
 
