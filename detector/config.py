@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from detector.errors import ConfigError
 
@@ -23,6 +23,7 @@ DEFAULTS_NAME = "defaults.toml"
 LIMITS_NAME = "limits.toml"  # the range or choices of every setting, beside the defaults
 PINS_NAME = "pins.toml"
 T = TypeVar("T")
+S = TypeVar("S", bound="Section")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,31 @@ def log_dir(config: Config) -> Path:
     if configured:
         return Path(os.path.expanduser(configured))
     return Path.home() / ".local" / "share" / "detector"
+
+
+class Section:
+    """Base of every settings section: a frozen dataclass with a SECTION name and one
+    field per key (detector/settings.py lists them all)."""
+
+    SECTION: ClassVar[str]
+
+    @classmethod
+    def of(cls: type[S], config: Config) -> S:
+        """The section as the configuration has it."""
+        return section_settings(cls, config)
+
+    @classmethod
+    def from_config(cls: type[S], config: Config) -> S:
+        return section_settings(cls, config)
+
+    @classmethod
+    def defaults(cls: type[S]) -> S:
+        """The bundled defaults (no user file)."""
+        return default_settings(cls)
+
+    def with_(self: S, **changes: Any) -> S:
+        """A copy with some values changed (tests, tuning runs)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
 def section_settings(cls: type[T], config: Config) -> T:

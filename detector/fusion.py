@@ -21,11 +21,11 @@ cause raises a FusedAlert that carries the evidence.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from detector.config import Config, default_settings, section_settings
+from detector.config import Section
 
 ANALOG_VIDEO_BANDS = ("analog-5g8", "analog-2g4", "analog-1g2")
 
@@ -43,7 +43,7 @@ class Level(IntEnum):
 
 
 @dataclass(frozen=True)
-class FusionParams:
+class FusionParams(Section):
     """The [fusion] section: when lens and RF evidence raise and lower each alert level
     (defaults.toml explains every key)."""
 
@@ -55,17 +55,6 @@ class FusionParams:
     rising_window_s: float
     rising_proximity: float
     fall_hold_s: float
-
-    @classmethod
-    def from_config(cls, config: Config) -> FusionParams:
-        return section_settings(cls, config)
-
-    @classmethod
-    def defaults(cls) -> FusionParams:
-        return default_settings(cls)
-
-    def with_(self, **changes: Any) -> FusionParams:
-        return replace(self, **changes)
 
 
 @dataclass(frozen=True)

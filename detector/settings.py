@@ -11,25 +11,13 @@ and the bundled defaults name the same keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
-from detector.config import Config, section_settings
+from detector.config import Section
 from detector.fusion import FusionParams
 from detector.optics.coverage import CoverageParams
 from detector.optics.params import LensParams
 from detector.rf.records import RfParams
-
-S = TypeVar("S", bound="Section")
-
-
-class Section:
-    """Mix-in: build the section from a configuration."""
-
-    SECTION: ClassVar[str]
-
-    @classmethod
-    def of(cls: type[S], config: Config) -> S:
-        return section_settings(cls, config)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from detector.config import Config, default_settings, section_settings
+from detector.config import Section, default_settings
 
 
 @dataclass(frozen=True)
-class CoverageParams:
+class CoverageParams(Section):
     """The [coverage] section. Above max_rate_deg_s a lens crosses the central part of the
     view in less time than confirmation needs (docs/sweep.md): the sweep warns and those
     directions don't count; the warning holds warn_hold_s after the last too-fast
@@ -40,10 +40,6 @@ class CoverageParams:
     max_rate_deg_s: float
     warn_hold_s: float
     fov_fraction: float
-
-    @classmethod
-    def from_config(cls, config: Config) -> CoverageParams:
-        return section_settings(cls, config)
 
     @classmethod
     def defaults(cls) -> CoverageParams:

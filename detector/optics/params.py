@@ -3,16 +3,16 @@ dataclass. The bundled defaults.toml is the single source of the default values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
-from detector.config import Config, default_settings, section_settings
+from detector.config import Section
 
 REFERENCE_WIDTH = 1280  # pixel sizes in the configuration are for this image width
 
 
 @dataclass(frozen=True)
-class LensParams:
+class LensParams(Section):
     SECTION: ClassVar[str] = "lens"
 
     max_set_span_ms: float
@@ -33,18 +33,6 @@ class LensParams:
     track_max_missed: int
     confirm_score: float
     confirm_min_hits: int
-
-    @classmethod
-    def from_config(cls, config: Config) -> LensParams:
-        return section_settings(cls, config)
-
-    @classmethod
-    def defaults(cls) -> LensParams:
-        """The bundled defaults (defaults.toml's [lens])."""
-        return default_settings(cls)
-
-    def with_(self, **changes: Any) -> LensParams:
-        return replace(self, **changes)
 
 
 def resolve_params(params: LensParams | None) -> LensParams:

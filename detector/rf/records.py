@@ -4,13 +4,13 @@ a finding being confirmed, and an alert episode."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
 import numpy as np
 
-from detector.config import Config, default_settings, section_settings
+from detector.config import Section
 
 
 class Receiver(StrEnum):
@@ -30,7 +30,7 @@ NO_POWER_DBM = -120.0  # what "nothing heard" sums to
 
 
 @dataclass(frozen=True)
-class RfParams:
+class RfParams(Section):
     """The [rf_rules] section: every threshold of the rules in analysis.py (defaults.toml explains
     each key, limits.toml bounds it)."""
 
@@ -59,17 +59,6 @@ class RfParams:
     approach_confirm_s: float
     hold_s: float
     proximity_span_db: float
-
-    @classmethod
-    def from_config(cls, config: Config) -> RfParams:
-        return section_settings(cls, config)
-
-    @classmethod
-    def defaults(cls) -> RfParams:
-        return default_settings(cls)
-
-    def with_(self, **changes: Any) -> RfParams:
-        return replace(self, **changes)
 
 
 @dataclass
