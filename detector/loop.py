@@ -199,13 +199,15 @@ class SweepLoop:
         if self.machine.finished:
             return
         tick = self.machine.tick(now, self._device_faults(now))
-        self._carry_out()
+        # The inspector first: buzzer and screen, then the records and their evidence
+        # files (PNG snapshots take longer than a redraw).
         b = tick.buzzer
         self.sounder.tick(now, camera_likely=b.camera_likely, faults=b.faults,
                           rf_active=b.rf_active, proximity=b.proximity)
         self._maybe_draw(now, tick, fresh=arrived is not None)
         if tick.redraw_now and arrived is not None and tick.raised:
             self.figures.alert_latency_ms.append((time.perf_counter() - arrived) * 1000.0)
+        self._carry_out()
 
     def _poll_radio(self, now: int) -> None:
         radio = self.radio
