@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from detector.capture import capture_frames
 from detector.config import Config
 from detector.config import log_dir as config_log_dir
 from detector.hw.lights import LightSequencer
-from detector.settings import LightsSettings, RfSettings
+from detector.settings import LightsSettings, RfSettings, WifiSettings
 
 MIN_FREE_MB = 1024
 LIGHT_FRAMES = 12
@@ -55,6 +55,7 @@ class Context:
     wall_clock: Callable[[], float] = time.time
     disk_usage: Callable[[str], Any] = shutil.disk_usage
     simulated: bool = False  # doctor --sim: a laptop, which has no device key or profile
+    iw: Callable[[Sequence[str]], tuple[int, str]] | None = None  # None: the real `iw`
 
 
 def _guard(name: str, fix: str, fn: Callable[[], Check]) -> Check:
@@ -252,8 +253,44 @@ def check_calibration(ctx: Context) -> Check:
     return Check("calibration", True, f"{path} in use")
 
 
+WIFI_CHANNELS = (1, 6)  # tuned and read back in turn
+
+
+def check_wifi(ctx: Context) -> Check:
+    """The monitor-mode adapter, when the device has one: the interface is there, in
+    monitor mode, on a radio that supports it, and it tunes to the channels asked."""
+    from detector.wifi.adapter import MonitorAdapter, run_iw
+
+    interface = WifiSettings.of(ctx.config).interface
+    if not interface:
+        return Check("wifi", True, "no Wi-Fi adapter configured (wifi.interface)",
+                     applies=False)
+    fix = (f"plug in the adapter (hardware/bom.csv), then: sudo systemctl start "
+           f"detector-wifimon; iw dev {interface} info must say type monitor")
+
+    def run() -> Check:
+        adapter = MonitorAdapter(interface, ctx.iw or run_iw)
+        info = adapter.info()
+        if info is None:
+            return Check("wifi", False, f"no interface {interface}", fix)
+        if info.phy is None or not adapter.supports_monitor(info.phy):
+            return Check("wifi", False, f"{interface}: its radio does not support monitor "
+                                        f"mode", "use an adapter from hardware/bom.csv")
+        if info.kind != "monitor":
+            return Check("wifi", False, f"{interface} is in {info.kind or 'an unknown'} "
+                                        f"mode, not monitor", fix)
+        for channel in WIFI_CHANNELS:
+            if not adapter.tune(channel):
+                return Check("wifi", False, f"{interface} did not tune to channel {channel}",
+                             f"check the regulatory domain (iw reg get) and {fix}")
+        return Check("wifi", True, f"{interface} in monitor mode on phy{info.phy}, tunes to "
+                                   f"channels {', '.join(map(str, WIFI_CHANNELS))}")
+
+    return _guard("wifi", fix, run)
+
+
 CHECKS = (check_camera, check_lights, check_display, check_buzzer, check_buttons,
-          check_scanner, check_clock, check_disk, check_keys, check_calibration)
+          check_scanner, check_wifi, check_clock, check_disk, check_keys, check_calibration)
 
 
 def run_checks(ctx: Context) -> list[Check]:
@@ -300,6 +337,6 @@ def doctor_command(config: Config, scenario_name: str | None, log_dir: Path | No
     failed = sum(not c.ok for c in applying)
     skipped = len(checks) - len(applying)
     print(f"{len(applying) - failed} of {len(applying)} checks passed"
-          + (f"; {skipped} do not apply in simulation" if skipped else ""))
+          + (f"; {skipped} do not apply here" if skipped else ""))
     return 1 if failed else 0
 

@@ -111,6 +111,12 @@ class RfSettings(Section):
 
 
 @dataclass(frozen=True)
+class WifiSettings(Section):
+    SECTION: ClassVar[str] = "wifi"
+    interface: str
+
+
+@dataclass(frozen=True)
 class WatchdogSettings(Section):
     SECTION: ClassVar[str] = "watchdog"
     camera_s: float
@@ -166,5 +172,5 @@ class CalibrationSettings(Section):
 SECTIONS: dict[str, type] = {cls.SECTION: cls for cls in (
     BackendSettings, CameraSettings, LightsSettings, BuzzerSettings, ButtonsSettings,
     DisplaySettings, SimSettings, LensParams, RfSettings, RfParams, FusionParams,
-    CoverageParams, WatchdogSettings, InspectionSettings, OfficeSettings,
+    CoverageParams, WifiSettings, WatchdogSettings, InspectionSettings, OfficeSettings,
     CalibrationSettings)}

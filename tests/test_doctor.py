@@ -43,7 +43,9 @@ def test_a_healthy_simulated_device_passes_every_check(ctx):
     assert "detector calibrate" in by_name(checks)["calibration"].fix
     assert "on-axis +" in by_name(checks)["lights"].detail
     assert "4 records verified" in by_name(checks)["keys"].detail
-    assert all(c.line().startswith("PASS") for c in checks if c.name != "calibration")
+    assert all(c.line().startswith("PASS") for c in checks
+               if c.name != "calibration" and c.applies)
+    assert by_name(checks)["wifi"].line().startswith("N/A")  # no adapter configured
 
 
 def test_stalled_camera(ctx, monkeypatch):
@@ -103,14 +105,14 @@ def test_doctor_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "PASS  camera" in out and "PASS  calibration" in out
     # A laptop in simulation has no device key: said, not failed.
-    assert "N/A   keys" in out and "9 of 9 checks passed; 1 do not apply in simulation" in out
+    assert "N/A   keys" in out and "9 of 9 checks passed; 2 do not apply here" in out
 
 
 def test_doctor_in_simulation_on_a_fresh_laptop_fails_nothing_a_laptop_lacks(tmp_path, capsys):
     assert main(["doctor", "--sim", "default", "--dir", str(tmp_path / "none")]) == 0
     out = capsys.readouterr().out
     assert "N/A   keys" in out and "N/A   calibration" in out and "FAIL" not in out
-    assert "8 of 8 checks passed; 2 do not apply in simulation" in out
+    assert "8 of 8 checks passed; 3 do not apply here" in out
     # On the device (no --sim), the same lacks are failures.
     ctx = D.Context(load_config(None, []), None, None, tmp_path / "none", lambda: None)
     assert not D.check_keys(ctx).ok and D.check_keys(ctx).applies
@@ -122,3 +124,53 @@ def test_selftest_without_a_profile_says_nominal_not_calibrated(capsys):
     out = capsys.readouterr().out
     assert "light balance" in out and "nominal, not calibrated" in out
     assert "(calibrated" not in out
+
+
+class FakeIw:
+    """Answers `iw` as a kernel with one adapter would: its mode, its radio's modes, and
+    the channel it was last tuned to (unless it refuses to tune)."""
+
+    def __init__(self, present=True, kind="monitor", modes=("managed", "monitor"),
+                 tunes=True):
+        self.present, self.kind, self.modes, self.tunes = present, kind, modes, tunes
+        self.freq = 2412
+        self.calls = []
+
+    def __call__(self, args):
+        self.calls.append(list(args))
+        if args[:1] == ["dev"] and not self.present:
+            return 237, "command failed: No such device (-19)"
+        if args[:1] == ["phy"]:
+            listed = "".join(f"\t\t * {m}\n" for m in self.modes)
+            return 0, f"Wiphy phy1\n\tSupported interface modes:\n{listed}\tBand 1:\n"
+        if args[2:4] == ["set", "channel"]:
+            if not self.tunes:
+                return 234, "command failed: Invalid argument (-22)"
+            channel = int(args[4])
+            self.freq = 2407 + 5 * channel
+            return 0, ""
+        return 0, (f"Interface wlanmon\n\tifindex 5\n\ttype {self.kind}\n\twiphy 1\n"
+                   f"\tchannel 1 ({self.freq} MHz), width: 20 MHz (no HT)\n")
+
+
+@pytest.mark.parametrize("iw, ok, fragment", [
+    (FakeIw(), True, "wlanmon in monitor mode on phy1, tunes to channels 1, 6"),
+    (FakeIw(present=False), False, "no interface wlanmon"),
+    (FakeIw(kind="managed"), False, "wlanmon is in managed mode, not monitor"),
+    (FakeIw(modes=("managed",)), False, "does not support monitor mode"),
+    (FakeIw(tunes=False), False, "did not tune to channel 1"),
+])
+def test_the_wifi_adapter_check(tmp_path, iw, ok, fragment):
+    config = load_config(None, ["wifi.interface=wlanmon"], use_user_file=False)
+    check = D.check_wifi(D.Context(config, None, None, tmp_path, lambda: None, iw=iw))
+    assert check.ok is ok and check.applies and fragment in check.detail
+    if not ok:
+        assert check.fix
+
+
+def test_the_wifi_check_tunes_and_reads_back_each_channel(tmp_path):
+    iw = FakeIw()
+    config = load_config(None, ["wifi.interface=wlanmon"], use_user_file=False)
+    assert D.check_wifi(D.Context(config, None, None, tmp_path, lambda: None, iw=iw)).ok
+    assert ["dev", "wlanmon", "set", "channel", "6"] in iw.calls
+    assert iw.freq == 2437

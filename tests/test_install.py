@@ -19,6 +19,8 @@ FILES = {
     "etc/systemd/system/detector-usb-gadget.service": 0o644,
     "etc/udev/rules.d/90-detector-export.rules": 0o644,
     "etc/udev/rules.d/91-detector-rfscanner.rules": 0o644,
+    "etc/udev/rules.d/92-detector-wifimon.rules": 0o644,
+    "etc/systemd/system/detector-wifimon.service": 0o644,
     "usr/local/sbin/detector-usb-gadget": 0o755,
     "etc/modules-load.d/detector-gadget.conf": 0o644,
     "home/detector/.config/detector/config.toml": 0o644,
@@ -54,6 +56,7 @@ def test_dry_run_changes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
     out = done.stdout
     assert "would write: /etc/systemd/system/detector.service" in out
+    assert "would write: /etc/udev/rules.d/92-detector-wifimon.rules" in out
     assert "would run: python3 -m venv --system-site-packages /opt/detector/.venv" in out
     assert "dry run: nothing was changed" in out
     done = install("--dry-run")  # against the real root: still only words

@@ -22,7 +22,7 @@ SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 APP_USER=detector
 PREFIX=/opt/detector
 APT_PACKAGES=(python3-picamera2 python3-lgpio python3-venv python3-dev python3-pip
-              udisks2 rsync git)
+              udisks2 rsync git iw ieee-data)
 
 usage() {
     sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
@@ -148,10 +148,12 @@ copy_file /etc/udev/rules.d/90-detector-export.rules 0644 \
     hardware/pi/udev/90-detector-export.rules
 copy_file /etc/udev/rules.d/91-detector-rfscanner.rules 0644 \
     hardware/pi/udev/91-detector-rfscanner.rules
+copy_file /etc/udev/rules.d/92-detector-wifimon.rules 0644 \
+    hardware/pi/udev/92-detector-wifimon.rules
 
 say "== systemd units"
 for unit in detector.service detector-sync.service detector-export@.service \
-            detector-usb-gadget.service; do
+            detector-usb-gadget.service detector-wifimon.service; do
     copy_file "/etc/systemd/system/$unit" 0644 "hardware/pi/systemd/$unit"
 done
 
@@ -171,6 +173,9 @@ buttons = "pi"
 
 [rf]
 port = "/dev/rfscanner"
+
+[wifi]
+interface = "wlanmon"
 TOML
 )"
     if [ "$REAL" -eq 1 ]; then
