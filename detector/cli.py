@@ -60,6 +60,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _scenarios(args)
     if args.command in ("sim", "sweep", "record"):
         return _sweep(args, config)
+    if args.command == "wifi":
+        from detector.wifi.commands import summary_command
+
+        return summary_command(args.file, args.json)
     if args.command == "eval":
         from detector.evaluation.commands import eval_command
 

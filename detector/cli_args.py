@@ -21,6 +21,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     _sweep_commands(sub)
     _eval_commands(sub)
+    _wifi_commands(sub)
     _log_commands(sub)
     _office_commands(sub)
     _device_commands(sub)
@@ -42,6 +43,17 @@ def _sweep_commands(sub: Any) -> None:
     scen = sub.add_parser("scenarios", help="list the bundled scenario library")
     scen.add_argument("--check", nargs="*", metavar="FILE",
                       help="validate scenario files (all bundled ones if none given)")
+
+
+def _wifi_commands(sub: Any) -> None:
+    wifi = sub.add_parser("wifi", help="Wi-Fi traffic in a capture file (pcap or pcapng "
+                                       "with radiotap; headers only)")
+    actions = wifi.add_subparsers(dest="wifi_command", metavar="ACTION", required=True)
+    summary = actions.add_parser("summary", help="every transmitter with its traffic "
+                                                 "features, heaviest uplink first")
+    summary.add_argument("file", type=Path, metavar="FILE")
+    summary.add_argument("--json", type=Path, metavar="FILE",
+                         help="also write the features as JSON")
 
 
 def _eval_commands(sub: Any) -> None:
