@@ -103,6 +103,33 @@ def test_the_summary_command_on_a_capture_file(tmp_path, capsys):
     assert lines[2].startswith("a4:cf:12:a1:b2:c3") and "private address" in lines[3]
     body = json.loads((tmp_path / "s.json").read_text())
     assert body["transmitters"][0]["burst_period_s"] == pytest.approx(2.0, abs=0.15)
+    assert body["transmitters"][1]["vendor"] == "private address"
     (tmp_path / "bad.pcap").write_text("not a capture")
     assert main(["wifi", "summary", str(tmp_path / "bad.pcap")]) != 0
     assert "not a pcap or pcapng capture" in capsys.readouterr().err
+
+
+def test_vendors_from_an_oui_registry(tmp_path, capsys):
+    from detector.wifi.commands import summary_command
+    from detector.wifi.vendors import PRIVATE, Vendors
+
+    registry = tmp_path / "oui.csv"
+    registry.write_text("Registry,Assignment,Organization Name,Organization Address\n"
+                        'MA-L,A4CF12,"Example Cameras Ltd","1 Lens Road"\n'
+                        "MA-L,001122,Example Networks,Somewhere\n")
+    vendors = Vendors.load(registry)
+    assert vendors.of(CAM) == "Example Cameras Ltd"
+    assert vendors.of(AP) == "Example Networks"
+    assert vendors.of(PHONE) == PRIVATE
+    assert vendors.of(bytes.fromhex("00aabbccddee")) is None
+    assert Vendors.load(tmp_path / "missing.csv").of(CAM) is None  # no registry: unknown
+    from detector.wifi.capture import PcapWriter
+    from detector.wifi.encode import capture_bytes
+
+    path = tmp_path / "cam.pcap"
+    with open(path, "wb") as fh:
+        writer = PcapWriter(fh)
+        for frame in camera_stream(seconds=3):
+            writer.write(frame.t_ns, *capture_bytes(frame))
+    assert summary_command(path, None, oui=registry) == 0
+    assert "Example Cameras Ltd" in capsys.readouterr().out.splitlines()[2]

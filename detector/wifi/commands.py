@@ -10,10 +10,12 @@ from pathlib import Path
 from detector.wifi.capture import read_frames
 from detector.wifi.features import summarise
 from detector.wifi.headers import mac_text
+from detector.wifi.vendors import OUI_CSV, Vendors
 
 
-def summary_command(path: Path, json_path: Path | None) -> int:
+def summary_command(path: Path, json_path: Path | None, oui: Path = OUI_CSV) -> int:
     frames, stats = read_frames(path)
+    vendors = Vendors.load(oui)
     found = summarise(frames)
     print(f"{path}: {stats.frames} frames from {len(found)} transmitters"
           + (f"; {stats.bad_fcs} failed their checksum" if stats.bad_fcs else "")
@@ -26,14 +28,15 @@ def summary_command(path: Path, json_path: Path | None) -> int:
     for f in found:
         period = f"{f.burst_period_s:.1f}s" if f.burst_period_s is not None else "-"
         rssi = f"{f.rssi_dbm:.0f}" if f.rssi_dbm is not None else "-"
-        note = ", ".join(n for n in ("private address" if f.randomised else "",
-                                     f"SSID {f.ssid}" if f.ssid else "") if n)
+        vendor = vendors.of(f.address)
+        note = ", ".join(n for n in (vendor or "", f"SSID {f.ssid}" if f.ssid else "") if n)
         print(f"{mac_text(f.address):<18} {f.uplink_kbps:8.1f} {f.downlink_kbps:9.1f} "
               f"{f.steadiness:6.2f} {f.near_mtu_share:5.2f} {period:>6} "
               f"{f.persistence:7.2f} {rssi:>5}  {note}")
     if json_path is not None:
         body = {"file": str(path), "frames": stats.frames, "truncated": stats.truncated,
-                "transmitters": [f.to_json() for f in found]}
+                "transmitters": [{**f.to_json(), "vendor": vendors.of(f.address)}
+                                 for f in found]}
         try:
             json_path.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
         except OSError as exc:
