@@ -63,7 +63,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "wifi":
         from detector.wifi.commands import summary_command
 
-        return summary_command(args.file, args.json)
+        return summary_command(args.file, args.json, motion_path=args.motion)
     if args.command == "eval":
         from detector.evaluation.commands import eval_command
 

@@ -54,6 +54,9 @@ def _wifi_commands(sub: Any) -> None:
     summary.add_argument("file", type=Path, metavar="FILE")
     summary.add_argument("--json", type=Path, metavar="FILE",
                          help="also write the features as JSON")
+    summary.add_argument("--motion", type=Path, metavar="FILE",
+                         help="the observer's motion (CSV: t_s,motion): does each "
+                              "transmitter's uplink follow it?")
 
 
 def _eval_commands(sub: Any) -> None:
