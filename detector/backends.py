@@ -128,6 +128,8 @@ class Session:
     radio: Any = None
     observers: list[FrameObserver] = field(default_factory=list)
     truth: Callable[[], Any] | None = None  # simulation: a truth collector to attach
+    # Files a recorded session gets besides frames and RF (sim: the Wi-Fi capture).
+    record_extras: list[Callable[[Path], None]] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -24,6 +24,8 @@ from detector.hw.camera import LIGHT_LABELS, Frame
 FORMAT = 1
 FRAMES_HEADER = ["index", "t_ns", "exposure_us", "lights", "file"]
 
+WIFI_CAPTURE = "wifi.pcap"  # the Wi-Fi traffic heard, header-only (docs/wifi.md)
+
 
 def _write_error(path: Path, exc: OSError) -> RecordingError:
     reason = "disk full" if exc.errno == 28 else (exc.strerror or str(exc))

@@ -98,6 +98,8 @@ def sweep_on(session: Session, config: Config, request: SweepRequest) -> SweepOu
             if truth is not None:
                 writer.set_truth(truth.to_json())
             writer.close()
+            for write_extra in session.record_extras:
+                write_extra(request.record_dir)
 
 
 def _geometry(camera: Camera, config: Config) -> CameraGeometry:

@@ -15,6 +15,7 @@ from detector.evaluation.report import evaluate, format_table
 from detector.evaluation.runs import run_recording
 from detector.evaluation.scoring import alerts_at, score_run
 from detector.optics.params import LensParams
+from detector.recording import WIFI_CAPTURE
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -79,6 +80,11 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
     for a in run.rf_alerts:
         print(f"  RF {(a['start_ns'] - start) / 1e9:7.2f} s  {a['band']:<11} {a['kind']}, "
               f"{a['level_dbm']:g} dBm ({a['excess_db']:+.1f} dB)")
+    capture = Path(directory) / WIFI_CAPTURE
+    if capture.is_file():  # the Wi-Fi traffic heard during the session (docs/wifi.md)
+        from detector.wifi.commands import summary_command
+
+        summary_command(capture, None)
     if json_path is not None:
         _write_json(json_path, {"name": run.name, "frames": run.frames, "sets": run.sets,
                                 "alerts": alerts})

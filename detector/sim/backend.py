@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from detector.backends import BuildContext, Builder, Devices, Feed, Session
@@ -123,12 +124,20 @@ class SimBuilder(Builder):
 
             return TruthCollector(scenario, clock.start_ns)
 
+        def wifi_capture(directory: Path) -> None:
+            from detector.recording import WIFI_CAPTURE
+            from detector.sim.wifi_room import room_traffic, write_capture
+
+            frames = room_traffic(scenario, ctx.options.get("seconds"))
+            if frames:
+                write_capture(directory / WIFI_CAPTURE, frames, clock.start_ns)
+
         return Session("sim", devices, feed=feed, description=describe(scenario, ctx.config),
                        display_period_s=sim.display_every / scenario.device.fps,
                        simulated=True, title=scenario.name,
                        room_hint=f"{scenario.name} {scenario.description}",
                        radio=_radio(ctx.config, scenario, clock, faults) if rf else None,
-                       truth=truth)
+                       truth=truth, record_extras=[wifi_capture])
 
 
 def _press(press: Any) -> tuple[float, str, bool]:

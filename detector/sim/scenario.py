@@ -26,13 +26,20 @@ BANDS = ("none", "wifi-2g4", "wifi-5g", "analog-1g2", "analog-2g4", "analog-5g8"
 DISGUISES = (
     "screw", "smoke-detector", "usb-charger", "clock", "tissue-box", "coat-hook", "vent", "bare",
 )
-TRANSMITTER_KINDS = ("phone", "wifi-ap", "bluetooth", "analog-5g8", "other")
+TRANSMITTER_KINDS = ("phone", "wifi-ap", "bluetooth", "analog-5g8", "laptop", "smart-speaker",
+                     "other")
+# What a phone on Wi-Fi is doing (its traffic, sim/wifi_traffic.py); a camera on Wi-Fi
+# streams to its app through an access point (client) or runs its own (ap).
+PHONE_TRAFFIC = ("idle", "browse", "video-down", "video-call")
+WIFI_MODES = ("client", "ap")
 # Bluetooth and unspecified sources share the 2.4 GHz ISM band with Wi-Fi.
 TRANSMITTER_DEFAULT_BAND = {
     "phone": "cellular",
     "wifi-ap": "wifi-2g4",
     "bluetooth": "wifi-2g4",
     "analog-5g8": "analog-5g8",
+    "laptop": "wifi-2g4",
+    "smart-speaker": "wifi-2g4",
     "other": "wifi-2g4",
 }
 
@@ -47,6 +54,10 @@ OBJECT_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
         "transmits": ("band", "none"),
         "tx_dbm": ("dbm", 10.0),
         "duty": ("unit", 1.0),
+        "wifi_mode": ("wifi_mode", "client"),
+        "stream_kbps": ("kbps", 800.0),
+        "fps": ("fps", 15.0),
+        "gop_s": ("gop", 2.0),
     },
     "screw": {"size_mm": ("pos", 6.0)},
     "chrome": {"size_mm": ("pos", 30.0)},
@@ -98,6 +109,7 @@ class Transmitter:
     band: str
     tx_dbm: float = 15.0
     duty: float = 0.2
+    traffic: str = "idle"  # a phone on Wi-Fi: what it is doing (PHONE_TRAFFIC)
 
 
 @dataclass(frozen=True)
@@ -291,23 +303,23 @@ def _parse_objects(r: _Reader, items: Any, room: Room) -> tuple[SceneObject, ...
     return tuple(objects)
 
 
+# Value kinds of OBJECT_KEYS: numbers in a range (low, high, low excluded) and words.
+_RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "pos": (0, 10_000, True), "fov": (0, 180, True), "dbm": (-60, 40, False),
+    "unit": (0, 1, False), "nonneg": (0, None, False), "kbps": (0, 50_000, True),
+    "fps": (1, 60, False), "gop": (0.25, 10, False),
+}
+_CHOICES = {"disguise": DISGUISES, "band": BANDS, "wifi_mode": WIFI_MODES}
+
+
 def _parse_param(r: _Reader, value: Any, key: str, value_kind: str) -> Any:
     if value_kind == "vec3":
         return r.direction(value, key)
-    if value_kind == "pos":
-        return r.ranged(value, key, 0, 10_000, low_open=True)
-    if value_kind == "fov":
-        return r.ranged(value, key, 0, 180, low_open=True)
-    if value_kind == "disguise":
-        return r.choice(value, key, DISGUISES)
-    if value_kind == "band":
-        return r.choice(value, key, BANDS)
-    if value_kind == "dbm":
-        return r.ranged(value, key, -60, 40)
-    if value_kind == "unit":
-        return r.ranged(value, key, 0, 1)
-    if value_kind == "nonneg":
-        return r.ranged(value, key, 0, None)
+    if value_kind in _RANGES:
+        low, high, low_open = _RANGES[value_kind]
+        return r.ranged(value, key, low, high, low_open=low_open)
+    if value_kind in _CHOICES:
+        return r.choice(value, key, _CHOICES[value_kind])
     if value_kind == "size2":
         if isinstance(value, tuple):
             return value
@@ -328,7 +340,7 @@ def _parse_transmitters(r: _Reader, items: Any, used_ids: set[str]) -> tuple[Tra
         prefix = f"transmitters[{index}]"
         if not isinstance(item, dict):
             r.fail(prefix, f"expected a table, got {_show(item)}")
-        r.unknown(item, {"kind", "at", "band", "tx_dbm", "duty", "id"}, f"{prefix}.")
+        r.unknown(item, {"kind", "at", "band", "tx_dbm", "duty", "id", "traffic"}, f"{prefix}.")
         if "kind" not in item:
             r.fail(f"{prefix}.kind", "required key is missing")
         kind = r.choice(item["kind"], f"{prefix}.kind", TRANSMITTER_KINDS)
@@ -339,12 +351,15 @@ def _parse_transmitters(r: _Reader, items: Any, used_ids: set[str]) -> tuple[Tra
                         BANDS[1:])
         tx_dbm = r.ranged(item.get("tx_dbm", 15.0), f"{prefix}.tx_dbm", -60, 40)
         duty = r.ranged(item.get("duty", 0.2), f"{prefix}.duty", 0, 1)
+        traffic = r.choice(item.get("traffic", "idle"), f"{prefix}.traffic", PHONE_TRAFFIC)
+        if "traffic" in item and kind != "phone":
+            r.fail(f"{prefix}.traffic", f"only phones have traffic, this is a {kind}")
         tx_id = r.string(item.get("id", f"{kind}{index}"), f"{prefix}.id")
         if tx_id in seen:
             r.fail(f"{prefix}.id", f"expected a unique id, {tx_id!r} is used twice")
         seen.add(tx_id)
         out.append(Transmitter(kind=kind, id=tx_id, at=at, band=band,  # type: ignore[arg-type]
-                               tx_dbm=tx_dbm, duty=duty))
+                               tx_dbm=tx_dbm, duty=duty, traffic=traffic))
     return tuple(out)
 
 
