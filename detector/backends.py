@@ -112,13 +112,15 @@ class Devices:
 
 @dataclass
 class Session:
-    """Everything a sweep runs on, from the camera's backend: the devices, the radio (None
-    without), how frames arrive, what the recording says of the device, the display's
+    """Everything a sweep runs on, from the camera's backend: the devices, the
+    configuration as the backend prepared it, the radio (None without), how frames
+    arrive, what the recording says of the device, the display's
     refresh interval, observers of every frame, and whether the room is simulated."""
 
     name: str
     devices: Devices
     feed: Callable[[Iterator[Frame]], Feed]
+    config: Config  # the configuration the session runs with (sim: the scenario's view)
     description: dict[str, Any]
     display_period_s: float
     simulated: bool

@@ -277,7 +277,7 @@ def selftest(frames: list, config: Config, rf_floors: dict[str, float] | None) -
     from detector.optics import LensDetector, LensParams
 
     lines, ok = [], True
-    detector = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
+    detector = LensDetector(LensParams.of(config), pattern=LightsSettings.of(config).pattern)
     first_t = frames[0].t_ns if frames else 0
     found = None
     for frame in frames:

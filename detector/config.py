@@ -114,10 +114,6 @@ class Section:
         return section_settings(cls, config)
 
     @classmethod
-    def from_config(cls: type[S], config: Config) -> S:
-        return section_settings(cls, config)
-
-    @classmethod
     def defaults(cls: type[S]) -> S:
         """The bundled defaults (no user file)."""
         return default_settings(cls)

@@ -34,6 +34,7 @@ from detector.optics import LensDetector, SetResult
 from detector.recording import RecordingWriter
 from detector.session.inputs import CameraGeometry, Event, LensUpdate, Record, RfUpdate, Sound, Tick
 from detector.session.machine import InspectionMachine
+from detector.session.status import LiveStatus
 from detector.ui.screens import live_view, menu_screen, result_screen
 from detector.ui.sounds import AlertSounder
 from detector.ui.view import ViewTone
@@ -223,8 +224,7 @@ class SweepLoop:
         self.machine.on_rf(RfUpdate(
             readings=len(readings), new_alerts=new,
             active=[RfView(x.band, x.kind, x.level_dbm, x.start_ns, x.evidence) for x in active],
-            active_json=[x.to_json() for x in active], proximity=a.proximity,
-            status_text=radio.status_text(), bars=radio.bars()), now)
+            active_json=[x.to_json() for x in active], proximity=a.proximity), now)
 
     def _device_faults(self, now: int) -> list[str]:
         """The loop's own faults: records the disk refused (retried once a second), a dead
@@ -268,11 +268,7 @@ class SweepLoop:
         wanted = record.evidence
         if wanted is not None and (self.options.draw or wanted.frames):
             now = self.clock.monotonic_ns()
-            view = self.evidence.view()
-            status = self.machine.status(
-                now, lights=self.last_frame.lights if self.last_frame else "",
-                frame_index=view[1] if view is not None else 0, faults=[])
-            blobs = self.evidence.blobs(status, wanted)
+            blobs = self.evidence.blobs(self._status(now, [], self.evidence.view(), 0), wanted)
             if record.kind == "finding":
                 self._log(now, "evidence", files=[role for role, _t, _d in blobs])
         if not self.sink.append(record.kind, record.data, blobs):
@@ -309,10 +305,7 @@ class SweepLoop:
         view = None
         if self.machine.shows_camera:
             view = self.evidence.view()
-            status = self.machine.status(
-                now, lights=self.last_frame.lights if self.last_frame else "",
-                frame_index=view[1] if view is not None else 0, dropped=self.dropped,
-                faults=faults)
+            status = self._status(now, faults, view, self.dropped)
         content = self.machine.screen(status)
         if content.kind == "live":
             assert content.status is not None
@@ -323,13 +316,23 @@ class SweepLoop:
             return result_screen(content.result, list(content.lines), size=size, mode=mode)
         return menu_screen(content.title, list(content.items), content.selected, size, mode)
 
+    def _status(self, now: int, faults: list[str], view: tuple[Any, int] | None,
+                dropped: int) -> LiveStatus:
+        """The machine's status with what only the devices know."""
+        radio = self.radio
+        return self.machine.status(
+            now, lights=self.last_frame.lights if self.last_frame else "",
+            frame_index=view[1] if view is not None else 0, dropped=dropped, faults=faults,
+            rf_text=radio.status_text() if radio is not None else "RF none",
+            rf_bars=radio.bars() if radio is not None else {})
+
     # ---- the end --------------------------------------------------------------------------------
     def _finish(self) -> SweepOutcome:
         now = self.clock.monotonic_ns()
         fig = self.figures
         fig.lens_stats = dict(vars(self.lens.stats()))
         inspection = self.machine.finish(now, {"frames": fig.frames, "screens": fig.screens,
-                                               "lens": vars(self.lens.stats())})
+                                               "lens": dict(fig.lens_stats)})
         self._carry_out()
         tracks = self.lens.tracks()
         fig.track_histories = [t.history for t in tracks]

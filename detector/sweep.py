@@ -48,19 +48,14 @@ def run_sweep(config: Config, request: SweepRequest) -> SweepOutcome:
     """Open the session on the configured backend and sweep it."""
     session = open_session(config, rf=request.rf, out_dir=request.out_dir, **request.backend)
     try:
-        return sweep_on(session, session_config(config, session), request)
+        return sweep_on(session, request)
     finally:
         session.close()
 
 
-def session_config(config: Config, session: Session) -> Config:
-    """The configuration with the session's camera field of view (a scenario's)."""
-    hfov = session.description.get("hfov_deg")
-    return config.with_values(camera={"hfov_deg": hfov}) if hfov else config
-
-
-def sweep_on(session: Session, config: Config, request: SweepRequest) -> SweepOutcome:
+def sweep_on(session: Session, request: SweepRequest) -> SweepOutcome:
     """Sweep an open session (the caller closes it)."""
+    config = session.config
     ins = InspectionSettings.of(config)
     locations = load_locations(ins.locations or None)
     location = None
@@ -87,7 +82,7 @@ def sweep_on(session: Session, config: Config, request: SweepRequest) -> SweepOu
         MachineSettings.from_config(config), _geometry(session.devices.camera, config),
         locations if (session.checks_in or request.checkin) else [], load_procedures(),
         info, clock.monotonic_ns(), rf=session.radio is not None)
-    lens = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
+    lens = LensDetector(LensParams.of(config), pattern=LightsSettings.of(config).pattern)
     loop = SweepLoop(session, machine, lens, sink,
                      LoopOptions(draw=request.draw, out_dir=request.out_dir, record=writer,
                                  observers=observers, progress=request.progress))

@@ -119,4 +119,4 @@ def test_params_from_config():
     from detector.config import load_config
 
     config = load_config(None, ["fusion.fall_hold_s=4.5"])
-    assert FusionParams.from_config(config).fall_hold_s == 4.5
+    assert FusionParams.of(config).fall_hold_s == 4.5

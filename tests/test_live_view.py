@@ -13,7 +13,7 @@ from detector.backends import open_session
 from detector.config import load_config
 from detector.logbook.store import Logbook
 from detector.sim.scenario import load_scenario
-from detector.sweep import SweepRequest, session_config, sweep_on
+from detector.sweep import SweepRequest, sweep_on
 from detector.ui.screens import BANNER_H, BAR_H
 from detector.ui.view import INSET_HALF_PX, ViewTone, lens_inset
 
@@ -37,7 +37,7 @@ def sweep_screens(monkeypatch, tmp_path, name):
     session = open_session(config, rf=False, out_dir=tmp_path, scenario=load_scenario(name))
     truth = session.truth()
     try:
-        outcome = sweep_on(session, session_config(config, session), SweepRequest(
+        outcome = sweep_on(session, SweepRequest(
             out_dir=tmp_path, rf=False, observers=[
                 truth.add, lambda frame: labels.__setitem__(frame.index, frame.lights)]))
     finally:

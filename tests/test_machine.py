@@ -192,11 +192,11 @@ def test_rf_alerts_are_logged_counted_and_click_the_buzzer_by_proximity():
     view = RfView("wifi-2g4", "Wi-Fi", -55.0, START, {})
     alert = {"band": "wifi-2g4", "kind": "Wi-Fi", "start_ns": START}
     m.on_rf(RfUpdate(readings=3, new_alerts=[alert], active=[view], active_json=[alert],
-                     proximity=0.4, status_text="RF wifi-2g4 40%"), START)
+                     proximity=0.4), START)
     tick = m.tick(START, [])
     assert tick.buzzer.rf_active and tick.buzzer.proximity == pytest.approx(0.4)
     assert m.rf_alerts == [alert]
-    assert m.status(START).rf_text == "RF wifi-2g4 40%"
+    assert m.status(START, rf_text="RF wifi-2g4 40%").rf_text == "RF wifi-2g4 40%"
     assert m.fusion.level == Level.RF_ACTIVITY
     ins = m.finish(START + S, {})
     assert ins.stats["rf_alerts"] == 1
@@ -207,9 +207,9 @@ def test_a_quiet_radio_becomes_rf_offline():
     m = machine(rf=True, overrides=["watchdog.rf_s=0.5"])
     m.start(START)
     m.on_frame(START)
-    m.on_rf(RfUpdate(1, [], [], [], 0.0, "RF baseline"), START)
+    m.on_rf(RfUpdate(1, [], [], [], 0.0), START)
     m.on_frame(START + S)
-    m.on_rf(RfUpdate(0, [], [], [], 0.0, "RF offline"), START + S)
+    m.on_rf(RfUpdate(0, [], [], [], 0.0), START + S)
     assert m.tick(START + S, []).faults == ["RF OFFLINE"]
 
 

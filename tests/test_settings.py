@@ -35,10 +35,10 @@ def test_settings_are_frozen_and_follow_the_configuration():
     with pytest.raises(dataclasses.FrozenInstanceError):
         camera.fps = 60.0  # type: ignore[misc]
     assert DisplaySettings.of(config).size == (128, 64)
-    rules = RfParams.from_config(config)
+    rules = RfParams.of(config)
     assert rules.hold_s == 9.5
     assert RfAnalyzer(0, 2.0, rules).p.hold_s == 9.5
-    assert Fusion(FusionParams.from_config(config)).p.fall_hold_s == 4.5
+    assert Fusion(FusionParams.of(config)).p.fall_hold_s == 4.5
 
 
 def test_rf_rules_are_range_checked_like_the_lens_ones():

@@ -195,7 +195,7 @@ def test_qr_sticker_checks_in_at_its_location(tmp_path):
                            presses=[(0.05, "select", False)])
     session.devices.camera = QrCamera(canvas, session.devices.clock)
     try:
-        outcome = sweep_on(session, config, SweepRequest(out_dir=tmp_path, checkin=True,
+        outcome = sweep_on(session, SweepRequest(out_dir=tmp_path, checkin=True,
                                                          sink=MemorySink()))
     finally:
         session.close()
@@ -405,7 +405,7 @@ def test_threaded_runtime_drops_frames_under_load_and_says_so(tmp_path, monkeypa
 
     monkeypatch.setattr(SweepLoop, "_on_frame", slow_frame)
     try:
-        outcome = sweep_on(session, config, SweepRequest(
+        outcome = sweep_on(session, SweepRequest(
             out_dir=tmp_path, sink=MemorySink(), progress=lambda _t, loop: loops.append(loop)))
     finally:
         session.close()
@@ -427,7 +427,7 @@ def test_the_simulation_window_runs_no_faster_than_real_time(tmp_path):
     clock = session.devices.clock
     session.feed = lambda frames: RealtimeFeed(LockstepFeed(frames), clock)
     try:
-        outcome = sweep_on(session, config, SweepRequest(sink=MemorySink(), draw=False))
+        outcome = sweep_on(session, SweepRequest(sink=MemorySink(), draw=False))
     finally:
         session.close()
     assert outcome.figures.wall_s >= 0.45  # 0.5 s of simulated sweep

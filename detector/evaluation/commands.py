@@ -33,7 +33,7 @@ def eval_command(paths: list[str], config: Config, *, json_path: Path | None, se
         raise DetectorError("--radio: only with --rf-only")
     RadioCondition.parse(radio)  # a bad condition fails before any run starts
     jobs = expand(paths, seeds, rf_only, seed_offset, radio)
-    lens = LensParams.from_config(config)
+    lens = LensParams.of(config)
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)
     result = evaluate(runs, lens.confirm_score, lens.confirm_min_hits, lens=not rf_only)
@@ -69,7 +69,7 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
               f"contrast {f['contrast']:g}  ratio {f['ratio']:g}  area {f['area']}")
     cams = run.truth.get("cameras", [])
     if cams:
-        lens = LensParams.from_config(config)
+        lens = LensParams.of(config)
         score = score_run(run, alerts_at(run, lens.confirm_score, lens.confirm_min_hits))
         for c in score.cameras:
             state = ("not exposed" if not c.exposed else

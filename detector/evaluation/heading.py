@@ -40,7 +40,7 @@ def check_heading(scenario: Scenario, config: Config | None = None,
     estimated = CoverageMap(width, height, hfov, None, yaw_range, pitch_range)
     true = CoverageMap(width, height, hfov, None, yaw_range, pitch_range)
     devices = build_devices(config, scenario=scenario)
-    detector = LensDetector(LensParams.from_config(config))
+    detector = LensDetector(LensParams.of(config))
     rotations: dict[int, np.ndarray] = {}
     errors = []
     start: tuple[float, float] | None = None

@@ -85,7 +85,7 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     analysis and fusion on one clock. Frames are not kept, so memory stays flat."""
     from detector.backends import open_session
     from detector.inspection import MemorySink
-    from detector.sweep import SweepRequest, session_config, sweep_on
+    from detector.sweep import SweepRequest, sweep_on
 
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
@@ -106,7 +106,7 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
         collector = session.truth()
         request = SweepRequest(draw=False, rf=rf, sink=MemorySink(), checklist_answer=True,
                                observers=[collector.add, observe])
-        outcome = sweep_on(session, session_config(config, session), request)
+        outcome = sweep_on(session, request)
     finally:
         session.close()
     truth = collector.to_json()
@@ -170,7 +170,7 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
 
 def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
-    detector = LensDetector(LensParams.from_config(config), pattern=LightsSettings.of(config).pattern)
+    detector = LensDetector(LensParams.of(config), pattern=LightsSettings.of(config).pattern)
     start_ns = recording.rows[0].t_ns if recording.rows else 0
     analyzer = RfAnalyzer(start_ns, RfSettings.of(config).baseline_s,
                           floors=FrontEnd.from_config(config).floors)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from detector.backends import BuildContext, Builder, Devices, Feed, Session
+from detector.config import Config
 from detector.errors import DetectorError
 from detector.feeds import LockstepFeed
 from detector.hw.camera import Camera, Frame
@@ -92,6 +93,11 @@ class ReplayBuilder(Builder):
             recording = ctx.options["recording"] = load_recording(recording)
         return recording
 
+    def prepare(self, ctx: BuildContext) -> Config:
+        """The camera takes the recorded device's field of view."""
+        hfov = self._recording(ctx).session.get("device", {}).get("hfov_deg")
+        return ctx.config.with_values(camera={"hfov_deg": hfov}) if hfov else ctx.config
+
     def clock(self, ctx: BuildContext) -> Clock:
         rows = self._recording(ctx).rows
         return SimClock(rows[0].t_ns if rows else 1_000_000_000)
@@ -106,11 +112,11 @@ class ReplayBuilder(Builder):
         if rf and recording.rf:
             config = ctx.config
             analyzer = RfAnalyzer(devices.clock.monotonic_ns(), RfSettings.of(config).baseline_s,
-                                  RfParams.from_config(config),
+                                  RfParams.of(config),
                                   floors=FrontEnd.from_config(config).floors)
             radio = ReplayRadio(RecordedScanner(recording.rf, devices.clock), analyzer)
         name = recording.session.get("scenario") or recording.dir.name
-        return Session("replay", devices, feed=_lockstep,
+        return Session("replay", devices, feed=_lockstep, config=ctx.config,
                        description=dict(recording.session.get("device", {})),
                        display_period_s=DISPLAY_PERIOD_S, simulated=False, title=str(name),
                        radio=radio)

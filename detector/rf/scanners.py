@@ -34,5 +34,5 @@ def open_radio(config: Config, clock: Clock) -> Radio:
     unit's calibration; the baseline starts now."""
     frontend = FrontEnd.from_config(config)
     analyzer = RfAnalyzer(clock.monotonic_ns(), RfSettings.of(config).baseline_s,
-                          RfParams.from_config(config), floors=frontend.floors)
+                          RfParams.of(config), floors=frontend.floors)
     return Radio(open_scanner(config, clock), analyzer, frontend)

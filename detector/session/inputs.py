@@ -8,7 +8,7 @@ be driven by hand in a test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from detector.fusion import LensTrackView, RfView
@@ -37,15 +37,14 @@ class LensUpdate:
 
 @dataclass(frozen=True)
 class RfUpdate:
-    """The radio's state after a poll."""
+    """The radio's state after a poll. (What the status bar says of the radio is the
+    loop's to add when it draws: it is not needed on every poll.)"""
 
     readings: int  # how many readings the poll returned
     new_alerts: list[dict[str, Any]]  # RF alerts that started since the last update
     active: list[RfView]
     active_json: list[dict[str, Any]]  # the active alerts as records keep them
     proximity: float
-    status_text: str  # "RF clear", "RF offline", ...
-    bars: dict[str, tuple[float, bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class MachineSettings:
         from detector.settings import InspectionSettings, WatchdogSettings
 
         ins, dogs = InspectionSettings.of(config), WatchdogSettings.of(config)
-        return cls(FusionParams.from_config(config), CoverageParams.from_config(config),
+        return cls(FusionParams.of(config), CoverageParams.of(config),
                    ResultRule(ins.min_coverage, ins.max_camera_down, ins.require_checklist),
                    dogs.camera_s, dogs.rf_s)
 
@@ -294,8 +294,8 @@ class InspectionMachine:
             "marker": list(target) if target else None, "lens_alert": lens,
             "level": self.fusion.level.label,
             "rf": list(rf.active_json) if rf is not None else [],
-            "rf_proximity": round(rf.proximity, 3) if self.rf and rf is not None else (
-                0.0 if self.rf else None),
+            "rf_proximity": (None if not self.rf
+                             else round(rf.proximity, 3) if rf is not None else 0.0),
         }
         self.inspection.findings.append(finding)
         self._record("finding", finding,
@@ -304,8 +304,11 @@ class InspectionMachine:
 
     # ---- the screen -----------------------------------------------------------------------
     def status(self, now: int, lights: str = "", frame_index: int = 0,
-               dropped: int = 0, faults: list[str] | None = None) -> LiveStatus:
-        """The live view's status: everything it shows besides the camera image."""
+               dropped: int = 0, faults: list[str] | None = None, rf_text: str = "RF none",
+               rf_bars: dict[str, tuple[float, bool]] | None = None) -> LiveStatus:
+        """The live view's status: everything it shows besides the camera image. The
+        caller adds what only the devices know: the frame's lights and index, dropped
+        frames, and the radio's status text and bars."""
         procedure = self.procedures[self.inspection.room_type if self.inspection
                                     else self.info.room_type]
         guide = ""
@@ -313,16 +316,15 @@ class InspectionMachine:
             steps = procedure.steps
             guide = f"{self.step % len(steps) + 1}/{len(steps)} {steps[self.step % len(steps)]}"
         cov = self.coverage
-        rf = self.rf_state
         lens_count = len(self.lens_alerts)
         return LiveStatus(
             elapsed_s=(now - self.start_ns) / 1e9, lights=lights, title=self.info.title,
             frame_index=frame_index, markers=list(self.markers),
             faults=list(self.faults if faults is None else faults),
-            rf_text=rf.status_text if rf is not None else ("RF none" if not self.rf else "RF --"),
+            rf_text=rf_text,
             lens_text=f"LENS {lens_count}" if lens_count else "", level=self.fusion.level,
             muted=self.muted, awaiting_ack=self.fusion.awaiting_ack,
-            rf_bars=dict(rf.bars) if rf is not None else {},
+            rf_bars=dict(rf_bars or {}),
             coverage=cov.coverage if cov else None,
             coverage_map=(cov.swept, cov.required) if cov else None,
             too_fast=cov.too_fast(now) if cov else False, guide=guide, dropped=dropped)

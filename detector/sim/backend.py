@@ -132,7 +132,8 @@ class SimBuilder(Builder):
             if frames:
                 write_capture(directory / WIFI_CAPTURE, frames, clock.start_ns)
 
-        return Session("sim", devices, feed=feed, description=describe(scenario, ctx.config),
+        return Session("sim", devices, feed=feed, config=ctx.config,
+                       description=describe(scenario, ctx.config),
                        display_period_s=sim.display_every / scenario.device.fps,
                        simulated=True, title=scenario.name,
                        room_hint=f"{scenario.name} {scenario.description}",
@@ -176,7 +177,7 @@ def _radio(config: Config, scenario: Scenario, clock: SimClock,
         return SimulatedRadio(scenario, clock, unit=SimUnit.draw(SimSettings.of(config).unit),
                               frontend=FrontEnd.from_config(config),
                               baseline_s=RfSettings.of(config).baseline_s,
-                              params=RfParams.from_config(config), unplugged=unplugged)
+                              params=RfParams.of(config), unplugged=unplugged)
     from detector.rf.scanners import open_radio
 
     return open_radio(config, clock)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import struct
 
-from detector.wifi.headers import BEACON, CTRL, MGMT, PROBE_RESPONSE, WifiFrame
+from detector.wifi.headers import BEACON, CTRL, DATA, MGMT, PROBE_RESPONSE, WifiFrame
 
-_TYPE_CODE = {MGMT: 0, CTRL: 1, "data": 2}
+_TYPE_CODE = {MGMT: 0, CTRL: 1, DATA: 2}
 _PRESENT = (1 << 1) | (1 << 3) | (1 << 5)  # flags, channel, antenna signal
 _CHANNEL_2G = 0x00A0  # 2 GHz spectrum, OFDM
 _CHANNEL_5G = 0x0140  # 5 GHz spectrum, OFDM
@@ -35,7 +35,7 @@ def mac_header(frame: WifiFrame) -> bytes:
         out += frame.addr2
     if frame.kind != CTRL:
         out += (frame.addr3 or b"\0" * 6) + struct.pack("<H", 0)
-    if frame.kind == "data" and frame.subtype & _QOS:
+    if frame.kind == DATA and frame.subtype & _QOS:
         out += struct.pack("<H", 0)
     if frame.kind == MGMT and frame.subtype in (BEACON, PROBE_RESPONSE):
         ssid = (frame.ssid or "").encode()

@@ -70,7 +70,7 @@ class PiBuilder(Builder):
     def session(self, ctx: BuildContext, devices: Devices, rf: bool) -> Session:
         from detector.rf.scanners import open_radio
 
-        return Session("pi", devices, feed=_threaded, description=describe(ctx),
+        return Session("pi", devices, feed=_threaded, config=ctx.config, description=describe(ctx),
                        display_period_s=DISPLAY_PERIOD_S, simulated=False, checks_in=True,
                        radio=open_radio(ctx.config, devices.clock) if rf else None)
 

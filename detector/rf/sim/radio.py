@@ -15,9 +15,8 @@ from detector.rf.sim.scanner import SimScanner
 from detector.rf.sim.scanner import register as register_scanner
 from detector.rf.sim.scanner import unregister as unregister_scanner
 from detector.rf.sim.unit import DEFAULT_WORLD, NOMINAL_UNIT, RadioWorld, SimUnit
+from detector.settings import RfSettings
 from detector.sim.scenario import Scenario
-
-DEFAULT_BASELINE_S = 2.0  # rf.baseline_s's default
 
 
 class SimulatedRadio(Radio):
@@ -30,7 +29,7 @@ class SimulatedRadio(Radio):
     def __init__(self, scenario: Scenario, clock: SimClock, *,
                  unit: SimUnit = NOMINAL_UNIT, frontend: FrontEnd | None = None,
                  world: RadioWorld = DEFAULT_WORLD,
-                 baseline_s: float = DEFAULT_BASELINE_S, params: RfParams | None = None,
+                 baseline_s: float | None = None, params: RfParams | None = None,
                  unplugged: Callable[[float], bool] | None = None) -> None:
         SimulatedRadio._count += 1
         self.key = f"run{id(self)}-{SimulatedRadio._count}"
@@ -40,6 +39,8 @@ class SimulatedRadio(Radio):
         client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock,
                                 config=ScanConfig(settle_us=world.settle_us))
         frontend = frontend or FrontEnd()
+        if baseline_s is None:  # the configuration's default (defaults.toml)
+            baseline_s = RfSettings.defaults().baseline_s
         super().__init__(client, RfAnalyzer(start, baseline_s, params, floors=frontend.floors),
                          frontend)
         self.clock = clock
