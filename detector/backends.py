@@ -113,7 +113,8 @@ class Devices:
 @dataclass
 class Session:
     """Everything a sweep runs on, from the camera's backend: the devices, the
-    configuration as the backend prepared it, the radio (None without), how frames
+    configuration as the backend prepared it, the radio and the Wi-Fi monitor (None
+    without), how frames
     arrive, what the recording says of the device, the display's
     refresh interval, observers of every frame, and whether the room is simulated."""
 
@@ -130,14 +131,14 @@ class Session:
     radio: Any = None
     observers: list[FrameObserver] = field(default_factory=list)
     truth: Callable[[], Any] | None = None  # simulation: a truth collector to attach
-    # Files a recorded session gets besides frames and RF (sim: the Wi-Fi capture).
-    record_extras: list[Callable[[Path], None]] = field(default_factory=list)
+    wifi: Any = None  # a WifiMonitor (wifi/monitor.py), None without an adapter
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
         first: Exception | None = None
         radio = [self.radio.close] if self.radio is not None else []
-        for close in [*self.closers, *radio, self.devices.close]:
+        wifi = [self.wifi.close] if self.wifi is not None else []
+        for close in [*self.closers, *radio, *wifi, self.devices.close]:
             try:
                 close()
             except Exception as exc:  # noqa: BLE001 - close the rest, then report

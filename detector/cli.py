@@ -61,16 +61,17 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command in ("sim", "sweep", "record"):
         return _sweep(args, config)
     if args.command == "wifi":
-        from detector.wifi.commands import summary_command
+        from detector.wifi.commands import classify_command, summary_command
 
-        return summary_command(args.file, args.json, motion_path=args.motion)
+        command = classify_command if args.wifi_command == "classify" else summary_command
+        return command(args.file, args.json, motion_path=args.motion)
     if args.command == "eval":
         from detector.evaluation.commands import eval_command
 
         return eval_command(args.paths, config, json_path=args.json, seeds=args.seeds,
                             seed_offset=args.seed_offset, plots_dir=args.plots,
                             workers=args.jobs, check=args.check, rf_only=args.rf_only,
-                            radio=args.radio)
+                            radio=args.radio, wifi_only=args.wifi_only)
     if args.command == "rf":
         from detector.rf.listen import listen
 

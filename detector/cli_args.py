@@ -47,16 +47,25 @@ def _sweep_commands(sub: Any) -> None:
 
 def _wifi_commands(sub: Any) -> None:
     wifi = sub.add_parser("wifi", help="Wi-Fi traffic in a capture file (pcap or pcapng "
-                                       "with radiotap; headers only)")
+                                       "with radiotap; headers only) or a CSV series")
     actions = wifi.add_subparsers(dest="wifi_command", metavar="ACTION", required=True)
-    summary = actions.add_parser("summary", help="every transmitter with its traffic "
-                                                 "features, heaviest uplink first")
+    summary = actions.add_parser("summary", help="every device with its traffic "
+                                                 "features, most sent first")
     summary.add_argument("file", type=Path, metavar="FILE")
     summary.add_argument("--json", type=Path, metavar="FILE",
                          help="also write the features as JSON")
     summary.add_argument("--motion", type=Path, metavar="FILE",
                          help="the observer's motion (CSV: t_s,motion): does each "
                               "transmitter's uplink follow it?")
+    classify = actions.add_parser("classify", help="each transmitter's class (camera, "
+                                                   "phone, laptop...), score and evidence")
+    classify.add_argument("file", type=Path, metavar="FILE",
+                          help="a capture (pcap/pcapng) or a CSV series (t_s,bytes[,id,"
+                               "direction,rssi_dbm])")
+    classify.add_argument("--json", type=Path, metavar="FILE",
+                          help="also write the verdicts as JSON")
+    classify.add_argument("--motion", type=Path, metavar="FILE",
+                          help="the observer's motion (CSV: t_s,motion) for the motion test")
 
 
 def _eval_commands(sub: Any) -> None:
@@ -79,6 +88,9 @@ def _eval_commands(sub: Any) -> None:
                     help="exit 1 when a target is missed")
     ev.add_argument("--rf-only", action="store_true",
                     help="simulate only the radio side of each scenario (seconds, not minutes)")
+    ev.add_argument("--wifi-only", action="store_true",
+                    help="simulate only the Wi-Fi side of each scenario: the adapter, the "
+                         "traffic analysis and the motion test (docs/wifi.md)")
     ev.add_argument("--radio", default="", metavar="CONDITION",
                     help="with --rf-only: radio conditions to run under, e.g. "
                          "scans=4,offset_db=10 (scans, packet_us, occupancy, offset_db, "

@@ -8,8 +8,10 @@ Levels, lowest first (docs/sweep.md gives the reasons):
 - lens-confirmed: a lens alert (the tracker's confirmation rule) seen within the last
   `confirmed_hold_s`;
 - camera-likely: an analog video carrier (a continuous carrier on a video channel is a
-  camera by itself), or a confirmed lens while RF proximity rose by `rising_proximity`
-  within `rising_window_s` (the inspector walked toward it and the radio got louder).
+  camera by itself); a Wi-Fi camera identified by its traffic (wifi/classify.py); a
+  confirmed lens while RF proximity rose by `rising_proximity` within `rising_window_s`
+  (the inspector walked toward it and the radio got louder), or while an identified
+  Wi-Fi camera is heard louder than `wifi_near_dbm` (it is close, as the lens is).
 
 A higher level is taken at once. A lower one only after the evidence has stayed below
 the current level for `fall_hold_s`, so a lens that flickers out of view for a set does
@@ -55,6 +57,7 @@ class FusionParams(Section):
     rising_window_s: float
     rising_proximity: float
     fall_hold_s: float
+    wifi_near_dbm: float
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,18 @@ class RfView:
     kind: str
     level_dbm: float
     start_ns: int
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WifiView:
+    """What fusion needs of one Wi-Fi device identified as a camera."""
+
+    address: str
+    device_class: str
+    score: float
+    rssi_dbm: float | None
+    proximity: float  # 0-1 from its RSSI trail
     evidence: dict[str, Any]
 
 
@@ -110,6 +125,7 @@ class Fusion:
         self.candidates: dict[int, LensTrackView] = {}
         self.rf: dict[str, RfView] = {}
         self.proximity: deque[tuple[int, float]] = deque()
+        self.wifi: dict[str, WifiView] = {}
         self._below_since: int | None = None
         self._raised: set[str] = set()  # causes that already raised an alert
         self._likely_open: FusedAlert | None = None  # camera-likely awaiting acknowledgement
@@ -131,6 +147,9 @@ class Fusion:
         self.proximity.append((t_ns, proximity))
         while self.proximity and t_ns - self.proximity[0][0] > self.p.rising_window_s * 1e9:
             self.proximity.popleft()
+
+    def set_wifi(self, cameras: list[WifiView]) -> None:
+        self.wifi = {c.address: c for c in cameras}
 
     # ---- evaluation --------------------------------------------------------------------
     def _recent(self, views: dict[int, LensTrackView], hold_s: float,
@@ -154,6 +173,11 @@ class Fusion:
                 causes.append((f"likely:{band}", Level.CAMERA_LIKELY,
                                {"rule": "analog video carrier", "rf_band": band,
                                 "rf_kind": rf.kind, "level_dbm": round(rf.level_dbm, 1)}))
+        for address, wifi in self.wifi.items():
+            causes.append((f"likely:wifi:{address}", Level.CAMERA_LIKELY,
+                           {"rule": "Wi-Fi camera by its traffic", "wifi": wifi.evidence}))
+        near_wifi = [w for w in self.wifi.values()
+                     if w.rssi_dbm is not None and w.rssi_dbm >= self.p.wifi_near_dbm]
         level = Level.RF_ACTIVITY if self.rf else Level.CLEAR
         if self._recent(self.candidates, self.p.candidate_hold_s, now):
             level = max(level, Level.LENS_CANDIDATE)
@@ -169,6 +193,11 @@ class Fusion:
                     "rule": "confirmed lens with RF rising toward it", **lens_evidence,
                     "rf_bands": sorted(self.rf), "proximity_rise": round(rise, 3),
                     "proximity_trace": trace}))
+            elif near_wifi:
+                nearest = max(near_wifi, key=lambda w: w.rssi_dbm or -200.0)
+                causes.append((f"likely:lens{lens.track_id}", Level.CAMERA_LIKELY, {
+                    "rule": "confirmed lens with a Wi-Fi camera close by", **lens_evidence,
+                    "wifi_address": nearest.address, "wifi_rssi_dbm": nearest.rssi_dbm}))
         for _key, cause_level, _evidence in causes:
             level = max(level, cause_level)
         return level, causes
@@ -217,5 +246,7 @@ def _reason(key: str) -> str:
     if kind == "lens":
         return f"lens confirmed (track {what})"
     if what.startswith("lens"):
-        return f"camera likely: lens {what[4:]} with RF rising"
+        return f"camera likely: lens {what[4:]} with a transmitter close"
+    if what.startswith("wifi:"):
+        return f"camera likely (Wi-Fi): {what[5:]}"
     return f"camera likely: analog video carrier ({what})"

@@ -149,8 +149,8 @@ def decide_result(inspection: Inspection, peak_level: Level, camera_down_fractio
         return "device-found", ["the inspector marked a finding as a device"]
     reasons = []
     if peak_level >= Level.CAMERA_LIKELY:
-        reasons.append("a camera is likely (a confirmed lens with RF rising toward it, or a "
-                       "video transmitter)")
+        reasons.append("a camera is likely (a confirmed lens with a transmitter close by, a "
+                       "video transmitter, or a Wi-Fi camera's traffic)")
     elif peak_level >= Level.LENS_CONFIRMED:
         reasons.append("a camera lens was confirmed")
     if "suspicious" in marks:

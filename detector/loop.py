@@ -12,6 +12,7 @@ fault on the screen and the buzzer; the rest goes on.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,7 +33,15 @@ from detector.inspection import BufferedSink, Inspection, RecordSink
 from detector.locations import QrReader
 from detector.optics import LensDetector, SetResult
 from detector.recording import RecordingWriter
-from detector.session.inputs import CameraGeometry, Event, LensUpdate, Record, RfUpdate, Sound, Tick
+from detector.session.inputs import (
+    CameraGeometry,
+    Event,
+    LensUpdate,
+    Record,
+    RfUpdate,
+    Sound,
+    Tick,
+)
 from detector.session.machine import InspectionMachine
 from detector.session.status import LiveStatus
 from detector.ui.screens import live_view, menu_screen, result_screen
@@ -61,6 +70,7 @@ class RunFigures:
     track_ids: list[int] = field(default_factory=list)  # the tracker's id of each history
     lens_stats: dict[str, int] = field(default_factory=dict)
     rf_stats: dict[str, Any] = field(default_factory=dict)
+    wifi_stats: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +81,7 @@ class SweepOutcome:
     fused_alerts: list[dict[str, Any]]
     lens_alerts: list[dict[str, Any]]
     rf_alerts: list[dict[str, Any]]
+    wifi_alerts: list[dict[str, Any]]
     peak_level: Level
     start_ns: int
     end_ns: int
@@ -101,6 +112,9 @@ class SweepLoop:
         self.devices = session.devices
         self.clock = session.devices.clock
         self.radio = session.radio
+        self.wifi = session.wifi
+        if self.wifi is not None and options.record is not None:
+            self.wifi.on_frames = options.record.add_wifi
         self.machine = machine
         self.lens = lens
         self.sink = BufferedSink(sink)
@@ -187,6 +201,8 @@ class SweepLoop:
                  for t in (tracker.tracks if tracker is not None else [])
                  if t.hits and t.hits[-1].index == index]
         m = result.motion
+        if self.wifi is not None and m.reliable:  # the motion test's series
+            self.wifi.add_motion(result.frame_set.t_ns, math.hypot(m.dx, m.dy))
         return LensUpdate(result.frame_set.t_ns, (m.dx, m.dy, m.reliable), views,
                           [a.to_json() for a in result.alerts], self.lens.markers())
 
@@ -194,6 +210,8 @@ class SweepLoop:
         now = self.clock.monotonic_ns()
         if self.radio is not None:
             self._poll_radio(now)
+        if self.wifi is not None:
+            self.machine.on_wifi(self.wifi.poll(now), now)
         for press in self.devices.buttons.poll():
             self.machine.on_press(press, now)
         self._carry_out()
@@ -239,6 +257,8 @@ class SweepLoop:
             faults.append("DISPLAY FAILED")
         if self.sounder.failed:
             faults.append("BUZZER FAILED")
+        if self.wifi is not None and self.wifi.error:
+            faults.append("WIFI FAILED")
         return faults
 
     # ---- carrying out the machine's outputs -------------------------------------------------
@@ -339,6 +359,9 @@ class SweepLoop:
         fig.track_ids = [t.id for t in tracks]
         if self.radio is not None:
             fig.rf_stats = self.radio.stats
+        if self.wifi is not None:
+            fig.wifi_stats = {"frames": self.wifi.frames_heard, "error": self.wifi.error,
+                              "channels_heard": len(self.wifi.analyzer.heard)}
         if self.options.draw and not self.display_failed:
             for _ in range(RESULT_SCREENS):
                 try:
@@ -354,6 +377,7 @@ class SweepLoop:
         m = self.machine
         return SweepOutcome(inspection=inspection, fused_alerts=m.fused_alerts,
                             lens_alerts=m.lens_alerts, rf_alerts=m.rf_alerts,
+                            wifi_alerts=m.wifi_alerts,
                             peak_level=m.peak_level, start_ns=self.start_ns, end_ns=now,
                             figures=fig, camera=m.camera, simulated=self.session.simulated,
                             unsaved_records=len(self.sink.pending), log_error=self.sink.error)

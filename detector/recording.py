@@ -20,6 +20,10 @@ import numpy as np
 
 from detector.errors import RecordingError
 from detector.hw.camera import LIGHT_LABELS, Frame
+from detector.wifi.capture import PcapWriter
+from detector.wifi.encode import capture_bytes
+from detector.wifi.headers import WifiFrame
+from detector.wifi.pseudonyms import Pseudonyms
 
 FORMAT = 1
 FRAMES_HEADER = ["index", "t_ns", "exposure_us", "lights", "file"]
@@ -59,6 +63,9 @@ class RecordingWriter:
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(FRAMES_HEADER)
         self._rf_file = None
+        self._wifi_file = None
+        self._wifi: PcapWriter | None = None
+        self._pseudonyms = Pseudonyms()
         self.truth: dict[str, Any] | None = None
         self.count = 0
 
@@ -84,6 +91,21 @@ class RecordingWriter:
         except OSError as exc:
             raise _write_error(self.dir / "rf.jsonl", exc) from None
 
+    def add_wifi(self, frames: list[WifiFrame]) -> None:
+        """Frames the Wi-Fi adapter heard, to the session's header-only pcap, every
+        address a pseudonym (wifi/pseudonyms.py)."""
+        path = self.dir / WIFI_CAPTURE
+        try:
+            if self._wifi is None:
+                self._wifi_file = open(path, "wb")
+                self._wifi = PcapWriter(self._wifi_file)
+            for frame in frames:
+                self._wifi.write(frame.t_ns, *capture_bytes(self._pseudonyms.frame(frame)))
+            assert self._wifi_file is not None
+            self._wifi_file.flush()
+        except OSError as exc:
+            raise _write_error(path, exc) from None
+
     def set_truth(self, truth: dict[str, Any]) -> None:
         self.truth = truth
 
@@ -91,6 +113,8 @@ class RecordingWriter:
         self._csv_file.close()
         if self._rf_file is not None:
             self._rf_file.close()
+        if self._wifi_file is not None:
+            self._wifi_file.close()
         if self.truth is not None:
             try:
                 _write_json(self.dir / "truth.json", self.truth)

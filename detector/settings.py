@@ -100,6 +100,7 @@ class SimSettings(Section):
     switch_late_prob: float
     switch_late_ms: float
     unit: int
+    wifi: bool
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,6 @@ def sweep_on(session: Session, request: SweepRequest) -> SweepOutcome:
             if truth is not None:
                 writer.set_truth(truth.to_json())
             writer.close()
-            for write_extra in session.record_extras:
-                write_extra(request.record_dir)
 
 
 def _geometry(camera: Camera, config: Config) -> CameraGeometry:

@@ -181,11 +181,19 @@ def test_library_is_large_and_every_scenario_loads():
     assert len(names) == len(paths)
 
 
+# Cameras the library means the lens finder never to see (found by their traffic).
+NEVER_EXPOSED = {("wifi-camera-facing-away", "cam-shelf")}
+
+
 def test_every_library_camera_is_exposed_by_its_path():
     for path in bundled_scenarios():
         scenario = load_scenario(path)
         for camera in scenario.cameras:
-            assert exposed_seconds(scenario, camera, step_s=0.1) >= 1.0, (path.name, camera.id)
+            seconds = exposed_seconds(scenario, camera, step_s=0.1)
+            if (scenario.name, camera.id) in NEVER_EXPOSED:
+                assert seconds == 0.0, (path.name, camera.id)
+            else:
+                assert seconds >= 1.0, (path.name, camera.id)
 
 
 def test_library_covers_disguises_and_conditions():

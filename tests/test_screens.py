@@ -70,6 +70,12 @@ SCREENS = {
     "live-clear": lambda size, mode: live_view(
         camera_frame(), status(level=Level.CLEAR, markers=[], lens_text="", rf_bars={},
                                rf_text="RF baseline", coverage=0.0), size, mode),
+    "live-wifi-camera": lambda size, mode: live_view(
+        camera_frame(), status(level=Level.CAMERA_LIKELY, awaiting_ack=True, markers=[],
+                               lens_text="", wifi_text="WIFI CAM 53:01 -48dBm",
+                               wifi_trail=[-75.0, -72.0, -70.0, -66.0, -61.0, -57.0, -52.0,
+                                           -48.0],
+                               wifi_trend="HOTTER", walk_prompt=True), size, mode),
     "checkin": lambda size, mode: _menu("checkin", 2, size, mode),
     "checklist": lambda size, mode: _menu("checklist", 1, size, mode),
     "finding": lambda size, mode: _menu("finding", 0, size, mode),

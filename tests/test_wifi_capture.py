@@ -181,3 +181,16 @@ def test_addresses():
     assert mac_text(CAM) == "a4:cf:12:a1:b2:c3"
     assert locally_administered(PHONE) and not locally_administered(CAM)
     assert PcapWriter(io.BytesIO()).snaplen == 256
+
+
+def test_recorded_addresses_are_pseudonyms_that_keep_the_maker_and_the_private_flag():
+    from detector.wifi.pseudonyms import Pseudonyms
+
+    camera, phone, broadcast = (bytes.fromhex("a4cf12a1b2c3"), bytes.fromhex("da0102030405"),
+                                b"\xff" * 6)
+    one, other = Pseudonyms(), Pseudonyms()
+    assert one.of(camera) == one.of(camera) != camera  # stable within a recording
+    assert one.of(camera)[:3] == camera[:3]  # the maker's prefix stays
+    assert one.of(camera) != other.of(camera)  # not linkable across recordings
+    assert one.of(phone)[0] & 0x02 and one.of(phone)[1:] != phone[1:]
+    assert one.of(broadcast) == broadcast

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from detector.wifi.features import by_transmitter, features_of, summarise
+from detector.wifi.features import by_device, features_of, summarise
 from detector.wifi.headers import BEACON, CTRL, DATA, MGMT, WifiFrame
 
 CAM = bytes.fromhex("a4cf12a1b2c3")
@@ -41,8 +41,8 @@ def camera_stream(seconds=20, fps=15, kbps=1000, gop_s=2.0, key_factor=5.0, seed
 
 def test_a_camera_stream_is_steady_near_mtu_and_repeats_every_group_of_pictures():
     f = features_of(CAM, camera_stream())
-    assert f.uplink_kbps == pytest.approx(1000 * 1.06, rel=0.1)  # video plus headers
-    assert f.downlink_kbps == 0
+    assert f.sent_kbps == pytest.approx(1000 * 1.06, rel=0.1)  # video plus headers
+    assert f.received_kbps == 0
     assert f.near_mtu_share > 0.6
     assert f.steadiness > 0.7 and f.persistence == 1.0
     assert f.burst_period_s == pytest.approx(2.0, abs=0.15) and f.burst_strength > 0.3
@@ -59,7 +59,7 @@ def test_a_phone_browsing_is_bursty_and_mostly_downlink():
             if i % 8 == 0:
                 frames.append(data(t0 + i * 2e6 + 1e5, PHONE, 120, up=True))
     f = features_of(PHONE, sorted(frames, key=lambda x: x.t_ns), 0, 20 * S)
-    assert f.downlink_kbps > 5 * f.uplink_kbps
+    assert f.received_kbps > 5 * f.sent_kbps
     assert f.steadiness < 0.3 and f.persistence < 0.5
     assert f.randomised
 
@@ -69,16 +69,16 @@ def test_beacons_name_the_network_and_acks_belong_to_nobody():
                          False, b"\xff" * 6, AP, AP, "CAM-7F21") for k in range(30)]
     acks = [WifiFrame(k * S, 14, -60, 2437, CTRL, 13, False, False, False, False, CAM, None,
                       None) for k in range(3)]
-    groups = by_transmitter(beacons + acks)
+    groups = by_device(beacons + acks)
     assert list(groups) == [AP]
     (ap,) = summarise(beacons + acks)
-    assert ap.ssid == "CAM-7F21" and ap.uplink_kbps == 0 and ap.burst_period_s is None
+    assert ap.ssid == "CAM-7F21" and ap.sent_kbps == 0 and ap.burst_period_s is None
 
 
-def test_summary_puts_the_heaviest_uplink_first():
+def test_summary_puts_the_device_sending_most_first():
     frames = camera_stream(seconds=6) + [data(k * S, PHONE, 200) for k in range(6)]
     order = [f.address for f in summarise(sorted(frames, key=lambda x: x.t_ns))]
-    assert order == [CAM, PHONE]
+    assert order == [CAM, PHONE, AP]  # the access point only receives here
     assert summarise([]) == []
 
 
@@ -99,7 +99,7 @@ def test_the_summary_command_on_a_capture_file(tmp_path, capsys):
     assert main(["wifi", "summary", str(path), "--json", str(tmp_path / "s.json")]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert f"{len(frames)} frames from 2 transmitters" in lines[0]
+    assert f"{len(frames)} frames from 3 devices" in lines[0]
     assert lines[2].startswith("a4:cf:12:a1:b2:c3") and "private address" in lines[3]
     body = json.loads((tmp_path / "s.json").read_text())
     assert body["transmitters"][0]["burst_period_s"] == pytest.approx(2.0, abs=0.15)

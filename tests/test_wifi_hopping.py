@@ -4,7 +4,7 @@ stays longer where a stream is heard, and lets a channel that went quiet go."""
 import pytest
 
 from detector.sim.wifi_traffic import Link, camera_stream
-from detector.wifi.hopping import BASE_DWELL_S, MAX_DWELL_S, HopSchedule
+from detector.wifi.hopping import BASE_DWELL_S, CHANNELS_2G, MAX_DWELL_S, HopSchedule
 
 CAM = bytes.fromhex("00005e005300")
 AP = bytes.fromhex("0a0000000001")
@@ -26,7 +26,7 @@ def run(schedule, frames_by_channel, seconds):
 def test_a_stream_on_channel_6_earns_longer_visits_and_every_channel_is_still_visited():
     stream = list(camera_stream(Link(CAM, AP, 2437), 60.0, lambda _t: -50.0,
                                 lambda _t: 0.0, kbps=800, seed=1))
-    schedule = HopSchedule()
+    schedule = HopSchedule(channels=CHANNELS_2G)
     visits = run(schedule, {6: stream}, 60.0)
     on_6 = [v for v in visits if v[1] == 6]
     others = [v for v in visits if v[1] != 6]

@@ -5,7 +5,7 @@ view, and the capture a recorded session keeps."""
 import pytest
 
 from detector.errors import ScenarioError
-from detector.sim.wifi_room import DOC_PREFIX, room_traffic
+from detector.sim.wifi_room import DOC_PREFIX, VENUE_AP, room_traffic
 from detector.wifi.capture import read_frames
 from detector.wifi.features import summarise
 from detector.wifi.headers import locally_administered
@@ -55,11 +55,12 @@ at = [3.0, -2.0, 2.2]
 def test_every_wifi_emitter_sends_its_traffic_at_the_fields_level():
     scenario = scenario_from(ROOM, base=WALK)
     found = {f.address: f for f in summarise(room_traffic(scenario))}
-    cam = next(f for a, f in found.items() if a.startswith(DOC_PREFIX) and f.uplink_kbps > 300)
-    call = max((f for a, f in found.items() if locally_administered(a)),
-               key=lambda f: f.uplink_kbps)  # the phone (the venue's AP sends downlink)
+    cam = next(f for a, f in found.items()
+               if a.startswith(DOC_PREFIX) and f.sent_kbps > 300 and f.ssid is None)
+    call = max((f for a, f in found.items() if locally_administered(a) and a != VENUE_AP),
+               key=lambda f: f.sent_kbps)  # the phone
     assert cam.near_mtu_share > 0.7 and cam.burst_period_s == pytest.approx(2.0, abs=0.2)
-    assert 500 < call.uplink_kbps < 1500 and not locally_administered(cam.address)
+    assert 500 < call.sent_kbps < 1500 and not locally_administered(cam.address)
     assert any(f.ssid == "venue-venue" for f in found.values())
     assert all(f.rssi_dbm is not None and -110 < f.rssi_dbm < 0 for f in found.values())
     assert len(found) >= 5  # camera, phone, laptop, speaker, access point (and the venue)
@@ -68,7 +69,7 @@ def test_every_wifi_emitter_sends_its_traffic_at_the_fields_level():
 def test_a_camera_facing_the_inspector_streams_more_than_one_facing_away():
     def uplink(facing):
         frames = room_traffic(scenario_from(camera(facing), base=WALK))
-        return max(f.uplink_kbps for f in summarise(frames))
+        return max(f.sent_kbps for f in summarise(frames))
 
     assert uplink([0, -1, 0]) > 1.3 * uplink([0, 1, 0])
 
@@ -111,14 +112,16 @@ def test_a_recorded_simulated_session_keeps_its_wifi_capture(tmp_path, capsys):
 
     scenario = tmp_path / "room.toml"
     scenario.write_text(WALK + ROOM)
-    assert main(["sim", str(scenario), "--seconds", "1", "--display", "none", "--out",
+    assert main(["sim", str(scenario), "--seconds", "4", "--display", "none", "--out",
                  str(tmp_path / "out"), "--record", str(tmp_path / "rec")]) == 0
     frames, stats = read_frames(tmp_path / "rec" / "wifi.pcap")
-    assert stats.frames > 50 and not stats.truncated
+    # What the hopping adapter heard: every channel once in 3.3 s, so something.
+    assert stats.frames > 20 and not stats.truncated
     first_video_frame = int((tmp_path / "rec" / "frames.csv").read_text().splitlines()[1]
                             .split(",")[1])
     assert abs(frames[0].t_ns - first_video_frame) < 1_000_000_000  # on the session clock
-    assert max(f.t_ns for f in frames) - first_video_frame < 1_100_000_000  # the first 1 s
+    assert max(f.t_ns for f in frames) - first_video_frame < 4_100_000_000  # the first 4 s
     capsys.readouterr()
     assert main(["replay", str(tmp_path / "rec")]) == 0
-    assert "wifi.pcap:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wifi.pcap:" in out and "class" in out  # each device heard, classified

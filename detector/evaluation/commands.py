@@ -28,20 +28,24 @@ def _write_json(path: Path, data: object) -> None:
 
 def eval_command(paths: list[str], config: Config, *, json_path: Path | None, seeds: int,
                  plots_dir: Path | None, workers: int | None, check: bool,
-                 rf_only: bool = False, seed_offset: int = 0, radio: str = "") -> int:
+                 rf_only: bool = False, seed_offset: int = 0, radio: str = "",
+                 wifi_only: bool = False) -> int:
     if radio and not rf_only:
         raise DetectorError("--radio: only with --rf-only")
+    if rf_only and wifi_only:
+        raise DetectorError("--rf-only and --wifi-only: choose one")
     RadioCondition.parse(radio)  # a bad condition fails before any run starts
-    jobs = expand(paths, seeds, rf_only, seed_offset, radio)
+    jobs = expand(paths, seeds, rf_only, seed_offset, radio, wifi_only)
     lens = LensParams.of(config)
     progress = Progress(len(jobs)) if len(jobs) > 1 else None
     runs = run_jobs(jobs, config, workers or default_workers(), progress)
-    result = evaluate(runs, lens.confirm_score, lens.confirm_min_hits, lens=not rf_only)
+    result = evaluate(runs, lens.confirm_score, lens.confirm_min_hits,
+                      lens=not (rf_only or wifi_only), rf=not wifi_only)
     print(format_table(result))
     if json_path is not None:
         _write_json(json_path, result)
         print(f"results: {json_path}")
-    if rf_only:
+    if rf_only or wifi_only:
         return 1 if check and not all(v is not False for v in result["targets"].values()) else 0
     out = plots_dir or (json_path.parent if json_path is not None else Path("eval-out"))
     try:
@@ -82,9 +86,9 @@ def replay_command(directory: Path, config: Config, json_path: Path | None) -> i
               f"{a['level_dbm']:g} dBm ({a['excess_db']:+.1f} dB)")
     capture = Path(directory) / WIFI_CAPTURE
     if capture.is_file():  # the Wi-Fi traffic heard during the session (docs/wifi.md)
-        from detector.wifi.commands import summary_command
+        from detector.wifi.commands import classify_command
 
-        summary_command(capture, None)
+        classify_command(capture, None)
     if json_path is not None:
         _write_json(json_path, {"name": run.name, "frames": run.frames, "sets": run.sets,
                                 "alerts": alerts})

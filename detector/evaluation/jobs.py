@@ -12,7 +12,13 @@ from pathlib import Path
 from detector.config import Config
 from detector.errors import DetectorError
 from detector.evaluation.conditions import RadioCondition
-from detector.evaluation.runs import SweepRun, run_recording, run_rf_only, run_scenario
+from detector.evaluation.runs import (
+    SweepRun,
+    run_recording,
+    run_rf_only,
+    run_scenario,
+    run_wifi_only,
+)
 from detector.progress import Progress as LineProgress
 from detector.sim.scenario import bundled_scenarios, load_scenario
 
@@ -27,7 +33,7 @@ class Job:
 
 
 def expand(paths: list[str], seeds: int, rf_only: bool = False,
-           seed_offset: int = 0, radio: str = "") -> list[Job]:
+           seed_offset: int = 0, radio: str = "", wifi_only: bool = False) -> list[Job]:
     """Scenario files, directories of scenarios and recorded sessions into jobs; no PATH
     means the bundled library. Each scenario runs with its own seed and seeds-1 more, all
     shifted by seed_offset (seeds held out from tuning)."""
@@ -56,7 +62,7 @@ def expand(paths: list[str], seeds: int, rf_only: bool = False,
             jobs.append(Job(kind, path, None, Path(path).name))
             continue
         scenario = load_scenario(path)  # validates before any worker starts
-        kind = "scenario-rf" if rf_only else kind
+        kind = "scenario-rf" if rf_only else "scenario-wifi" if wifi_only else kind
         jobs.extend(Job(kind, path, scenario.seed + seed_offset + k, scenario.name, radio)
                     for k in range(seeds))
     return jobs
@@ -72,6 +78,8 @@ def _run(job: Job, config: Config) -> SweepRun:
         condition = RadioCondition.parse(job.radio)
         return run_rf_only(load_scenario(job.path), seed=job.seed, world=condition.world,
                            offset_db=condition.offset_db, calibrated=condition.calibrated)
+    if job.kind == "scenario-wifi":
+        return run_wifi_only(load_scenario(job.path), seed=job.seed)
     return run_scenario(load_scenario(job.path), config, seed=job.seed)
 
 

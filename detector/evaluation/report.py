@@ -20,6 +20,7 @@ from detector.evaluation.scoring import (
     score_rf,
     score_run,
 )
+from detector.evaluation.wifi_scoring import format_wifi, score_wifi, wifi_targets, wifi_totals
 
 DISTANCE_BANDS_M = ((0.0, 1.0), (1.0, 2.0), (2.0, 3.0))
 CURVE_THRESHOLDS = tuple(round(float(t), 3) for t in np.linspace(0.05, 0.95, 19))
@@ -133,8 +134,12 @@ def _busy(run: SweepRun) -> bool:
 
 
 def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
-             lens: bool = True) -> dict[str, Any]:
+             lens: bool = True, rf: bool = True) -> dict[str, Any]:
+    """Lens, RF, fused and Wi-Fi figures over the runs (`lens` and `rf` False for the
+    radio-only and Wi-Fi-only runs that do not make them)."""
     scores = [score_run(run, alerts_at(run, threshold, min_hits)) for run in runs]
+    wifi_runs = [r for r in runs if r.wifi_truth is not None]
+    wifi_scores = {id(r): score_wifi(r.wifi_truth, r.wifi_alerts) for r in wifi_runs}
     rf_scores = [score_rf(run, run.start_ns) for run in runs]
     totals = totals_of(scores)
     by_name: dict[str, list[int]] = {}
@@ -146,16 +151,23 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
         entry.update(rf_totals([rf_scores[i] for i in indices],
                                [_busy(runs[i]) for i in indices]))
         entry["not_exposed"] = sum(not c.exposed for i in indices for c in scores[i].cameras)
+        wifi_here = [wifi_scores[id(runs[i])] for i in indices if id(runs[i]) in wifi_scores]
+        if wifi_here:
+            entry.update(wifi_totals(wifi_here))
         entry["runs"] = [_run_json(runs[i], scores[i], rf_scores[i]) for i in indices]
         scenarios[name] = entry
-    rf = rf_totals(rf_scores, [_busy(r) for r in runs])
+    rf_all = rf_totals(rf_scores, [_busy(r) for r in runs])
     # Fused alerts come from the runtime, which confirms at the configured threshold:
     # the one `threshold` is (the curve replays others for lens alerts only).
     fused = fused_totals([score_fused(run, s) for run, s in zip(runs, scores, strict=True)]
                          ) if lens else {}
-    out = {"threshold": threshold, "min_hits": min_hits, "lens": lens,
-           "totals": {**totals.to_json(), **rf, **fused},
-           "targets": _targets(totals, rf, lens), "scenarios": scenarios,
+    wifi = wifi_totals(list(wifi_scores.values())) if wifi_scores else {}
+    targets = _targets(totals, rf_all, lens, rf)
+    if wifi:
+        targets.update(wifi_targets(wifi))
+    out = {"threshold": threshold, "min_hits": min_hits, "lens": lens, "rf": rf,
+           "totals": {**totals.to_json(), **(rf_all if rf else {}), **fused, **wifi},
+           "targets": targets, "scenarios": scenarios,
            "curve": [_curve_point(runs, t, min_hits) for t in CURVE_THRESHOLDS] if lens else [],
            "distance_bands": _bands(scores)}
     out["totals"]["not_exposed"] = sum(e["not_exposed"] for e in scenarios.values())
@@ -200,7 +212,8 @@ def _bands(scores: list[SweepScore]) -> list[dict[str, Any]]:
     return out
 
 
-def _targets(totals: Totals, rf: dict[str, Any], lens: bool) -> dict[str, bool | None]:
+def _targets(totals: Totals, rf: dict[str, Any], lens: bool,
+             with_rf: bool = True) -> dict[str, bool | None]:
     recall, tta = totals.recall, totals.median_tta
     out: dict[str, bool | None] = {}
     if lens:
@@ -208,6 +221,8 @@ def _targets(totals: Totals, rf: dict[str, Any], lens: bool) -> dict[str, bool |
         out["false_alerts_per_sweep"] = (totals.false_alerts_per_sweep
                                          <= TARGET_FALSE_ALERTS_PER_SWEEP)
         out["median_time_to_alert_s"] = None if tta is None else tta <= TARGET_MEDIAN_TTA_S
+    if not with_rf:
+        return out
     out["rf_recall"] = None if rf["rf_recall"] is None else rf["rf_recall"] >= TARGET_RF_RECALL
     out["rf_false_alerts_per_sweep"] = (rf["rf_false_alerts_per_sweep_with_other_radios"]
                                         <= TARGET_RF_FALSE_ALERTS_PER_SWEEP)
@@ -223,20 +238,28 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def format_table(result: dict[str, Any]) -> str:
+    with_rf = result.get("rf", True)
+    with_wifi = "wifi_recall" in result["totals"]
     head = (f"{'scenario':<30} {'sweeps':>6} {'exposed':>7} {'detected':>8} {'recall':>6} "
-            f"{'false':>5} {'FA/sweep':>8} {'med TTA s':>9}  {'RF tx':>5} {'RF det':>6} "
-            f"{'RF FA':>5}")
+            f"{'false':>5} {'FA/sweep':>8} {'med TTA s':>9}"
+            + (f"  {'RF tx':>5} {'RF det':>6} {'RF FA':>5}" if with_rf else "")
+            + (f"  {'WiFi cam':>8} {'ident':>5} {'WiFi FA':>7}" if with_wifi else ""))
     lines = [head, "-" * len(head)]
     rows = list(result["scenarios"].items()) + [("TOTAL", result["totals"])]
     for name, e in rows:
         if name == "TOTAL":
             lines.append("-" * len(head))
-        lines.append(f"{name[:30]:<30} {e['sweeps']:>6} {e['cameras_exposed']:>7} "
-                     f"{e['detected']:>8} {_fmt(e['recall'], '.3f'):>6} {e['false_alerts']:>5} "
-                     f"{e['false_alerts_per_sweep']:>8.3f} "
-                     f"{_fmt(e['median_time_to_alert_s'], '.2f'):>9}  "
-                     f"{e['rf_cameras_transmitting']:>5} {e['rf_detected']:>6} "
+        line = (f"{name[:30]:<30} {e['sweeps']:>6} {e['cameras_exposed']:>7} "
+                f"{e['detected']:>8} {_fmt(e['recall'], '.3f'):>6} {e['false_alerts']:>5} "
+                f"{e['false_alerts_per_sweep']:>8.3f} "
+                f"{_fmt(e['median_time_to_alert_s'], '.2f'):>9}")
+        if with_rf:
+            line += (f"  {e['rf_cameras_transmitting']:>5} {e['rf_detected']:>6} "
                      f"{e['rf_false_alerts']:>5}")
+        if with_wifi:
+            line += (f"  {e.get('wifi_cameras_heard', 0):>8} {e.get('wifi_detected', 0):>5} "
+                     f"{e.get('wifi_false_alerts', 0):>7}")
+        lines.append(line)
     t = result["totals"]
     if result.get("lens", True):
         lines.append(f"lens: recall {_fmt(t['recall'], '.3f')} ({t['detected']} of "
@@ -248,6 +271,10 @@ def format_table(result: dict[str, Any]) -> str:
                           f"{b['detected']}/{b['cameras_exposed']}"
                           for b in result["distance_bands"])
         lines.append(f"lens recall by distance band: {bands}")
+    if with_wifi:
+        lines.append(format_wifi(t))
+    if not with_rf:
+        return _closing(result, lines)
     raised = ", ".join(f"{k} {v}" for k, v in t["rf_false_alerts_raised_by"].items())
     lines.append(f"RF (credited by emitter): {t['rf_detected']}/{t['rf_cameras_transmitting']} "
                  f"transmitting cameras detected (recall {_fmt(t['rf_recall'], '.3f')}, 95 % "
@@ -268,6 +295,10 @@ def format_table(result: dict[str, Any]) -> str:
                      f"({t['camera_likely_false']} false); results: {results}; "
                      f"suspicious in {t['suspicious_without_camera']} of "
                      f"{t['sweeps_without_camera']} sweeps without a camera")
+    return _closing(result, lines)
+
+
+def _closing(result: dict[str, Any], lines: list[str]) -> str:
     marks = ", ".join(f"{k} {'met' if v else ('-' if v is None else 'MISSED')}"
                       for k, v in result["targets"].items())
     perf = result.get("performance", {})

@@ -16,6 +16,7 @@ import numpy as np
 from detector.config import Config, load_config
 from detector.evaluation.attribution import credit_alerts
 from detector.evaluation.units import calibrated_config, frontend_for, unit_of
+from detector.evaluation.wifi_scoring import credit_wifi
 from detector.hw.clock import SimClock
 from detector.optics import LensDetector, LensParams
 from detector.recording import load_recording
@@ -54,6 +55,10 @@ class SweepRun:
     fused_alerts: list[dict[str, Any]] = field(default_factory=list)
     result: str = ""
     coverage: float | None = None
+    # Wi-Fi (simulated rooms with the simulated adapter): alerts credited by emitter, and
+    # which cameras the adapter heard (evaluation/wifi_scoring.py). None: not evaluated.
+    wifi_truth: dict[str, Any] | None = None
+    wifi_alerts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _detect(frames, detector: LensDetector, on_frame=None) -> tuple[dict[int, int], float]:
@@ -124,6 +129,9 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns, unit)
     run.rf_stats = fig.rf_stats
     run.fused_alerts = outcome.fused_alerts
+    if session.wifi is not None:
+        run.wifi_truth = session.wifi.source.truth()
+        run.wifi_alerts = credit_wifi(outcome.wifi_alerts, _addresses(run.wifi_truth))
     run.result = outcome.inspection.result or ""
     run.coverage = outcome.inspection.coverage
     lenses = {cam.id: np.array(cam.at, dtype=float) for cam in scenario.cameras}
@@ -166,6 +174,50 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
                                   clock.start_ns, unit, world)
     run.rf_stats = radio.client.stats
     return run
+
+
+def run_wifi_only(scenario: Scenario, seed: int | None = None,
+                  step_s: float = 1 / 30) -> SweepRun:
+    """The Wi-Fi side of a sweep alone: the simulated adapter hopping channels, the
+    analysis and the motion test on a clock stepped like the camera's, without rendering
+    a frame. The device's motion is the camera's turn rate along the scripted path (what
+    frame alignment measures on the device)."""
+    from detector.sim.motion import Trajectory
+    from detector.sim.wifi_source import SimWifiSource
+    from detector.wifi.monitor import WifiMonitor
+
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
+    clock = SimClock()
+    start = clock.start_ns
+    source = SimWifiSource(scenario, start)
+    monitor = WifiMonitor(source, start)
+    trajectory = Trajectory(scenario)
+    started = time.perf_counter()
+    alerts: list[dict[str, Any]] = []
+    for k in range(int(scenario.total_s / step_s) + 1):
+        t = k * step_s
+        clock.advance_to(start + int(t * 1e9))
+        if k % 2 == 0:  # a frame set every other frame
+            monitor.add_motion(clock.monotonic_ns(), _turn_rate(trajectory, t, 2 * step_s))
+        alerts += monitor.poll(clock.monotonic_ns()).new_cameras
+    run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
+                   truth={"cameras": [], "distractors": [], "transmitters": []},
+                   frame_t_ns={}, tracks=[], alerts=[], wall_s=time.perf_counter() - started)
+    run.start_ns, run.end_ns = start, clock.monotonic_ns()
+    run.wifi_truth = source.truth()
+    run.wifi_alerts = credit_wifi(alerts, _addresses(run.wifi_truth))
+    return run
+
+
+def _turn_rate(trajectory: Any, t: float, dt: float) -> float:
+    """Degrees the camera's view turns per second at t."""
+    a, b = trajectory.pose(t).forward, trajectory.pose(t + dt).forward
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b), -1.0, 1.0)))) / dt
+
+
+def _addresses(truth: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {a: (v[0], v[1]) for a, v in truth["addresses"].items()}
 
 
 def run_recording(directory: str | Path, config: Config) -> SweepRun:

@@ -14,7 +14,7 @@ from detector.errors import DetectorError
 from detector.feeds import LockstepFeed
 from detector.hw.camera import Camera, Frame
 from detector.hw.clock import Clock, SimClock
-from detector.recording import Recording, load_recording
+from detector.recording import WIFI_CAPTURE, Recording, load_recording
 from detector.rf.analysis import RfAnalyzer, RfParams
 from detector.rf.frontend import FrontEnd
 from detector.rf.radio import Radio
@@ -119,7 +119,18 @@ class ReplayBuilder(Builder):
         return Session("replay", devices, feed=_lockstep, config=ctx.config,
                        description=dict(recording.session.get("device", {})),
                        display_period_s=DISPLAY_PERIOD_S, simulated=False, title=str(name),
-                       radio=radio)
+                       radio=radio, wifi=_wifi(recording, devices.clock.monotonic_ns()))
+
+
+def _wifi(recording: Recording, start_ns: int) -> Any:
+    """The recorded Wi-Fi capture, heard again as the clock passes its frames."""
+    capture = recording.dir / WIFI_CAPTURE
+    if not capture.exists():
+        return None
+    from detector.wifi.file_source import CaptureFileSource
+    from detector.wifi.monitor import WifiMonitor
+
+    return WifiMonitor(CaptureFileSource.open(capture, start_ns), start_ns)
 
 
 def _lockstep(frames: Iterator[Frame]) -> Feed:

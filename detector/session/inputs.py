@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from detector.fusion import LensTrackView, RfView
+from detector.fusion import LensTrackView, RfView, WifiView
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,21 @@ class RfUpdate:
     active: list[RfView]
     active_json: list[dict[str, Any]]  # the active alerts as records keep them
     proximity: float
+
+
+@dataclass(frozen=True)
+class WifiUpdate:
+    """The Wi-Fi analysis after a poll: the cameras identified by their traffic (new ones
+    with their evidence), the one the hotter/colder trail follows, and the camera the
+    inspector is asked to walk for (its motion test), if any."""
+
+    new_cameras: list[dict[str, Any]]
+    cameras: list[WifiView]
+    nearest: WifiView | None
+    trend_db: float  # the nearest one's trail: + hotter, - colder
+    trail: list[float]  # its recent RSSI, one value a second
+    walk_for: str | None  # an address
+    text: str  # what the status bar says of the Wi-Fi monitor
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,7 @@ class BuzzerState:
 
     camera_likely: bool = False
     faults: bool = False
-    rf_active: bool = False
+    rf_active: bool = False  # also while a Wi-Fi camera's trail is followed
     proximity: float = 0.0
 
 

@@ -30,6 +30,7 @@ from detector.session.inputs import (
     RfUpdate,
     Sound,
     Tick,
+    WifiUpdate,
 )
 from detector.session.menus import Action, Controller, Press
 from detector.session.status import LiveStatus, ScreenContent
@@ -38,6 +39,7 @@ from detector.watchdog import Watchdog, Watchdogs
 QR_SCAN_S = 5.0  # how long check-in looks for a sticker
 MARK_RECENT_NS = 1_000_000_000  # a finding marks a lens confirmed this recently
 SECOND_NS = 1_000_000_000
+TREND_DB = 2.0  # a trail this much louder (quieter) than 3 s before is hotter (colder)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class InspectionMachine:
         self.markers: list[tuple[float, float, str]] = []
         self.recent_confirmed: dict[int, tuple[float, float, int]] = {}  # id -> x, y, t
         self.rf_state: RfUpdate | None = None
+        self.wifi_state: WifiUpdate | None = None
+        self.wifi_alerts: list[dict[str, Any]] = []  # cameras identified by their traffic
         self.faults: list[str] = []
         self._open_faults: dict[str, int] = {}
         self._too_fast = False
@@ -198,6 +202,13 @@ class InspectionMachine:
             self._event(now, "rf_alert", **alert)
         self.fusion.set_rf(update.active, update.proximity, now)
 
+    def on_wifi(self, update: WifiUpdate, now: int) -> None:
+        self.wifi_state = update
+        for camera in update.new_cameras:
+            self.wifi_alerts.append(camera)
+            self._event(now, "wifi_camera", **camera)
+        self.fusion.set_wifi(update.cameras)
+
     def on_press(self, press: Press, now: int) -> None:
         self._event(now, "button", button=press.button, long=press.long)
         for action in self.controller.press(press):
@@ -222,9 +233,12 @@ class InspectionMachine:
         self.controller.awaiting_ack = self.fusion.awaiting_ack
         rf = self.rf_state
         rf_active = rf is not None and bool(rf.active)
+        proximity = rf.proximity if rf is not None and rf_active else 0.0
+        wifi = self.wifi_state
+        if wifi is not None and wifi.nearest is not None:  # the buzzer follows its trail
+            rf_active, proximity = True, max(proximity, wifi.nearest.proximity)
         buzzer = BuzzerState(camera_likely=self.fusion.awaiting_ack, faults=bool(faults),
-                             rf_active=rf_active,
-                             proximity=rf.proximity if rf is not None and rf_active else 0.0)
+                             rf_active=rf_active, proximity=proximity)
         changed = self.fusion.level != before or any(
             a.level >= Level.LENS_CONFIRMED for a in raised)
         return Tick(faults, changed, bool(raised), buzzer)
@@ -296,6 +310,7 @@ class InspectionMachine:
             "rf": list(rf.active_json) if rf is not None else [],
             "rf_proximity": (None if not self.rf
                              else round(rf.proximity, 3) if rf is not None else 0.0),
+            "wifi": [c.evidence for c in self.wifi_state.cameras] if self.wifi_state else [],
         }
         self.inspection.findings.append(finding)
         self._record("finding", finding,
@@ -317,6 +332,7 @@ class InspectionMachine:
             guide = f"{self.step % len(steps) + 1}/{len(steps)} {steps[self.step % len(steps)]}"
         cov = self.coverage
         lens_count = len(self.lens_alerts)
+        wifi = self.wifi_state
         return LiveStatus(
             elapsed_s=(now - self.start_ns) / 1e9, lights=lights, title=self.info.title,
             frame_index=frame_index, markers=list(self.markers),
@@ -327,7 +343,8 @@ class InspectionMachine:
             rf_bars=dict(rf_bars or {}),
             coverage=cov.coverage if cov else None,
             coverage_map=(cov.swept, cov.required) if cov else None,
-            too_fast=cov.too_fast(now) if cov else False, guide=guide, dropped=dropped)
+            too_fast=cov.too_fast(now) if cov else False, guide=guide, dropped=dropped,
+            **_wifi_status(wifi))
 
     @property
     def shows_camera(self) -> bool:
@@ -354,7 +371,8 @@ class InspectionMachine:
         if ins is None or ins.result is None:
             return "incomplete", ["not checked in"]
         lines = [ins.location_name, *ins.reasons,
-                 f"coverage {ins.coverage:.0%}, alerts {len(ins.alerts)}, RF {len(self.rf_alerts)}",
+                 f"coverage {ins.coverage:.0%}, alerts {len(ins.alerts)}, RF {len(self.rf_alerts)}"
+                 + (f", Wi-Fi cameras {len(self.wifi_alerts)}" if self.wifi_alerts else ""),
                  f"findings {len(ins.findings)}"]
         return ins.result, lines
 
@@ -380,10 +398,24 @@ class InspectionMachine:
         down = self.watchdogs["camera"].stalled_ns(now) / span
         ins.result, ins.reasons = decide_result(ins, self.peak_level, down, self.settings.rule)
         ins.stats = {**stats, "camera_down_fraction": round(down, 3),
-                     "peak_level": self.peak_level.label, "rf_alerts": len(self.rf_alerts)}
+                     "peak_level": self.peak_level.label, "rf_alerts": len(self.rf_alerts),
+                     "wifi_cameras": [c["address"] for c in self.wifi_alerts]}
         self._record("inspection", ins.to_json())
         self._event(now, "end", result=ins.result, reasons=ins.reasons,
                     coverage=round(ins.coverage, 3), frames=stats.get("frames", 0))
         self.controller.show_result()
         self.finished = True
         return ins
+
+
+def _wifi_status(wifi: WifiUpdate | None) -> dict[str, Any]:
+    """The live view's Wi-Fi line: the camera the trail follows, hotter or colder, and
+    the walk prompt."""
+    if wifi is None:
+        return {}
+    out: dict[str, Any] = {"wifi_text": wifi.text, "walk_prompt": wifi.walk_for is not None}
+    if wifi.nearest is not None:
+        out["wifi_trail"] = list(wifi.trail)
+        out["wifi_trend"] = ("HOTTER" if wifi.trend_db >= TREND_DB
+                             else "COLDER" if wifi.trend_db <= -TREND_DB else "")
+    return out

@@ -31,6 +31,10 @@ class LiveStatus:
     too_fast: bool = False
     guide: str = ""
     dropped: int = 0
+    wifi_text: str = ""  # e.g. "WIFI CAM 00:00:5e:00:53:01 -48 dBm" while one is suspected
+    wifi_trail: list[float] = field(default_factory=list)  # its RSSI, one a second
+    wifi_trend: str = ""  # "HOTTER", "COLDER" or ""
+    walk_prompt: bool = False  # ask the inspector to walk across the room
 
 
 @dataclass(frozen=True)

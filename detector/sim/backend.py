@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from detector.backends import BuildContext, Builder, Devices, Feed, Session
@@ -124,21 +123,24 @@ class SimBuilder(Builder):
 
             return TruthCollector(scenario, clock.start_ns)
 
-        def wifi_capture(directory: Path) -> None:
-            from detector.recording import WIFI_CAPTURE
-            from detector.sim.wifi_room import room_traffic, write_capture
-
-            frames = room_traffic(scenario, ctx.options.get("seconds"))
-            if frames:
-                write_capture(directory / WIFI_CAPTURE, frames, clock.start_ns)
-
         return Session("sim", devices, feed=feed, config=ctx.config,
                        description=describe(scenario, ctx.config),
                        display_period_s=sim.display_every / scenario.device.fps,
                        simulated=True, title=scenario.name,
                        room_hint=f"{scenario.name} {scenario.description}",
                        radio=_radio(ctx.config, scenario, clock, faults) if rf else None,
-                       truth=truth, record_extras=[wifi_capture])
+                       truth=truth, wifi=_wifi(sim, scenario, clock, ctx.options.get("seconds")))
+
+
+def _wifi(sim: SimSettings, scenario: Scenario, clock: SimClock,
+          seconds: float | None) -> Any:
+    """The simulated adapter hearing the room's Wi-Fi traffic, hopping as on the device."""
+    if not sim.wifi:
+        return None
+    from detector.sim.wifi_source import SimWifiSource
+    from detector.wifi.monitor import WifiMonitor
+
+    return WifiMonitor(SimWifiSource(scenario, clock.start_ns, seconds), clock.start_ns)
 
 
 def _press(press: Any) -> tuple[float, str, bool]:

@@ -35,6 +35,7 @@ from detector.wifi.headers import WifiFrame
 WIFI_BANDS = ("wifi-2g4", "wifi-5g")
 WALKING_M_S = 0.5  # moving at least this fast changes a camera's whole picture
 VENUE_AP = bytes.fromhex("0a0000000001")  # the venue's access point (a private address)
+APP_PHONE = bytes.fromhex("0a0000000002")  # the phone an own-AP camera streams to
 
 
 DOC_PREFIX = bytes.fromhex("00005e0053")  # RFC 7042's unicast addresses for documentation
@@ -66,9 +67,28 @@ def _activity(camera: SceneObject, trajectory: Trajectory):
     return activity
 
 
+def emitter_addresses(scenario: Scenario) -> dict[bytes, tuple[str, str]]:
+    """Which simulated emitter (id, kind) sends from which address: what evaluation
+    credits a Wi-Fi alert with."""
+    field = RadioField(scenario)
+    out = {address_of(e.id, e.kind, k): (e.id, e.kind) for k, e in enumerate(field.emitters)
+           if e.band in WIFI_BANDS}
+    out.setdefault(VENUE_AP, ("venue-ap", "wifi-ap"))
+    return out
+
+
+def _venue_ap(field: RadioField) -> bytes:
+    """The access point the room's stations use: the scenario's own, if it has one."""
+    for k, e in enumerate(field.emitters):
+        if e.kind == "wifi-ap" and e.band in WIFI_BANDS:
+            return address_of(e.id, e.kind, k)
+    return VENUE_AP
+
+
 def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiFrame]:
     """Every frame of the sweep (or of its first `seconds`), in time order."""
     field = RadioField(scenario)
+    venue = _venue_ap(field)
     trajectory = Trajectory(scenario)
     seconds = min(seconds or scenario.total_s, scenario.total_s)
     cameras = {c.id: c for c in scenario.cameras}
@@ -78,7 +98,7 @@ def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiF
         if e.band not in WIFI_BANDS:
             continue
         freq = int(round(e.centre_mhz))
-        link = Link(address_of(e.id, e.kind, k), VENUE_AP, freq)
+        link = Link(address_of(e.id, e.kind, k), venue, freq)
         seed = scenario.seed * 1000 + k
 
         def rssi(t: float, e: Emitter = e) -> float:
@@ -86,12 +106,14 @@ def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiF
 
         if e.kind == "camera":
             cam = cameras[e.id]
-            if cam["wifi_mode"] == "ap":  # its own network; the phone app is elsewhere
-                streams.append(beacons(link.station, f"CAM-{link.station[-2:].hex().upper()}",
+            own_ap = cam["wifi_mode"] == "ap"
+            if own_ap:  # its own network, streaming to the owner's phone out of the room
+                link = Link(APP_PHONE, link.station, freq)
+                streams.append(beacons(link.ap, f"CAM-{link.ap[-2:].hex().upper()}",
                                        seconds, rssi, freq, seed=seed))
             streams.append(camera_stream(link, seconds, rssi, _activity(cam, trajectory),
                                          kbps=cam["stream_kbps"], fps=cam["fps"],
-                                         gop_s=cam["gop_s"], seed=seed))
+                                         gop_s=cam["gop_s"], own_ap=own_ap, seed=seed))
         elif e.kind == "wifi-ap":
             streams.append(beacons(link.station, f"venue-{e.id}", seconds, rssi, freq,
                                    seed=seed))

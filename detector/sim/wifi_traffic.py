@@ -60,12 +60,13 @@ def _packetise(t_ns: int, link: Link, size: float, up: bool, rssi: float,
 
 def camera_stream(link: Link, seconds: float, rssi: Rssi, activity: Activity, *,
                   kbps: float = 800.0, fps: float = 15.0, gop_s: float = 2.0,
-                  key_factor: float = 5.0, motion_gain: float = 1.5,
+                  key_factor: float = 5.0, motion_gain: float = 1.5, own_ap: bool = False,
                   seed: int = 0) -> Iterator[WifiFrame]:
-    """A camera streaming to its app through an access point (client mode): the encoder
-    spends `kbps` on a still picture and up to (1 + motion_gain) times that while the
-    picture changes; each group of pictures starts with a keyframe `key_factor` times
-    larger than the others."""
+    """A camera streaming to its app: through an access point (client mode: the link's
+    station is the camera), or, with `own_ap`, out of its own access point to the app's
+    phone (the link's ap is the camera). The encoder spends `kbps` on a still picture
+    and up to (1 + motion_gain) times that while the picture changes; each group of
+    pictures starts with a keyframe `key_factor` times larger than the others."""
     rng = np.random.default_rng([seed, 0xCA])
     per_gop = max(int(round(fps * gop_s)), 1)
     share = per_gop / (per_gop - 1 + key_factor)  # a P-frame's size in mean frames
@@ -75,7 +76,7 @@ def camera_stream(link: Link, seconds: float, rssi: Rssi, activity: Activity, *,
         size = mean_bytes * share * (key_factor if k % per_gop == 0 else 1.0)
         size *= rng.uniform(0.85, 1.15)
         start = int(t * S) + int(rng.integers(0, 3_000_000))
-        yield from _packetise(start, link, size, True, rssi(t) + rng.normal(0, 2))
+        yield from _packetise(start, link, size, not own_ap, rssi(t) + rng.normal(0, 2))
 
 
 def phone(link: Link, seconds: float, rssi: Rssi, traffic: str = "idle", *,
@@ -99,12 +100,12 @@ def phone(link: Link, seconds: float, rssi: Rssi, traffic: str = "idle", *,
             frames += [_data(int(t * S) + i * 3_000_000, link, 90, True, rssi(t))
                        for i in range(10)]
             t += float(rng.exponential(6.0)) + 1.0
-    elif traffic == "video-down":
-        t = 0.0
+    elif traffic == "video-down":  # a player's segments are all of one length
+        segment_s = float(rng.uniform(2, 4))
+        t = float(rng.uniform(0, segment_s))
         while t < seconds:
-            segment_s = float(rng.uniform(2, 4))
             frames += _packetise(int(t * S), link, 3e6 / 8 * segment_s, False, rssi(t), 80_000)
-            t += segment_s
+            t += segment_s + float(rng.normal(0, 0.05))
     elif traffic == "video-call":
         for k in range(int(seconds * 30)):
             t = k / 30

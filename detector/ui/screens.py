@@ -73,16 +73,44 @@ def live_view(frame: np.ndarray, status: LiveStatus, size: tuple[int, int] = (32
     font = _font(10)
     for i, line in enumerate(_wrap(draw, status.guide, font, width - 8)[:2]):
         _shadow_text(draw, (4, view_top + 2 + 12 * i), line, COLOURS["text"], font)
+    _wifi_panel(draw, status, width, view_top)
     lines = list(status.faults)
+    if status.walk_prompt:
+        lines.insert(0, "WALK ACROSS THE ROOM 10 s")
     if status.too_fast:
         lines.insert(0, "TOO FAST - slow down")
     if status.dropped:
         lines.append(f"{status.dropped} frames dropped")
     for i, line in enumerate(lines[:3]):
-        colour = COLOURS["confirmed"] if line.startswith("TOO FAST") else COLOURS["fault"]
+        colour = (COLOURS["confirmed"] if line.startswith(("TOO FAST", "WALK"))
+                  else COLOURS["fault"])
         _shadow_text(draw, (4, view_top + view_h - 14 - 13 * i), line[:50], colour, font)
     _status_bar(screen, draw, status, height - BAR_H, width)
     return screen if mode == "RGB" else screen.convert(mode)
+
+
+def _wifi_panel(draw: ImageDraw.ImageDraw, status: LiveStatus, width: int, top: int) -> None:
+    """Top right of the view: the Wi-Fi camera the trail follows, its RSSI over the last
+    seconds as a line (higher is closer), and hotter or colder."""
+    if not status.wifi_trail:
+        return
+    font = _font(10)
+    x0, y0, w, h = width - 104, top + 52, 100, 22  # below the guide's two lines
+    for dy, text in ((28, status.wifi_text[:24]), (40, status.wifi_trend)):
+        if text:  # right-aligned: the panel ends at the screen's edge
+            x = width - 4 - int(draw.textlength(text, font=font))
+            _shadow_text(draw, (x, top + dy), text, COLOURS["confirmed"], font)
+    draw.rectangle([x0, y0, x0 + w, y0 + h], outline=COLOURS["dim"])
+    trail = status.wifi_trail
+    lo, hi = -90.0, -30.0
+    points = [(x0 + 2 + i * (w - 4) / max(len(trail) - 1, 1),
+               y0 + h - 2 - (h - 4) * min(max((r - lo) / (hi - lo), 0.0), 1.0))
+              for i, r in enumerate(trail)]
+    if len(points) > 1:
+        draw.line(points, fill=COLOURS["confirmed"], width=2)
+    else:
+        draw.ellipse([points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2],
+                     fill=COLOURS["confirmed"])
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
@@ -222,6 +250,10 @@ def oled_live(status: LiveStatus, size: tuple[int, int] = (128, 64)) -> Image.Im
     _colour, label = LEVEL_COLOURS[status.level]
     minutes, seconds = divmod(int(status.elapsed_s), 60)
     lines = [f"{label} {minutes:02d}:{seconds:02d}", status.rf_text]
+    if status.wifi_trail:
+        lines.append(f"{status.wifi_text[:14]} {status.wifi_trend[:1]}")
+    if status.walk_prompt:
+        lines.append("WALK 10 s")
     cov = f"COV {status.coverage:.0%}" if status.coverage is not None else "COV --"
     lines.append(f"{cov} {'TOO FAST' if status.too_fast else 'PACE OK'}")
     lines.append(f"{status.lens_text or 'LENS -'}{'  MUTE' if status.muted else ''}")

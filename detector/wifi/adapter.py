@@ -12,7 +12,7 @@ from dataclasses import dataclass
 # (command) -> (exit code, output)
 Runner = Callable[[Sequence[str]], tuple[int, str]]
 CHANNEL_MHZ = {**{ch: 2407 + 5 * ch for ch in range(1, 14)}, 14: 2484,
-               **{ch: 5000 + 5 * ch for ch in range(32, 178, 2)}}
+               **{ch: 5000 + 5 * ch for ch in range(32, 178)}}
 
 
 def run_iw(args: Sequence[str]) -> tuple[int, str]:

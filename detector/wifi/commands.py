@@ -1,87 +1,85 @@
-"""`detector wifi summary FILE`: every transmitter of a capture with its traffic
-features, heaviest uplink first (docs/wifi.md)."""
+"""`detector wifi summary FILE` (every device of a capture or traffic series with its
+traffic features) and `detector wifi classify FILE` (each one's class, score and the
+evidence behind it); docs/wifi.md."""
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from detector.wifi.capture import read_frames
-from detector.wifi.features import summarise
-from detector.wifi.headers import CaptureError, WifiFrame, mac_text
-from detector.wifi.motion import MotionResponse, binned, motion_response
+from detector.wifi.classify import Verdict, classify
+from detector.wifi.motion import MotionResponse
+from detector.wifi.traffic_file import TrafficFile, read_motion, read_traffic, response_of
 from detector.wifi.vendors import OUI_CSV, Vendors
+
+
+def _load(path: Path, motion_path: Path | None
+          ) -> tuple[TrafficFile, dict[str, MotionResponse | None]]:
+    traffic = read_traffic(path)
+    motion = read_motion(motion_path) if motion_path is not None else None
+    responses = {d.name: response_of(d, motion, traffic.start_s) for d in traffic.devices}
+    print(f"{path}: {traffic.frames} {'frames' if traffic.kind == 'capture' else 'rows'} "
+          f"from {len(traffic.devices)} devices")
+    for note in traffic.notes:
+        print(f"detector: {path}: {note}", file=sys.stderr)
+    return traffic, responses
 
 
 def summary_command(path: Path, json_path: Path | None, oui: Path = OUI_CSV,
                     motion_path: Path | None = None) -> int:
-    frames, stats = read_frames(path)
+    traffic, responses = _load(path, motion_path)
     vendors = Vendors.load(oui)
-    motion = read_motion(motion_path) if motion_path is not None else None
-    found = summarise(frames)
-    print(f"{path}: {stats.frames} frames from {len(found)} transmitters"
-          + (f"; {stats.bad_fcs} failed their checksum" if stats.bad_fcs else "")
-          + (f"; {stats.undecodable} undecodable" if stats.undecodable else ""))
-    if stats.truncated:
-        print(f"detector: {path} ends inside a record: every complete frame was read",
-              file=sys.stderr)
-    print(f"{'transmitter':<18} {'up kb/s':>8} {'down kb/s':>9} {'steady':>6} {'MTU':>5} "
+    print(f"{'device':<18} {'out kb/s':>8} {'in kb/s':>8} {'steady':>6} {'MTU':>5} "
           f"{'period':>6} {'persist':>7} {'dBm':>5} {'motion':>6}  note")
-    responses = {f.address: _response(frames, f.address, motion) for f in found}
-    for f in found:
+    rows = []
+    for d in traffic.devices:
+        f = d.features
         period = f"{f.burst_period_s:.1f}s" if f.burst_period_s is not None else "-"
         rssi = f"{f.rssi_dbm:.0f}" if f.rssi_dbm is not None else "-"
-        vendor = vendors.of(f.address)
+        mtu = f"{f.near_mtu_share:.2f}" if f.near_mtu_share is not None else "-"
+        vendor = vendors.of(f.address) if traffic.kind == "capture" else None
         note = ", ".join(n for n in (vendor or "", f"SSID {f.ssid}" if f.ssid else "") if n)
-        print(f"{mac_text(f.address):<18} {f.uplink_kbps:8.1f} {f.downlink_kbps:9.1f} "
-              f"{f.steadiness:6.2f} {f.near_mtu_share:5.2f} {period:>6} "
-              f"{f.persistence:7.2f} {rssi:>5} {_yes_no(responses[f.address]):>6}  {note}")
-    if json_path is not None:
-        body = {"file": str(path), "frames": stats.frames, "truncated": stats.truncated,
-                "transmitters": [{**f.to_json(), "vendor": vendors.of(f.address),
-                                  "motion_response": _json(responses[f.address])}
-                                 for f in found]}
-        try:
-            json_path.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            print(f"detector: {json_path}: cannot write ({exc.strerror})", file=sys.stderr)
-            return 1
-    return 0
+        print(f"{d.name:<18} {f.sent_kbps:8.1f} {f.received_kbps:8.1f} {f.steadiness:6.2f} "
+              f"{mtu:>5} {period:>6} {f.persistence:7.2f} {rssi:>5} "
+              f"{_yes_no(responses[d.name]):>6}  {note}")
+        rows.append({**f.to_json(), "id": d.name, "vendor": vendor,
+                     "motion_response": _json(responses[d.name])})
+    return _write(json_path, {"file": str(path), "frames": traffic.frames,
+                              "transmitters": rows})
 
 
-def read_motion(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A CSV of the observer's motion: `t_s,motion` at least (seconds from the capture's
-    first frame, any unit of motion)."""
+def classify_command(path: Path, json_path: Path | None, oui: Path = OUI_CSV,
+                     motion_path: Path | None = None) -> int:
+    traffic, responses = _load(path, motion_path)
+    vendors = Vendors.load(oui)
+    print(f"{'device':<18} {'class':<17} {'score':>5} {'motion':>6}  evidence")
+    rows = []
+    for d in traffic.devices:
+        verdict: Verdict = classify(d.features, responses[d.name])
+        vendor = vendors.of(d.features.address) if traffic.kind == "capture" else None
+        evidence = "; ".join(verdict.reasons + ((f"maker {vendor}",) if vendor else ()))
+        print(f"{d.name:<18} {verdict.device_class:<17} {verdict.score:5.2f} "
+              f"{_yes_no(responses[d.name]):>6}  {evidence}")
+        rows.append({"id": d.name, "class": str(verdict.device_class),
+                     "score": round(verdict.score, 2),
+                     "motion_response": verdict.motion_response,
+                     "reasons": list(verdict.reasons), "vendor": vendor,
+                     "features": d.features.to_json(),
+                     "motion": _json(responses[d.name])})
+    return _write(json_path, {"file": str(path), "kind": traffic.kind, "transmitters": rows})
+
+
+def _write(json_path: Path | None, body: dict[str, Any]) -> int:
+    if json_path is None:
+        return 0
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        t = np.array([float(r["t_s"]) for r in rows])
-        m = np.array([float(r["motion"]) for r in rows])
-    except FileNotFoundError:
-        raise CaptureError(f"{path}: file not found") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CaptureError(f"{path}: expected a CSV with columns t_s and motion ({exc})") \
-            from None
-    return t, m
-
-
-def _response(frames: list[WifiFrame], address: bytes,
-              motion: tuple[np.ndarray, np.ndarray] | None) -> MotionResponse | None:
-    """The transmitter's uplink bitrate against the motion, per second from the
-    capture's first frame."""
-    if motion is None or not frames:
-        return None
-    start = frames[0].t_ns
-    seconds = int((frames[-1].t_ns - start) / 1e9) + 1
-    up = [f for f in frames if f.addr2 == address and f.uplink]
-    t = np.array([(f.t_ns - start) / 1e9 for f in up])
-    bits = np.array([f.length * 8.0 for f in up])
-    rate = binned(t, bits, 0.0, seconds) if len(up) else np.zeros(seconds)
-    return motion_response(rate, binned(motion[0], motion[1], 0.0, seconds, mean=True))
+        json_path.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"detector: {json_path}: cannot write ({exc.strerror})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _yes_no(response: MotionResponse | None) -> str:

@@ -22,6 +22,7 @@ from detector.settings import (
     CameraSettings,
     DisplaySettings,
     LightsSettings,
+    WifiSettings,
 )
 
 DISPLAY_PERIOD_S = 0.1  # the device redraws about ten times a second
@@ -72,7 +73,21 @@ class PiBuilder(Builder):
 
         return Session("pi", devices, feed=_threaded, config=ctx.config, description=describe(ctx),
                        display_period_s=DISPLAY_PERIOD_S, simulated=False, checks_in=True,
-                       radio=open_radio(ctx.config, devices.clock) if rf else None)
+                       radio=open_radio(ctx.config, devices.clock) if rf else None,
+                       wifi=_wifi(ctx, devices))
+
+
+def _wifi(ctx: BuildContext, devices: Devices) -> Any:
+    """The monitor-mode adapter, when the configuration names one (docs/wifi.md)."""
+    interface = WifiSettings.of(ctx.config).interface
+    if not interface:
+        return None
+    from detector.wifi.live import LiveCapture
+    from detector.wifi.monitor import WifiMonitor
+    from detector.wifi.vendors import Vendors
+
+    start = devices.clock.monotonic_ns()
+    return WifiMonitor(LiveCapture.open(interface, devices.clock), start, Vendors.load())
 
 
 def _threaded(frames: Iterator[Frame]) -> Feed:
