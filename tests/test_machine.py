@@ -220,3 +220,23 @@ def test_mute_is_asked_of_the_buzzer_and_shown():
     m.on_press(Press("up", long=True), START)
     assert Sound("mute", True) in m.take_outputs()
     assert m.status(START).muted
+
+
+def test_a_wifi_camera_is_camera_likely_and_the_buzzer_follows_its_trail():
+    from detector.fusion import WifiView
+    from detector.session.inputs import WifiUpdate
+
+    m = machine()
+    m.start(0)
+    view = WifiView("00:00:5e:00:53:01", "camera", 0.8, -50.0, 0.67,
+                    {"address": "00:00:5e:00:53:01", "class": "camera"})
+    m.on_wifi(WifiUpdate([{"address": "00:00:5e:00:53:01", "class": "camera"}], [view], view,
+                         3.0, [-60.0, -55.0, -50.0], "00:00:5e:00:53:01", "WIFI CAM 53:01"),
+              S)
+    tick = m.tick(S, [])
+    assert tick.raised and m.fusion.level == Level.CAMERA_LIKELY
+    assert tick.buzzer.rf_active and tick.buzzer.proximity == pytest.approx(0.67)
+    assert [e.name for e in of(m.take_outputs(), Event)].count("wifi_camera") == 1
+    status = m.status(S)
+    assert status.wifi_trend == "HOTTER" and status.walk_prompt
+    assert status.wifi_trail == [-60.0, -55.0, -50.0]

@@ -15,8 +15,8 @@ from detector.fusion import Fusion, LensTrackView, Level, WifiView
 from detector.inspection import MemorySink
 from detector.logbook.store import Logbook
 from detector.sim.wifi_room import address_of
-from detector.wifi.capture import read_frames
 from detector.sweep import SweepRequest, run_sweep
+from detector.wifi.capture import read_frames
 from tests.conftest import SMALL, scenario_from
 
 EIGHT_SECONDS = SMALL.replace("{ t = 1, at", "{ t = 8, at")
@@ -159,3 +159,17 @@ def test_eval_wifi_only_reports_the_figures(tmp_path, capsys):
     assert 0 < totals["wifi_median_time_to_alert_s"] <= 5.0
     assert "Wi-Fi (credited by emitter): 2/2" in capsys.readouterr().out
     assert main(["eval", str(scenario), "--wifi-only", "--rf-only"]) != 0
+
+
+def test_the_report_shows_the_wifi_evidence(swept):
+    from detector.logbook.report import build_report
+
+    out, outcome = swept
+    book = Logbook.on_device(out / "out" / "logbook")
+    try:
+        html = build_report(book, None)
+    finally:
+        book.close()
+    (camera,) = outcome.wifi_alerts
+    assert "Wi-Fi camera by its traffic" in html and camera["address"] in html
+    assert "aria-label='RSSI trail'" in html and "one-way stream" in html

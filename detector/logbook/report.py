@@ -221,6 +221,10 @@ def _inspection_html(book: Logbook, ins: InspectionSummary) -> str:
     for record, body in ins.records:
         if record.kind not in ("finding", "alert"):
             continue
+        wifi = (body.get("evidence") or {}).get("wifi") if record.kind == "alert" else None
+        if wifi:
+            heading = f"Alert {body.get('id')}: Wi-Fi camera by its traffic"
+            parts.append(f"<h4>{_e(heading)}</h4>{_wifi_html(wifi)}")
         media = _media(book, body.get(EVIDENCE_FILES, []))
         if not media:
             continue
@@ -229,6 +233,33 @@ def _inspection_html(book: Logbook, ins: InspectionSummary) -> str:
         parts.append(f"<h4>{_e(label)}</h4>{media}")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _wifi_html(wifi: dict[str, Any]) -> str:
+    """A Wi-Fi camera's evidence: who (address, maker, channel), why (the classifier's
+    reasons and the motion test) and its RSSI trail as the inspector moved."""
+    t = wifi.get("traffic", {})
+    rows = [("address", wifi.get("address")), ("maker", wifi.get("vendor") or "unknown"),
+            ("channel", f"{wifi.get('freq_mhz')} MHz"),
+            ("class", f"{wifi.get('class')} (score {wifi.get('score')})"),
+            ("why", "; ".join(wifi.get("reasons", []))),
+            ("motion test", {True: "follows the inspector", False: "does not follow",
+                             None: "not answered"}[wifi.get("motion_response")]),
+            ("traffic", f"{t.get('sent_kbps')} kb/s sent, {t.get('received_kbps')} kb/s "
+                        f"received over {t.get('seconds')} s")]
+    table = "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>"
+                                for k, v in rows) + "</table>"
+    trail = wifi.get("rssi_trail") or []
+    if len(trail) < 2:
+        return table
+    t0, t1 = trail[0][0], max(trail[-1][0], trail[0][0] + 1e-9)
+    points = " ".join(f"{10 + 380 * (x - t0) / (t1 - t0):.1f},"
+                      f"{110 - 100 * (min(max(y, -100), -20) + 100) / 80:.1f}" for x, y in trail)
+    return (table + f"<figure><svg width=400 height=120 role=img aria-label='RSSI trail'>"
+            f"<rect width=400 height=120 fill=#fafafa stroke=#ccc />"
+            f"<polyline fill=none stroke=#cf222e stroke-width=1.5 points='{points}'/></svg>"
+            f"<figcaption>signal of {_e(wifi.get('address'))}, {t0:.0f}-{t1:.0f} s into the "
+            f"sweep, -100 to -20 dBm (higher is closer)</figcaption></figure>")
 
 
 def _media(book: Logbook, evidence: list[dict[str, Any]]) -> str:

@@ -3,7 +3,8 @@ one, the motion test): the rules, in the order they are tried, are in docs/wifi.
 
 A streaming camera sends a steady one-way stream: at least STREAM_KBPS in nearly every
 second, a picture every 40-100 ms (so nearly every tenth of a second has frames; a
-download comes in bursts), mostly in near-MTU frames, and receives little back. That alone makes it a
+download comes in bursts), mostly in near-MTU frames, all to one receiver (an access
+point sends to all its stations), and receives little back. That alone makes it a
 camera candidate; keyframe bursts every 1-4 s and an uplink that follows the
 inspector's motion each add to its score. A phone on a video call streams too, but both
 ways; a phone watching video receives segments; a laptop's and a browsing phone's
@@ -22,6 +23,7 @@ from detector.wifi.motion import MotionResponse
 STREAM_KBPS = 100.0  # the least a camera streams, even of a still picture at low quality
 STREAM_PERSISTENCE = 0.8  # share of seconds with data sent
 STREAM_NEAR_MTU = 0.3  # share of frames near the MTU (a stream fills its frames)
+STREAM_ONE_PEER = 0.9  # share of the bytes sent to one receiver: a stream has one
 STREAM_FILL = 0.6  # share of 0.1 s bins with frames: an encoder sends 10-25 pictures a second
 ONE_WAY = 0.25  # at most this much received for each bit sent
 KEYFRAME_STRENGTH = 0.3  # autocorrelation at the group-of-pictures period
@@ -77,7 +79,8 @@ def streams(f: TrafficFeatures) -> bool:
     """A steady stream out of the device: what every camera sends."""
     return (f.sent_kbps >= STREAM_KBPS and f.persistence >= STREAM_PERSISTENCE
             and (f.near_mtu_share is None or f.near_mtu_share >= STREAM_NEAR_MTU)
-            and (f.fill is None or f.fill >= STREAM_FILL))
+            and (f.fill is None or f.fill >= STREAM_FILL)
+            and f.one_peer_share >= STREAM_ONE_PEER)
 
 
 def classify(f: TrafficFeatures, motion: MotionResponse | None = None) -> Verdict:

@@ -50,6 +50,7 @@ class TrafficFeatures:
     received_kbps: float
     to_ds_share: float  # of the data it sent, the share toward the network (1: a station)
     relays: bool  # the data it receives is on its way to the network: an access point
+    one_peer_share: float  # of the bytes it sent, the share to its main receiver
     steadiness: float  # 1 - coefficient of variation of per-second sent bytes (<=1)
     near_mtu_share: float | None  # of its sent data frames (None: sizes unknown)
     data_fps: float
@@ -78,6 +79,7 @@ class TrafficFeatures:
                 "sent_kbps": round(self.sent_kbps, 1),
                 "received_kbps": round(self.received_kbps, 1),
                 "to_ds_share": round(self.to_ds_share, 3), "relays": self.relays,
+                "one_peer_share": round(self.one_peer_share, 3),
                 "steadiness": round(self.steadiness, 3),
                 "near_mtu_share": r(self.near_mtu_share, 3),
                 "data_fps": round(self.data_fps, 1), "fill": r(self.fill, 3),
@@ -122,6 +124,7 @@ def features_of(address: bytes, frames: list[WifiFrame], start_ns: int | None = 
         seconds=(end - start) / 1e9, frames=len(frames),
         to_ds_share=(sum(f.to_ds for f in sent_data) / len(sent_data) if sent_data else 0.0),
         relays=bool(received) and sum(f.to_ds for f in received) > len(received) / 2,
+        one_peer_share=_one_peer_share(sent_data),
         rssi=[f.rssi_dbm for f in mine if f.rssi_dbm is not None],
         ssid=beacon.ssid if beacon else None,
         freq_mhz=next((f.freq_mhz for f in mine if f.freq_mhz), None))
@@ -129,6 +132,7 @@ def features_of(address: bytes, frames: list[WifiFrame], start_ns: int | None = 
 
 def from_series(address: bytes, sent: Series, received: Series, *, seconds: float,
                 frames: int | None = None, to_ds_share: float = 1.0, relays: bool = False,
+                one_peer_share: float = 1.0,
                 rssi: list[int] | list[float] = (), ssid: str | None = None,  # type: ignore[assignment]
                 freq_mhz: int | None = None, sizes_known: bool = True) -> TrafficFeatures:
     """The features from the two byte series (what a CSV of a traffic series gives:
@@ -152,13 +156,25 @@ def from_series(address: bytes, sent: Series, received: Series, *, seconds: floa
         data_frames=len(sent.t_s),
         sent_kbps=float(sent.nbytes.sum()) * 8 / 1000 / seconds,
         received_kbps=float(received.nbytes.sum()) * 8 / 1000 / seconds,
-        to_ds_share=to_ds_share, relays=relays, steadiness=steadiness, near_mtu_share=near_mtu,
+        to_ds_share=to_ds_share, relays=relays, one_peer_share=one_peer_share,
+        steadiness=steadiness, near_mtu_share=near_mtu,
         data_fps=len(sent.t_s) / seconds, fill=fill, burst_period_s=period, burst_strength=strength,
         received_period_s=r_period, received_strength=r_strength,
         persistence=_persistence(per_second, seconds),
         received_persistence=_persistence(received_per_second, seconds),
         rssi_dbm=float(np.median(rssi)) if len(rssi) else None,
         randomised=locally_administered(address), ssid=ssid, freq_mhz=freq_mhz)
+
+
+def _one_peer_share(sent: list[WifiFrame]) -> float:
+    """A camera streams to one peer (its access point, or its app's phone); an access
+    point sends to all its stations."""
+    if not sent:
+        return 0.0
+    by_peer: dict[bytes, int] = defaultdict(int)
+    for f in sent:
+        by_peer[f.addr1] += f.length
+    return max(by_peer.values()) / sum(by_peer.values())
 
 
 def _persistence(per_second: np.ndarray, seconds: float) -> float:
