@@ -253,7 +253,7 @@ def check_calibration(ctx: Context) -> Check:
     return Check("calibration", True, f"{path} in use")
 
 
-WIFI_CHANNELS = (1, 6)  # tuned and read back in turn
+WIFI_CHANNELS = (1, 6, 36, 149)  # tuned and read back in turn: both bands the hopper uses
 
 
 def check_wifi(ctx: Context) -> Check:

@@ -147,14 +147,14 @@ class FakeIw:
             if not self.tunes:
                 return 234, "command failed: Invalid argument (-22)"
             channel = int(args[4])
-            self.freq = 2407 + 5 * channel
+            self.freq = 2407 + 5 * channel if channel <= 13 else 5000 + 5 * channel
             return 0, ""
         return 0, (f"Interface wlanmon\n\tifindex 5\n\ttype {self.kind}\n\twiphy 1\n"
                    f"\tchannel 1 ({self.freq} MHz), width: 20 MHz (no HT)\n")
 
 
 @pytest.mark.parametrize("iw, ok, fragment", [
-    (FakeIw(), True, "wlanmon in monitor mode on phy1, tunes to channels 1, 6"),
+    (FakeIw(), True, "wlanmon in monitor mode on phy1, tunes to channels 1, 6, 36, 149"),
     (FakeIw(present=False), False, "no interface wlanmon"),
     (FakeIw(kind="managed"), False, "wlanmon is in managed mode, not monitor"),
     (FakeIw(modes=("managed",)), False, "does not support monitor mode"),
@@ -173,4 +173,5 @@ def test_the_wifi_check_tunes_and_reads_back_each_channel(tmp_path):
     config = load_config(None, ["wifi.interface=wlanmon"], use_user_file=False)
     assert D.check_wifi(D.Context(config, None, None, tmp_path, lambda: None, iw=iw)).ok
     assert ["dev", "wlanmon", "set", "channel", "6"] in iw.calls
-    assert iw.freq == 2437
+    assert ["dev", "wlanmon", "set", "channel", "149"] in iw.calls
+    assert iw.freq == 5745  # the last channel tuned, read back
