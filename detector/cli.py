@@ -46,6 +46,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _city(args: argparse.Namespace, config) -> int:
+    """The city's server and an office's push to it (docs/server.md)."""
+    if args.command == "server":
+        from detector.server.commands import server_command
+
+        return server_command(args)
+    import os
+
+    from detector.logbook.commands import office_dir
+    from detector.push import push_command
+
+    return push_command(office_dir(config, args.dir), args.url, args.token_file,
+                        os.environ.get("DETECTOR_PUSH_TOKEN"), args.insecure_http)
+
+
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     overrides = list(args.set)
     if args.command in ("sim", "sweep", "record") and args.display:
@@ -60,6 +75,8 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _scenarios(args)
     if args.command in ("sim", "sweep", "record"):
         return _sweep(args, config)
+    if args.command in ("server", "push"):
+        return _city(args, config)
     if args.command == "wifi":
         from detector.wifi.commands import classify_command, summary_command
 

@@ -22,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
     _sweep_commands(sub)
     _eval_commands(sub)
     _wifi_commands(sub)
+    _server_commands(sub)
     _log_commands(sub)
     _office_commands(sub)
     _device_commands(sub)
@@ -43,6 +44,35 @@ def _sweep_commands(sub: Any) -> None:
     scen = sub.add_parser("scenarios", help="list the bundled scenario library")
     scen.add_argument("--check", nargs="*", metavar="FILE",
                       help="validate scenario files (all bundled ones if none given)")
+
+
+def _server_commands(sub: Any) -> None:
+    server = sub.add_parser("server", help="the city's inspection server on PostgreSQL "
+                                           "(docs/server.md)")
+    server.add_argument("action", choices=["migrate", "run", "add-district", "add-team",
+                                           "add-location", "add-office", "add-device",
+                                           "add-user", "check-evidence", "demo"])
+    server.add_argument("name", nargs="?", default="", help="what to add")
+    server.add_argument("--district", default="")
+    server.add_argument("--title", default="", help="a location's name")
+    server.add_argument("--risk", default="normal", help="a location's risk (the "
+                                                          "schedule's key)")
+    server.add_argument("--office", default="")
+    server.add_argument("--key", default="", help="a device's public key (hex)")
+    server.add_argument("--logbook", default="", help="an office logbook: add its devices")
+    server.add_argument("--role", default="inspector",
+                        choices=["inspector", "supervisor", "auditor", "administrator"])
+    server.add_argument("--team", default="")
+    server.add_argument("--password-file", default="")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=8000)
+    push = sub.add_parser("push", help="send the office logbook to the city's server")
+    push.add_argument("url", metavar="URL", help="https://server/")
+    push.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                      help="the office logbook (default: the configured one)")
+    push.add_argument("--token-file", type=Path, default=None, metavar="FILE")
+    push.add_argument("--insecure-http", action="store_true",
+                      help="allow http:// (a server on this machine only)")
 
 
 def _wifi_commands(sub: Any) -> None:

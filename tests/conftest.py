@@ -9,6 +9,9 @@ from detector.sim.scenario import parse_scenario
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+# The inspection server's fixtures (a fresh PostgreSQL database, the server over HTTP).
+pytest_plugins = ["tests.server_env"]
+
 SMALL = """
 format = 1
 name = "unit"

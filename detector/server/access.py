@@ -1,0 +1,41 @@
+"""Who may see what: an inspector their team's inspections and their district's
+schedule, a supervisor their district, an auditor everything (read-only), an
+administrator the users (and no inspection)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from detector.server import models as m
+
+
+def profile(user) -> m.Profile | None:
+    if not user.is_authenticated:
+        return None
+    return m.Profile.objects.filter(user=user).select_related("district", "team").first()
+
+
+def district_of(p: m.Profile) -> int | None:
+    if p.district_id is not None:
+        return p.district_id
+    return p.team.district_id if p.team is not None else None
+
+
+def inspections_for(p: m.Profile) -> QuerySet[m.Inspection]:
+    all_ = m.Inspection.objects.all()
+    if p.role == "auditor":
+        return all_
+    if p.role == "supervisor":
+        district = district_of(p)
+        return all_.filter(Q(location__district_id=district) | Q(team__district_id=district))
+    if p.role == "inspector":
+        return all_.filter(team_id=p.team_id)
+    return all_.none()
+
+
+def locations_for(p: m.Profile) -> QuerySet[m.Location]:
+    if p.role == "auditor":
+        return m.Location.objects.all()
+    if p.role in ("supervisor", "inspector"):
+        return m.Location.objects.filter(district_id=district_of(p))
+    return m.Location.objects.none()

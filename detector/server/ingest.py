@@ -1,0 +1,184 @@
+"""Records pushed by an office, checked by the server itself before anything is stored.
+
+A push carries, for one device, the records after the head the server reported. The
+server checks every record on its own (its content against its hash, its hash against
+the device's signature, with the key the administrator registered for the device) and
+every link (the first record follows the stored head; each record follows the one
+before it). One failed check refuses the whole batch, naming each problem, and nothing
+of it is stored. Records the server already holds are skipped when they are the same
+record, and refused when they are not (a replayed push is harmless; a rewritten history
+is named). Inspections and alerts are then derived from the stored records, in the same
+transaction; an inspection is verified when its records from start to close are all
+there, which the server established itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models, transaction
+
+from detector.inspection import EVIDENCE_FILES
+from detector.logbook.chain import Record as ChainRecord
+from detector.logbook.chain import check_each
+from detector.server import models as m
+
+MAX_BATCH = 5000
+
+
+class Refused(Exception):
+    """A push refused: `problems` name each record and what is wrong."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Stored:
+    device: str
+    stored: int = 0
+    skipped: int = 0
+    head: int = 0
+    inspections: list[str] = field(default_factory=list)
+
+
+def parse_records(items: Any) -> list[ChainRecord]:
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        raise Refused([f"records: expected a list of at most {MAX_BATCH}"])
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(ChainRecord.from_json(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Refused([f"record at place {i}: malformed ({exc})"]) from None
+    return out
+
+
+def ingest(office: m.Office, device_id: str, records: list[ChainRecord]) -> Stored:
+    with transaction.atomic():
+        try:
+            device = m.Device.objects.select_for_update().get(id=device_id, office=office)
+        except m.Device.DoesNotExist:
+            raise Refused([f"device {device_id}: not registered for office "
+                           f"{office.name}"]) from None
+        result = Stored(device.id)
+        records = sorted(records, key=lambda r: r.seq)
+        new = _skip_known(device, records, result)
+        _check(device, new)
+        if new:
+            m.Record.objects.bulk_create([
+                m.Record(device=device, seq=r.seq, kind=r.kind, body=r.body, prev=r.prev,
+                         hash=r.hash, signature=r.signature) for r in new])
+            device.head_seq, device.head_hash = new[-1].seq, new[-1].hash
+            device.save(update_fields=["head_seq", "head_hash"])
+            result.inspections = derive(device, new)
+        result.stored, result.head = len(new), device.head_seq
+        return result
+
+
+def _skip_known(device: m.Device, records: list[ChainRecord], result: Stored
+                ) -> list[ChainRecord]:
+    known = [r for r in records if r.seq <= device.head_seq]
+    if known:
+        stored = dict(m.Record.objects.filter(device=device, seq__in=[r.seq for r in known])
+                      .values_list("seq", "hash"))
+        conflicts = [f"record {r.seq}: differs from the record {r.seq} already stored"
+                     for r in known if stored.get(r.seq) != r.hash]
+        if conflicts:
+            raise Refused(conflicts)
+        result.skipped = len(known)
+    return [r for r in records if r.seq > device.head_seq]
+
+
+def _check(device: m.Device, records: list[ChainRecord]) -> None:
+    problems = [str(p) for p in check_each(records, bytes(device.public_key)) if p is not None]
+    seq, prev = device.head_seq, device.head_hash
+    for r in records:
+        if r.seq != seq + 1:
+            problems.append(f"record {seq + 1}: missing (the push jumps to {r.seq})")
+        elif r.prev != prev:
+            problems.append(f"record {r.seq}: does not follow record {seq}")
+        seq, prev = r.seq, r.hash
+    if problems:
+        raise Refused(problems)
+
+
+def derive(device: m.Device, records: list[ChainRecord]) -> list[str]:
+    """Inspections and alerts from newly stored records (all verified)."""
+    touched: list[str] = []
+    teams = {t.name: t for t in m.Team.objects.all()}
+    locations = set(m.Location.objects.values_list("id", flat=True))
+    for r in records:
+        body = json.loads(r.body)
+        _note_evidence(body)
+        if r.kind == "inspection-start":
+            ins_id = str(body.get("inspection", ""))
+            location = str(body.get("location") or "")
+            m.Inspection.objects.update_or_create(id=ins_id, defaults=dict(
+                device=device, location_id=location if location in locations else None,
+                location_id_text=location, team=teams.get(str(body.get("team", ""))),
+                inspector=str(body.get("inspector", ""))[:100],
+                started=_time(body.get("started")), first_seq=r.seq, last_seq=r.seq,
+                verified=True))  # its records so far: stored only after the checks
+            touched.append(ins_id)
+        elif r.kind == "alert":
+            ins = m.Inspection.objects.filter(id=str(body.get("inspection", ""))).first()
+            if ins is not None:
+                m.Alert.objects.create(inspection=ins, seq=r.seq, level=str(body.get("level")),
+                                       reason=str(body.get("reason", ""))[:300],
+                                       evidence=body.get("evidence") or {})
+                ins.last_seq = r.seq
+                ins.save(update_fields=["last_seq"])
+        elif r.kind == "finding" and body.get("verdict") in ("suspicious", "device"):
+            m.Inspection.objects.filter(id=str(body.get("inspection", ""))).update(
+                findings=models.F("findings") + 1, last_seq=r.seq)
+        elif r.kind == "inspection":
+            _close(device, body, r.seq, touched)
+    return touched
+
+
+def _note_evidence(body: dict[str, Any]) -> None:
+    """Remember which inspection names which evidence file (downloads are allowed only
+    through an inspection the user may see)."""
+    files = [e["sha256"] for e in body.get(EVIDENCE_FILES, []) or []
+             if isinstance(e, dict) and isinstance(e.get("sha256"), str)]
+    owner = body.get("inspection") or body.get("id")
+    if not files or not owner:
+        return
+    ins = m.Inspection.objects.filter(id=str(owner)).first()
+    if ins is not None:
+        ins.evidence = sorted(set(ins.evidence) | set(files))
+        ins.save(update_fields=["evidence"])
+
+
+def _close(device: m.Device, body: dict[str, Any], seq: int, touched: list[str]) -> None:
+    ins = m.Inspection.objects.filter(id=str(body.get("id", "")), device=device).first()
+    if ins is None:
+        return
+    ins.ended = _time(body.get("ended")) if body.get("ended") else None
+    ins.result = str(body.get("result") or "")
+    ins.coverage = body.get("coverage")
+    ins.peak_level = str((body.get("stats") or {}).get("peak_level", ""))
+    ins.last_seq = seq
+    # Every record from its start to its close is stored, and every stored record was
+    # checked on arrival: the server verified it.
+    ins.verified = m.Record.objects.filter(
+        device=device, seq__gte=ins.first_seq, seq__lte=seq).count() == seq - ins.first_seq + 1
+    ins.save()
+    if ins.verified and ins.location_id is not None:
+        m.Location.objects.filter(id=ins.location_id).exclude(
+            last_inspected__gt=ins.started).update(last_inspected=ins.started)
+    if ins.id not in touched:
+        touched.append(ins.id)
+
+
+def _time(text: Any) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise Refused([f"time {text!r}: not an ISO 8601 time"]) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,128 @@
+"""The server's tables. `Record` holds the devices' signed records exactly as the
+logbook does (the same format: sequence number, kind, canonical JSON body, previous
+hash, hash, Ed25519 signature); everything else is either set up by the administrator
+(districts, teams, locations, offices, devices, users) or derived from verified records
+(inspections and their alerts), and can be rebuilt from the records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+ROLES = ("inspector", "supervisor", "auditor", "administrator")
+
+
+class District(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=100, unique=True)  # as the devices record it
+
+
+class Location(models.Model):
+    id = models.CharField(max_length=64, primary_key=True)  # as the devices record it
+    name = models.CharField(max_length=200)
+    district = models.ForeignKey(District, on_delete=models.PROTECT,
+                                 related_name="locations")
+    risk = models.CharField(max_length=16, default="normal")  # the schedule's key
+    last_inspected = models.DateTimeField(null=True)  # of its latest verified inspection
+
+    class Meta:
+        indexes = [models.Index(fields=["district", "last_inspected"])]
+
+
+class Office(models.Model):
+    """A district office that pushes its logbook; it authenticates with a token whose
+    SHA-256 alone is kept."""
+
+    name = models.CharField(max_length=100, unique=True)
+    district = models.ForeignKey(District, on_delete=models.PROTECT)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+
+
+class Device(models.Model):
+    id = models.CharField(max_length=16, primary_key=True)  # SHA-256 of its key, 16 hex
+    public_key = models.BinaryField()
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="devices")
+    head_seq = models.IntegerField(default=0)  # the last record stored, verified
+    head_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class Record(models.Model):
+    device = models.ForeignKey(Device, on_delete=models.PROTECT)
+    seq = models.IntegerField()
+    kind = models.CharField(max_length=32)
+    body = models.TextField()  # canonical JSON, as it was hashed
+    prev = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    signature = models.BinaryField()
+    received = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "seq"], name="record_seq")]
+
+
+class Inspection(models.Model):
+    id = models.CharField(max_length=64, primary_key=True)
+    device = models.ForeignKey(Device, on_delete=models.PROTECT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True)
+    location_id_text = models.CharField(max_length=64)  # as recorded, even if unknown here
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True)
+    inspector = models.CharField(max_length=100, blank=True)
+    started = models.DateTimeField()
+    ended = models.DateTimeField(null=True)
+    result = models.CharField(max_length=32, blank=True)
+    coverage = models.FloatField(null=True)
+    peak_level = models.CharField(max_length=32, blank=True)
+    findings = models.IntegerField(default=0)  # marked suspicious or device
+    evidence = models.JSONField(default=list)  # SHA-256 of every file its records name
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    verified = models.BooleanField(default=False)  # only ever set by the server's check
+
+    class Meta:
+        indexes = [models.Index(fields=["location", "-started"]),
+                   models.Index(fields=["team", "-started"]),
+                   models.Index(fields=["-started"])]
+
+
+class Alert(models.Model):
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="alerts")
+    seq = models.IntegerField()  # its record
+    level = models.CharField(max_length=32)
+    reason = models.CharField(max_length=300)
+    evidence = models.JSONField(default=dict)
+
+
+class Evidence(models.Model):
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    media_type = models.CharField(max_length=64)
+    received = models.DateTimeField(auto_now_add=True)
+    checked = models.DateTimeField(null=True)  # last found intact on disk
+
+
+class Profile(models.Model):
+    """What a user may see: an inspector their team's inspections, a supervisor their
+    district, an auditor everything (read-only), an administrator the set-up."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=[(r, r) for r in ROLES])
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True)
+
+
+class LoginFailure(models.Model):
+    """Failed logins, for the rate limit (per user name and per address)."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["address", "at"])]

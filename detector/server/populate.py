@@ -1,0 +1,46 @@
+"""A planned city (generator.py) into the server: its districts, teams, restrooms,
+offices and devices, then every inspection's records through the server's own ingest
+(checked like any push). Returns each office's push token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from detector.server import models as m
+from detector.server.generator import City, inspections
+from detector.server.ingest import ingest
+
+BATCH = 2000
+
+
+def populate(city: City) -> dict[str, str]:
+    tokens = {}
+    for name in city.districts:
+        district, _ = m.District.objects.get_or_create(name=name)
+        device = city.devices[name]
+        m.Team.objects.update_or_create(name=device.team, defaults={"district": district})
+        token = secrets.token_urlsafe(32)
+        office, _ = m.Office.objects.update_or_create(
+            name=f"{name} office", defaults={
+                "district": district,
+                "token_sha256": hashlib.sha256(token.encode()).hexdigest()})
+        tokens[office.name] = token
+        m.Device.objects.update_or_create(id=device.key.id, defaults={
+            "public_key": device.key.public, "office": office})
+    districts = {d.name: d for d in m.District.objects.all()}
+    m.Location.objects.bulk_create(
+        [m.Location(id=i, name=n, district=districts[d], risk=r) for i, n, d, r in city.locations],
+        ignore_conflicts=True)
+    pending: dict[str, list] = {}
+    offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
+    for district, records in inspections(city):
+        batch = pending.setdefault(district, [])
+        batch.extend(records)
+        if len(batch) >= BATCH:
+            ingest(offices[district], city.devices[district].key.id, batch)
+            pending[district] = []
+    for district, batch in pending.items():
+        if batch:
+            ingest(offices[district], city.devices[district].key.id, batch)
+    return tokens

@@ -1,0 +1,206 @@
+"""The dashboard's pages. Every page needs a signed-in user and shows only what the
+user's role allows (access.py); anything else is refused with 403, and an anonymous
+request is sent to the login page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+
+from django.contrib.auth import authenticate, login, logout
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseNotFound,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from detector.logbook.report import RESULTS, parse_period
+from detector.server import models as m
+from detector.server.access import inspections_for, locations_for, profile
+from detector.server.evidence_store import SHA256, store
+from detector.server.schedule import schedule as due_list
+
+LOGIN_LIMIT = 5  # failures per user name, and 4 times that per address, in LOGIN_WINDOW
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def signed_in(roles: tuple[str, ...] | None = None):
+    def wrap(view):
+        @wraps(view)
+        def inner(request: HttpRequest, *args, **kwargs):
+            p = profile(request.user)
+            if p is None:
+                return redirect(f"/login?next={request.path}")
+            if roles is not None and p.role not in roles:
+                return HttpResponseForbidden("your role may not see this page")
+            request.profile = p
+            return view(request, *args, **kwargs)
+        return inner
+    return wrap
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:150]
+        since = timezone.now() - LOGIN_WINDOW
+        failures = m.LoginFailure.objects.filter(at__gte=since)
+        if (failures.filter(username=username).count() >= LOGIN_LIMIT
+                or failures.filter(address=_address(request)).count() >= 4 * LOGIN_LIMIT):
+            return render(request, "server/login.html",
+                          {"error": "too many failed attempts: try again in 15 minutes"},
+                          status=429)
+        user = authenticate(request, username=username,
+                            password=request.POST.get("password", ""))
+        if user is not None and profile(user) is not None:
+            login(request, user)
+            target = request.GET.get("next", "/")
+            return redirect(target if target.startswith("/") and not target.startswith("//")
+                            else "/")
+        m.LoginFailure.objects.create(username=username, address=_address(request))
+        error = "wrong user name or password"
+    return render(request, "server/login.html", {"error": error},
+                  status=401 if error else 200)
+
+
+@require_http_methods(["POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("/login")
+
+
+@signed_in(("inspector", "supervisor", "auditor"))
+def schedule(request: HttpRequest) -> HttpResponse:
+    rows = due_list(locations_for(request.profile), timezone.now())
+    counts = {s.replace("-", "_"): sum(r.status == s for r in rows)
+              for s in ("overdue", "due-soon", "ok")}
+    total = max(len(rows), 1)
+    widths = {k: round(400 * v / total) for k, v in counts.items()}
+    bar = {"overdue": widths["overdue"], "soon": widths["due_soon"], "ok": widths["ok"],
+           "after_soon": widths["overdue"] + widths["due_soon"]}
+    return render(request, "server/schedule.html", {"rows": rows[:500], "counts": counts,
+                                                    "bar": bar, "profile": request.profile})
+
+
+@signed_in(("inspector", "supervisor", "auditor"))
+def inspections(request: HttpRequest) -> HttpResponse:
+    rows = inspections_for(request.profile).select_related("location", "team")
+    location = request.GET.get("location")
+    if location:
+        rows = rows.filter(location_id_text=location)
+    rows = rows.order_by("-started")[:200]
+    return render(request, "server/inspections.html", {"rows": rows, "location": location,
+                                                       "profile": request.profile})
+
+
+@signed_in(("inspector", "supervisor", "auditor"))
+def inspection(request: HttpRequest, inspection_id: str) -> HttpResponse:
+    ins = inspections_for(request.profile).select_related("location", "team", "device") \
+        .filter(id=inspection_id).first()
+    if ins is None:
+        return HttpResponseNotFound("no such inspection, or not yours to see")
+    alerts = list(ins.alerts.order_by("seq"))
+    return render(request, "server/inspection.html", {
+        "ins": ins, "alerts": alerts, "profile": request.profile,
+        "wifi": [a.evidence["wifi"] for a in alerts if isinstance(a.evidence, dict)
+                 and "wifi" in a.evidence],
+        "files": [(sha, m.Evidence.objects.filter(sha256=sha).first()) for sha in ins.evidence]})
+
+
+@signed_in(("inspector", "supervisor", "auditor"))
+def evidence(request: HttpRequest, sha256: str) -> HttpResponse:
+    if not SHA256.fullmatch(sha256):
+        return HttpResponseNotFound("no such evidence file")
+    if not inspections_for(request.profile).filter(evidence__contains=[sha256]).exists():
+        return HttpResponseNotFound("no such evidence file, or not yours to see")
+    data = store().read(sha256)
+    if data is None:
+        return HttpResponse("the evidence file is missing or damaged on the server",
+                            status=410, content_type="text/plain")
+    meta = m.Evidence.objects.filter(sha256=sha256).first()
+    response = HttpResponse(data, content_type=meta.media_type if meta else
+                            "application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{sha256}"'
+    return response
+
+
+@signed_in(("supervisor", "auditor"))
+def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
+    try:
+        period = parse_period(quarter=request.GET.get("quarter"),
+                              month=request.GET.get("month"))
+    except Exception as exc:  # noqa: BLE001 - a bad period is the user's to fix
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    stats = compute_statistics(inspections_for(request.profile), period)
+    if fmt == "json":
+        return JsonResponse(stats)
+    if fmt != "csv":
+        return HttpResponseNotFound("statistics.csv or statistics.json")
+    out = io.StringIO()
+    fields = ["location", "name", "inspections", *RESULTS, "open", "unverified",
+              "findings", "mean_coverage"]
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for entry in stats["locations"]:
+        writer.writerow({k: entry.get(k, "") for k in fields})
+    return HttpResponse(out.getvalue(), content_type="text/csv")
+
+
+def compute_statistics(rows, period) -> dict:
+    """What `detector report --quarter` computes for the same records: per location and
+    in total; unverified inspections counted as such and nowhere else."""
+    if period is not None:
+        start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC)
+                      for d in (period.start, period.end))
+        rows = rows.filter(started__gte=start, started__lt=end)
+    per: dict[str, dict] = {}
+    for ins in rows.select_related("location"):
+        key = ins.location_id_text or "(no location)"
+        entry = per.setdefault(key, {"location": key,
+                                     "name": ins.location.name if ins.location else "",
+                                     "inspections": 0, **{x: 0 for x in RESULTS}, "open": 0,
+                                     "unverified": 0, "coverage_sum": 0.0, "verified": 0,
+                                     "findings": 0})
+        entry["inspections"] += 1
+        if not ins.verified:
+            entry["unverified"] += 1
+            continue
+        entry["verified"] += 1
+        entry[ins.result if ins.result in RESULTS else "open"] += 1
+        entry["coverage_sum"] += ins.coverage or 0.0
+        entry["findings"] += ins.findings
+    for entry in per.values():
+        verified = entry.pop("verified")
+        entry["mean_coverage"] = (round(entry.pop("coverage_sum") / verified, 3)
+                                  if verified else None)
+    total = {"inspections": sum(e["inspections"] for e in per.values()),
+             **{x: sum(e[x] for e in per.values()) for x in RESULTS},
+             "open": sum(e["open"] for e in per.values()),
+             "unverified": sum(e["unverified"] for e in per.values()),
+             "findings": sum(e["findings"] for e in per.values())}
+    return {"period": period.label if period else "all", "total": total,
+            "locations": sorted(per.values(), key=lambda e: e["location"])}
+
+
+@signed_in(("administrator",))
+def users(request: HttpRequest) -> HttpResponse:
+    rows = m.Profile.objects.select_related("user", "district", "team").order_by(
+        "user__username")
+    return render(request, "server/users.html", {"rows": rows, "profile": request.profile})
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=1, sort_keys=True)

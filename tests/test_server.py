@@ -1,0 +1,312 @@
+"""The inspection server against a real PostgreSQL: an office pushes its logbook over
+HTTP and the server verifies every record itself (forged, altered, rewritten and
+incomplete pushes are refused and nothing of them is stored; a repeated push stores
+nothing twice), the statistics match `detector report` for the same records, and every
+page refuses the anonymous, the wrong role and malicious parameters."""
+
+import hashlib
+import json
+
+import pytest
+
+from detector.logbook.chain import Record
+from detector.logbook.report import parse_period, statistics
+from detector.push import PushError, Server, push
+from tests.server_env import PASSWORD, make_city
+
+
+@pytest.fixture
+def city(server_db, tmp_path):
+    world = make_city(tmp_path)
+    yield world
+    world.office_book.close()
+    world.other_book.close()
+
+
+def client():
+    from django.test import Client
+
+    return Client()
+
+
+def signed_in(username):
+    c = client()
+    response = c.post("/login", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return c
+
+
+def test_a_push_is_verified_stored_once_and_resumed(city, live_server):
+    from detector.server import models as m
+
+    result = push(city.office_book, Server(live_server, city.token, allow_http=True))
+    records = city.office_book.records(city.device)
+    assert result.stored == len(records) and result.devices[city.device] == records[-1].seq
+    named = {e["sha256"] for r in records for e in json.loads(r.body).get("evidence_files", [])}
+    assert result.evidence_sent == len(named) == 5  # two findings' files; one spectrum twice
+    assert m.Inspection.objects.filter(device_id=city.device, verified=True).count() == 4
+    again = push(city.office_book, Server(live_server, city.token, allow_http=True))
+    assert again.stored == 0 and again.evidence_sent == 0
+    assert m.Record.objects.filter(device_id=city.device).count() == len(records)
+    # Evidence is stored by its SHA-256 and checked on arrival.
+    for row in m.Evidence.objects.all():
+        from detector.server.evidence_store import store
+
+        assert hashlib.sha256(store().read(row.sha256)).hexdigest() == row.sha256
+
+
+def test_statistics_match_the_report_for_the_same_records(city, live_server):
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    push(city.other_book, Server(live_server, city.other_token, allow_http=True))
+    c = signed_in("audrey")
+    served = c.get("/statistics.json?quarter=2026Q4").json()
+    office = statistics(city.office_book, parse_period(quarter="2026Q4"))
+    other = statistics(city.other_book, parse_period(quarter="2026Q4"))
+    assert served["total"] == {k: office["total"][k] + other["total"][k] for k in served["total"]}
+    assert served["locations"] == sorted(office["locations"] + other["locations"],
+                                         key=lambda e: e["location"])
+    csv_text = c.get("/statistics.csv?quarter=2026Q4").content.decode()
+    assert csv_text.splitlines()[0].startswith("location,name,inspections")
+
+
+def tampered(book, device, change):
+    records = [r.to_json() for r in book.records(device)]
+    change(records)
+    return records
+
+
+def post(live_server, token, device, records):
+    server = Server(live_server, token, allow_http=True)
+    return server.call("POST", "/api/records",
+                       json.dumps({"device": device, "records": records}).encode())
+
+
+@pytest.mark.parametrize("name, change, named", [
+    ("forged", lambda rs: rs[2].update(signature="00" * 64), "record 3: forged"),
+    ("altered", lambda rs: rs[1].update(body=rs[1]["body"].replace("rf-activity", "clear")),
+     "record 2: altered"),
+    ("gap", lambda rs: rs.pop(3), "record 4: missing"),
+    ("relinked", lambda rs: rs[4].update(prev="f" * 64), "record 5"),
+])
+def test_a_bad_push_is_refused_naming_the_record_and_nothing_is_stored(
+        city, live_server, name, change, named):
+    from detector.server import models as m
+
+    status, answer = post(live_server, city.token, city.device,
+                          tampered(city.office_book, city.device, change))
+    assert status == 422 and any(p.startswith(named) for p in answer["refused"]), answer
+    assert m.Record.objects.count() == 0 and m.Inspection.objects.count() == 0
+
+
+def test_a_replayed_push_is_harmless_and_a_rewritten_history_is_refused(city, live_server):
+    from detector.server import models as m
+
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    count = m.Record.objects.count()
+    records = [r.to_json() for r in city.office_book.records(city.device)]
+    status, answer = post(live_server, city.token, city.device, records[:5])
+    assert status == 200 and answer["stored"] == 0 and answer["skipped"] == 5
+    rewritten = dict(records[2], hash="e" * 64)
+    status, answer = post(live_server, city.token, city.device, [rewritten])
+    assert status == 422 and "record 3: differs" in answer["refused"][0]
+    assert m.Record.objects.count() == count
+
+
+def test_pushes_with_the_wrong_token_or_device_are_refused(city, live_server):
+    with pytest.raises(PushError, match="unknown or missing office token"):
+        push(city.office_book, Server(live_server, "not-a-token", allow_http=True))
+    # The south office may not push the north office's device.
+    records = [r.to_json() for r in city.office_book.records(city.device)]
+    status, answer = post(live_server, city.other_token, city.device, records)
+    assert status == 422 and "not registered for office south-office" in answer["refused"][0]
+    with pytest.raises(PushError, match="must be reached over HTTPS"):
+        Server("http://example.org", "t")
+
+
+def test_evidence_that_does_not_match_its_hash_is_refused(city, live_server):
+    server = Server(live_server, city.token, allow_http=True)
+    status, answer = server.call("PUT", "/api/evidence/" + "a" * 64, b"not that", "image/png")
+    assert status == 422 and "does not match" in answer["refused"][0]
+    status, _ = server.call("PUT", "/api/evidence/..%2F..%2Fetc%2Fpasswd", b"x")
+    assert status in (400, 404)
+
+
+PAGES = ["/", "/inspections", "/inspections/insp-00000", "/evidence/" + "a" * 64,
+         "/statistics.csv", "/statistics.json", "/users"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_refuses_an_anonymous_request(city, page):
+    response = client().get(page)
+    assert response.status_code == 302 and response["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("page", ["/api/heads", "/api/records", "/api/evidence/" + "a" * 64])
+def test_every_api_route_refuses_an_anonymous_request(city, page):
+    c = client()
+    response = c.get(page) if page == "/api/heads" else c.post(page, b"{}",
+                                                                content_type="application/json")
+    assert response.status_code in (401, 405)
+    if page != "/api/evidence/" + "a" * 64:
+        assert response.status_code == 401
+
+
+def test_each_role_sees_only_what_it_may(city, live_server):
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    push(city.other_book, Server(live_server, city.other_token, allow_http=True))
+    north, south = "insp-00000", "insp-00100"
+    ines, sam, suzy, audrey, adam = (signed_in(u) for u in
+                                     ("ines", "sam", "suzy", "audrey", "adam"))
+    assert ines.get(f"/inspections/{north}").status_code == 200
+    assert ines.get(f"/inspections/{south}").status_code == 404  # another team's
+    assert sam.get(f"/inspections/{south}").status_code == 404  # another district's
+    assert suzy.get(f"/inspections/{south}").status_code == 200
+    assert audrey.get(f"/inspections/{north}").status_code == 200
+    assert audrey.get(f"/inspections/{south}").status_code == 200
+    for c in (ines, sam, audrey):
+        assert c.get("/users").status_code == 403
+    assert adam.get("/users").status_code == 200 and b"audrey" in adam.get("/users").content
+    assert adam.get(f"/inspections/{north}").status_code == 403
+    assert ines.get("/statistics.json").status_code == 403
+    # Evidence only through an inspection the user may see.
+    from detector.server import models as m
+
+    sha = m.Inspection.objects.get(id=north).evidence[0]
+    assert ines.get(f"/evidence/{sha}").status_code == 200
+    assert suzy.get(f"/evidence/{sha}").status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/inspections?location=%27%20OR%201%3D1%20--",
+    "/inspections/%27%3B%20DROP%20TABLE%20server_record%3B%20--",
+    "/evidence/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/evidence/" + "g" * 64,
+    "/statistics.json?quarter=2026Q4%27%20OR%20%271%27%3D%271",
+    "/inspections/..%2F..%2Fusers",
+])
+def test_injection_and_traversal_attempts_find_nothing(city, live_server, path):
+    from detector.server import models as m
+
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    before = m.Record.objects.count()
+    response = signed_in("audrey").get(path)
+    assert response.status_code in (200, 400, 404)
+    if response.status_code == 200:
+        assert b"STN-" not in response.content.split(b"<table", 1)[-1].split(b"</table>")[0] \
+            or b"none" in response.content
+    assert m.Record.objects.count() == before  # nothing dropped
+
+
+def test_logins_are_rate_limited_and_need_csrf(city):
+    c = client()
+    for _ in range(5):
+        assert c.post("/login", {"username": "sam", "password": "wrong"}).status_code == 401
+    assert c.post("/login", {"username": "sam", "password": PASSWORD}).status_code == 429
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/login", {"username": "audrey", "password": PASSWORD}).status_code == 403
+    page = strict.get("/login")
+    token = page.cookies["csrftoken"].value
+    assert strict.post("/login", {"username": "audrey", "password": PASSWORD,
+                                  "csrfmiddlewaretoken": token}).status_code == 302
+    assert strict.post("/logout").status_code == 403  # no token: not logged out
+    assert strict.get("/").status_code == 200
+
+
+def test_passwords_are_kept_as_argon2_hashes(city):
+    from django.contrib.auth.models import User
+
+    assert User.objects.get(username="sam").password.startswith("argon2$argon2id$")
+
+
+def test_a_verified_inspection_is_only_ever_the_servers_verdict(city, live_server):
+    """A record can only reach the tables through the checks: there is no other way
+    in, and what the server derives says verified only for complete chains."""
+    from detector.server import models as m
+
+    records = [Record.from_json(r) for r in tampered(city.office_book, city.device,
+                                                      lambda rs: None)]
+    status, _ = post(live_server, city.token, city.device, [r.to_json() for r in records[:3]])
+    assert status == 200
+    ins = m.Inspection.objects.get(id="insp-00000")
+    assert ins.ended is None and ins.result == ""  # open until its closing record arrives
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    ins.refresh_from_db()
+    assert ins.verified and ins.result == "suspicious"
+
+
+def test_set_up_and_push_from_the_command_line(server_db, tmp_path, live_server, capsys):
+    from detector.cli import main
+    from detector.server import models as m
+    from detector.server.evidence_store import store
+    from tests.logbooks import device_logbook
+
+    device = device_logbook(tmp_path / "device", inspections=2, location="LOC-1", team="t1")
+    office = tmp_path / "office"
+    from detector.logbook.export import export_logbook, import_export
+    from detector.logbook.store import Logbook
+
+    with Logbook(office) as book:
+        import_export(book, export_logbook(device, tmp_path / "drive"))
+    device.close()
+    for argv in (["add-district", "East"], ["add-team", "t1", "--district", "East"],
+                 ["add-location", "LOC-1", "--district", "East", "--risk", "high",
+                  "--title", "Park toilets"],
+                 ["add-office", "east-office", "--district", "East"]):
+        assert main(["server", *argv]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    (tmp_path / "token").write_text(token + "\n")
+    assert main(["server", "add-device", "--office", "east-office", "--logbook",
+                 str(office)]) == 0
+    (tmp_path / "pw").write_text(PASSWORD)
+    assert main(["server", "add-user", "erin", "--role", "supervisor", "--district", "East",
+                 "--password-file", str(tmp_path / "pw")]) == 0
+    (tmp_path / "short").write_text("short")
+    assert main(["server", "add-user", "eve", "--password-file", str(tmp_path / "short")]) != 0
+    assert "password:" in capsys.readouterr().err
+    assert main(["push", live_server, "--dir", str(office), "--token-file",
+                 str(tmp_path / "token"), "--insecure-http"]) == 0
+    assert "pushed" in capsys.readouterr().out
+    assert m.Inspection.objects.filter(location_id="LOC-1", verified=True).count() == 2
+    assert m.Location.objects.get(id="LOC-1").last_inspected is not None
+    # Evidence damaged on the server's disk: found on demand, and not served.
+    sha = m.Evidence.objects.first().sha256
+    store().path(sha).write_bytes(b"damaged")
+    assert main(["server", "check-evidence"]) == 1
+    assert f"evidence {sha}: missing or damaged" in capsys.readouterr().out
+    c = signed_in("erin")
+    owner = m.Inspection.objects.filter(evidence__contains=[sha]).first()
+    assert c.get(f"/evidence/{sha}").status_code == 410
+    assert c.get(f"/inspections/{owner.id}").status_code == 200
+    # An unreachable server is one line, not a traceback.
+    assert main(["push", "http://127.0.0.1:9", "--dir", str(office), "--token-file",
+                 str(tmp_path / "token"), "--insecure-http"]) != 0
+    assert "cannot reach the server" in capsys.readouterr().err
+
+
+def test_generated_logbooks_are_verified_on_the_way_in_and_reproducible(server_db):
+    from detector.server import models as m
+    from detector.server.generator import CityPlan, inspections, plan_city
+    from detector.server.populate import populate
+
+    plan = CityPlan(districts=2, restrooms=5, months=2, high_risk=0.3, seed=4)
+    first = [r.hash for _d, records in inspections(plan_city(plan)) for r in records]
+    again = [r.hash for _d, records in inspections(plan_city(plan)) for r in records]
+    assert first == again  # the same city, keys and records for a seed
+    populate(plan_city(plan))
+    assert m.Record.objects.count() == len(first)
+    assert m.Inspection.objects.filter(verified=True).count() == m.Inspection.objects.count() > 0
+    weekly = m.Inspection.objects.filter(location__risk="high").count()
+    monthly = m.Inspection.objects.filter(location__risk="normal").count()
+    highs = m.Location.objects.filter(risk="high").count()
+    assert highs and weekly / highs > 2 * monthly / m.Location.objects.filter(risk="normal").count()
+
+
+def test_the_demo_city(server_db, tmp_path, capsys):
+    from detector.cli import main
+
+    (tmp_path / "pw").write_text(PASSWORD)
+    assert main(["server", "demo", "--password-file", str(tmp_path / "pw")]) == 0
+    assert "inspections of 24 restrooms" in capsys.readouterr().out
+    assert signed_in("supervisor").get("/").status_code == 200
