@@ -58,15 +58,35 @@ def _inspections(book: Logbook, period: Period | None) -> list[InspectionSummary
     return read_inspections(book, period=(period.start, period.end) if period else None)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What the statistics count of one inspection."""
+
+    location: str
+    name: str
+    verified: bool
+    result: str | None
+    coverage: float | None
+    findings: int  # marked suspicious or device
+
+
 def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
     """Counts for official statistics, per location and in total, from the signed
     records. Only inspections whose records verify are counted by result, coverage and
     findings; the others are counted as unverified, so a changed record can neither add
     to nor hide from a return."""
+    return tally([Tally(s.location_id, s.location_name, s.verified, s.result, s.coverage,
+                        sum(f.get("verdict") in ("suspicious", "device") for f in s.findings))
+                  for s in _inspections(book, period)], period)
+
+
+def tally(rows: list[Tally], period: Period | None) -> dict[str, Any]:
+    """The statistics of some inspections (the office's logbook and the city's server
+    count the same way)."""
     per: dict[str, dict[str, Any]] = {}
-    for s in _inspections(book, period):
-        key = s.location_id or "(no location)"
-        entry = per.setdefault(key, {"location": key, "name": s.location_name,
+    for s in rows:
+        key = s.location or "(no location)"
+        entry = per.setdefault(key, {"location": key, "name": s.name,
                                      "inspections": 0, **{x: 0 for x in RESULTS},
                                      "open": 0, "unverified": 0, "coverage_sum": 0.0,
                                      "verified": 0, "findings": 0})
@@ -77,8 +97,7 @@ def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
         entry["verified"] += 1
         entry[s.result if s.result in RESULTS else "open"] += 1
         entry["coverage_sum"] += s.coverage or 0.0
-        entry["findings"] += sum(f.get("verdict") in ("suspicious", "device")
-                                 for f in s.findings)
+        entry["findings"] += s.findings
     for entry in per.values():
         verified = entry.pop("verified")
         entry["mean_coverage"] = (round(entry.pop("coverage_sum") / verified, 3)

@@ -121,6 +121,7 @@ def derive(device: m.Device, records: list[ChainRecord]) -> list[str]:
             m.Inspection.objects.update_or_create(id=ins_id, defaults=dict(
                 device=device, location_id=location if location in locations else None,
                 location_id_text=location, team=teams.get(str(body.get("team", ""))),
+                location_name=str(body.get("location_name", ""))[:200],
                 inspector=str(body.get("inspector", ""))[:100],
                 started=_time(body.get("started")), first_seq=r.seq, last_seq=r.seq,
                 verified=True))  # its records so far: stored only after the checks

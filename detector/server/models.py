@@ -72,6 +72,7 @@ class Inspection(models.Model):
     device = models.ForeignKey(Device, on_delete=models.PROTECT)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True)
     location_id_text = models.CharField(max_length=64)  # as recorded, even if unknown here
+    location_name = models.CharField(max_length=200, blank=True)  # as recorded
     team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True)
     inspector = models.CharField(max_length=100, blank=True)
     started = models.DateTimeField()

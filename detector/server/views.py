@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from detector.logbook.report import RESULTS, parse_period
+from detector.logbook.report import RESULTS, Tally, parse_period, tally
 from detector.server import models as m
 from detector.server.access import inspections_for, locations_for, profile
 from detector.server.evidence_store import SHA256, store
@@ -160,39 +160,13 @@ def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def compute_statistics(rows, period) -> dict:
-    """What `detector report --quarter` computes for the same records: per location and
-    in total; unverified inspections counted as such and nowhere else."""
+    """What `detector report --quarter` computes for the same records."""
     if period is not None:
         start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC)
                       for d in (period.start, period.end))
         rows = rows.filter(started__gte=start, started__lt=end)
-    per: dict[str, dict] = {}
-    for ins in rows.select_related("location"):
-        key = ins.location_id_text or "(no location)"
-        entry = per.setdefault(key, {"location": key,
-                                     "name": ins.location.name if ins.location else "",
-                                     "inspections": 0, **{x: 0 for x in RESULTS}, "open": 0,
-                                     "unverified": 0, "coverage_sum": 0.0, "verified": 0,
-                                     "findings": 0})
-        entry["inspections"] += 1
-        if not ins.verified:
-            entry["unverified"] += 1
-            continue
-        entry["verified"] += 1
-        entry[ins.result if ins.result in RESULTS else "open"] += 1
-        entry["coverage_sum"] += ins.coverage or 0.0
-        entry["findings"] += ins.findings
-    for entry in per.values():
-        verified = entry.pop("verified")
-        entry["mean_coverage"] = (round(entry.pop("coverage_sum") / verified, 3)
-                                  if verified else None)
-    total = {"inspections": sum(e["inspections"] for e in per.values()),
-             **{x: sum(e[x] for e in per.values()) for x in RESULTS},
-             "open": sum(e["open"] for e in per.values()),
-             "unverified": sum(e["unverified"] for e in per.values()),
-             "findings": sum(e["findings"] for e in per.values())}
-    return {"period": period.label if period else "all", "total": total,
-            "locations": sorted(per.values(), key=lambda e: e["location"])}
+    return tally([Tally(i.location_id_text, i.location_name, i.verified, i.result,
+                        i.coverage, i.findings) for i in rows], period)
 
 
 @signed_in(("administrator",))
