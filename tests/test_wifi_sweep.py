@@ -173,3 +173,19 @@ def test_the_report_shows_the_wifi_evidence(swept):
     (camera,) = outcome.wifi_alerts
     assert "Wi-Fi camera by its traffic" in html and camera["address"] in html
     assert "aria-label='RSSI trail'" in html and "one-way stream" in html
+
+
+def test_a_wifi_camera_likely_alert_is_scored_by_the_emitter_at_its_address():
+    from detector.evaluation.runs import SweepRun
+    from detector.evaluation.scoring import SweepScore, score_fused
+
+    def run_with(credited_to):
+        run = SweepRun("r", 0, 320, {"cameras": [{"id": "cam1", "frames": []}]}, {}, [], [])
+        run.fused_alerts = [{"level": "camera-likely", "t_ns": 5, "evidence": {
+            "rule": "Wi-Fi camera by its traffic", "wifi": {"address": "aa"}}}]
+        run.wifi_alerts = [{"address": "aa", "credit": {"emitter": credited_to,
+                                                          "kind": "x"}}]
+        return score_fused(run, SweepScore("r", 0))
+
+    assert run_with("cam1").camera_likely_false == 0
+    assert run_with("call").camera_likely_false == 1

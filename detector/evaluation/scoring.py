@@ -170,7 +170,8 @@ def score_fused(run: SweepRun, lens_score: SweepScore) -> FusedScore:
     """A lens-confirmed or camera-likely alert through a lens is true only when its track
     (the tracker's id) alerted on a camera, as lens scoring decides; a camera-likely alert
     from an analog carrier is true only when an RF alert in that band, open at the time,
-    is credited to a camera."""
+    is credited to a camera; one from a Wi-Fi identification only when its address is a
+    camera's."""
     true_tracks = {a.track for a in lens_score.matched}
     cameras = {c["id"] for c in run.truth.get("cameras", [])}
     out = FusedScore(result=run.result, has_camera=bool(cameras))
@@ -182,6 +183,9 @@ def score_fused(run: SweepRun, lens_score: SweepScore) -> FusedScore:
         lens = evidence.get("lens")
         if lens is not None:
             wrong = lens["track"] not in true_tracks
+        elif "wifi" in evidence:  # credited by the emitter that sends from its address
+            wrong = not any(a["address"] == evidence["wifi"]["address"]
+                            and a["credit"]["emitter"] in cameras for a in run.wifi_alerts)
         else:
             wrong = not any(
                 rf.get("credit", {}).get("emitter") in cameras
