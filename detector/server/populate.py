@@ -15,6 +15,23 @@ BATCH = 2000
 
 
 def populate(city: City) -> dict[str, str]:
+    tokens = populate_setup(city)
+    pending: dict[str, list] = {}
+    offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
+    for district, records in inspections(city):
+        batch = pending.setdefault(district, [])
+        batch.extend(records)
+        if len(batch) >= BATCH:
+            ingest(offices[district], city.devices[district].key.id, batch)
+            pending[district] = []
+    for district, batch in pending.items():
+        if batch:
+            ingest(offices[district], city.devices[district].key.id, batch)
+    return tokens
+
+
+def populate_setup(city: City) -> dict[str, str]:
+    """The city's districts, teams, offices, devices and restrooms (no inspection)."""
     tokens = {}
     for name in city.districts:
         district, _ = m.District.objects.get_or_create(name=name)
@@ -32,15 +49,4 @@ def populate(city: City) -> dict[str, str]:
     m.Location.objects.bulk_create(
         [m.Location(id=i, name=n, district=districts[d], risk=r) for i, n, d, r in city.locations],
         ignore_conflicts=True)
-    pending: dict[str, list] = {}
-    offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
-    for district, records in inspections(city):
-        batch = pending.setdefault(district, [])
-        batch.extend(records)
-        if len(batch) >= BATCH:
-            ingest(offices[district], city.devices[district].key.id, batch)
-            pending[district] = []
-    for district, batch in pending.items():
-        if batch:
-            ingest(offices[district], city.devices[district].key.id, batch)
     return tokens
