@@ -25,6 +25,7 @@ from detector.inspection import EVIDENCE_FILES
 from detector.logbook.chain import Record as ChainRecord
 from detector.logbook.chain import check_each
 from detector.server import models as m
+from detector.server.bulk import copy_inspections, copy_records
 
 MAX_BATCH = 5000
 
@@ -70,9 +71,7 @@ def ingest(office: m.Office, device_id: str, records: list[ChainRecord]) -> Stor
         new = _skip_known(device, records, result)
         _check(device, new)
         if new:
-            m.Record.objects.bulk_create([
-                m.Record(device=device, seq=r.seq, kind=r.kind, body=r.body, prev=r.prev,
-                         hash=r.hash, signature=r.signature) for r in new])
+            copy_records(device.id, new)
             device.head_seq, device.head_hash = new[-1].seq, new[-1].hash
             device.save(update_fields=["head_seq", "head_hash"])
             result.inspections = derive(device, new)
@@ -136,7 +135,7 @@ def derive(device: m.Device, records: list[ChainRecord]) -> list[str]:
             ins.findings += 1
         elif r.kind == "inspection":
             _close(ins, body)
-    m.Inspection.objects.bulk_create(new.values())
+    copy_inspections(list(new.values()))
     changed = [i for i in known.values() if i.id not in new]
     if changed:
         m.Inspection.objects.bulk_update(changed, CHANGING)
