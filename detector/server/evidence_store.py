@@ -22,9 +22,6 @@ class EvidenceStore:
             raise ValueError(f"not a SHA-256: {sha256!r}")
         return self.root / sha256[:2] / sha256
 
-    def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
-
     def put(self, sha256: str, data: bytes) -> None:
         path = self.path(sha256)
         if self.read(sha256) is not None:

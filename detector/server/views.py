@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -175,6 +174,3 @@ def users(request: HttpRequest) -> HttpResponse:
         "user__username")
     return render(request, "server/users.html", {"rows": rows, "profile": request.profile})
 
-
-def _json(value) -> str:
-    return json.dumps(value, indent=1, sort_keys=True)
