@@ -131,7 +131,7 @@ def test_evidence_that_does_not_match_its_hash_is_refused(city, live_server):
     assert status in (400, 404)
 
 
-PAGES = ["/", "/inspections", "/inspections/insp-00000", "/evidence/" + "a" * 64,
+PAGES = ["/", "/inspections", "/teams", "/inspections/insp-00000", "/evidence/" + "a" * 64,
          "/statistics.csv", "/statistics.json", "/users"]
 
 
@@ -310,3 +310,17 @@ def test_the_demo_city(server_db, tmp_path, capsys):
     assert main(["server", "demo", "--password-file", str(tmp_path / "pw")]) == 0
     assert "inspections of 24 restrooms" in capsys.readouterr().out
     assert signed_in("supervisor").get("/").status_code == 200
+
+
+def test_coverage_and_pace_per_team(city, live_server):
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    push(city.other_book, Server(live_server, city.other_token, allow_http=True))
+    page = signed_in("audrey").get("/teams").content.decode()
+    rows = page.split('<table id="teams">')[1]
+    # Each generated inspection covers 0.7 and takes an hour (tests/logbooks.py).
+    assert "<td>north</td><td>North</td><td>4</td>" in rows
+    assert "<td>south</td><td>South</td><td>4</td>" in rows
+    assert rows.count("0.70") >= 2 and rows.count("60.0") == 2
+    own = signed_in("sam").get("/teams").content.decode()
+    assert "<td>north</td>" in own and "<td>south</td>" not in own  # the district only
+    assert client().get("/teams").status_code == 302

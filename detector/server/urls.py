@@ -10,6 +10,7 @@ urlpatterns = [
     path("inspections/<str:inspection_id>", views.inspection, name="inspection"),
     path("evidence/<str:sha256>", views.evidence, name="evidence"),
     path("statistics.<str:fmt>", views.statistics, name="statistics"),
+    path("teams", views.teams, name="teams"),
     path("users", views.users, name="users"),
     path("api/heads", api.heads, name="api-heads"),
     path("api/records", api.records, name="api-records"),

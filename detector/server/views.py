@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from django.contrib.auth import authenticate, login, logout
+from django.db.models import Avg, Count, F, Q
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -166,6 +167,26 @@ def compute_statistics(rows, period) -> dict:
         rows = rows.filter(started__gte=start, started__lt=end)
     return tally([Tally(i.location_id_text, i.location_name, i.verified, i.result,
                         i.coverage, i.findings) for i in rows], period)
+
+
+@signed_in(("inspector", "supervisor", "auditor"))
+def teams(request: HttpRequest) -> HttpResponse:
+    """Coverage and pace per team: verified, closed inspections, their mean coverage,
+    the share left incomplete, and the mean minutes an inspection took."""
+    rows = (inspections_for(request.profile).filter(verified=True, ended__isnull=False,
+                                                     team__isnull=False)
+            .values("team__name", "team__district__name")
+            .annotate(count=Count("id"), coverage=Avg("coverage"),
+                      incomplete=Count("id", filter=Q(result="incomplete")),
+                      duration=Avg(F("ended") - F("started")))
+            .order_by("team__district__name", "team__name"))
+    table = [{"team": r["team__name"], "district": r["team__district__name"],
+              "inspections": r["count"], "coverage": r["coverage"] or 0.0,
+              "bar": round(200 * (r["coverage"] or 0.0)),
+              "incomplete": r["incomplete"] / r["count"] if r["count"] else 0.0,
+              "minutes": r["duration"].total_seconds() / 60 if r["duration"] else None}
+             for r in rows]
+    return render(request, "server/teams.html", {"rows": table, "profile": request.profile})
 
 
 @signed_in(("administrator",))
