@@ -5,8 +5,8 @@ plain COPY of the same rows into the same tables, and the dashboard's main pages
 Needs a PostgreSQL cluster: `eval "$(bash .ci/postgres start)"` first. A fresh database
 is made in it and dropped at the end.
 
-    python benchmarks/bench_server.py [--districts 25] [--restrooms 2000] [--months 60]
-                                      [--queries 20]
+    python -m benchmarks.bench_server [--districts 25] [--restrooms 2000] [--months 60]
+                                         [--queries 20]
 
 The issue's full scale (25 districts x 2,000 restrooms, monthly over 5 years: about 3
 million inspections) is the default; smaller runs take `--restrooms 100 --months 12`.
@@ -17,56 +17,30 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import secrets
 import statistics
+import tempfile
 import time
+from pathlib import Path
+
+from tests.server_env import drop_database, open_database
 
 TARGET_INGEST_RATIO = 0.3
 TARGET_PAGE_P95_MS = 300.0
 TABLES = ["server_record", "server_inspection", "server_alert"]
 
 
-def setup(admin_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    os.environ.update(DETECTOR_DATABASE_URL=url, DETECTOR_SERVER_INSECURE="1",
-                      DETECTOR_SERVER_HOSTS="testserver",
-                      DETECTOR_SERVER_SECRET=secrets.token_urlsafe(48),
-                      DJANGO_SETTINGS_MODULE="detector.server.settings")
-    from django.core.management import call_command
-
-    from detector.server.commands import setup as django_setup
-
-    django_setup()
-    call_command("migrate", verbosity=0)
-    return url
-
-
 def ingest_all(city) -> tuple[int, float]:
     """Every inspection's records through the server's checks; (records, seconds)."""
     from detector.server import models as m
-    from detector.server.generator import inspections
     from detector.server.ingest import ingest
-    from detector.server.populate import BATCH, populate_setup
+    from detector.server.populate import batches, populate_setup
 
     populate_setup(city)
     offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
-    pending: dict[str, list] = {}
-    batches = []
-    for district, records in inspections(city):  # signing is the devices' work: not timed
-        batch = pending.setdefault(district, [])
-        batch.extend(records)
-        if len(batch) >= BATCH:
-            batches.append((district, batch))
-            pending[district] = []
-    batches += [(d, b) for d, b in pending.items() if b]
-    total = sum(len(b) for _d, b in batches)
+    pushes = list(batches(city))  # signing is the devices' work: not timed
+    total = sum(len(b) for _d, b in pushes)
     started = time.perf_counter()
-    for district, batch in batches:
+    for district, batch in pushes:
         ingest(offices[district], city.devices[district].key.id, batch)
     return total, time.perf_counter() - started
 
@@ -139,7 +113,7 @@ def main() -> int:
         print('needs a PostgreSQL cluster: eval "$(bash .ci/postgres start)"')
         return 2
     name = f"detector_bench_{os.getpid()}"
-    setup(admin, name)
+    open_database(admin, name, Path(tempfile.mkdtemp()) / "evidence")
     from detector.server import models as m
     from detector.server.generator import CityPlan, plan_city
 
@@ -162,13 +136,7 @@ def main() -> int:
             print(f"{page}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 <= "
                   f"{TARGET_PAGE_P95_MS:.0f} ms: {verdict})")
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        import psycopg
-
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(admin, name)
     return 0
 
 

@@ -33,10 +33,18 @@ def _cluster() -> str:
 
 @pytest.fixture(scope="session")
 def server_database(tmp_path_factory):
-    import psycopg
-
     admin_url = _cluster()
     name = f"detector_test_{os.getpid()}"
+    url = open_database(admin_url, name, tmp_path_factory.mktemp("evidence"))
+    yield url
+    drop_database(admin_url, name)
+
+
+def open_database(admin_url: str, name: str, evidence_dir: Path) -> str:
+    """A new, migrated database `name` in the cluster, and the server set up on it in
+    this process (the tests and benchmarks/bench_server.py)."""
+    import psycopg
+
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
@@ -44,7 +52,7 @@ def server_database(tmp_path_factory):
     os.environ.update(DETECTOR_DATABASE_URL=url, DETECTOR_SERVER_INSECURE="1",
                       DETECTOR_SERVER_HOSTS="localhost,127.0.0.1,testserver",
                       DETECTOR_SERVER_SECRET=secrets.token_urlsafe(48),
-                      DETECTOR_EVIDENCE_DIR=str(tmp_path_factory.mktemp("evidence")),
+                      DETECTOR_EVIDENCE_DIR=str(evidence_dir),
                       DJANGO_SETTINGS_MODULE="detector.server.settings")
     from django.core.management import call_command
 
@@ -52,7 +60,11 @@ def server_database(tmp_path_factory):
 
     setup()
     call_command("migrate", verbosity=0)
-    yield url
+    return url
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import psycopg
     from django.db import connections
 
     connections.close_all()

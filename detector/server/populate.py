@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 
+from detector.logbook.chain import Record
 from detector.server import models as m
 from detector.server.generator import City, inspections
 from detector.server.ingest import ingest
@@ -16,18 +18,23 @@ BATCH = 2000
 
 def populate(city: City) -> dict[str, str]:
     tokens = populate_setup(city)
-    pending: dict[str, list] = {}
     offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
+    for district, batch in batches(city):
+        ingest(offices[district], city.devices[district].key.id, batch)
+    return tokens
+
+
+def batches(city: City) -> Iterator[tuple[str, list[Record]]]:
+    """Every inspection's records, in pushes of about BATCH records per district's
+    device (each device's in sequence)."""
+    pending: dict[str, list[Record]] = {}
     for district, records in inspections(city):
         batch = pending.setdefault(district, [])
         batch.extend(records)
         if len(batch) >= BATCH:
-            ingest(offices[district], city.devices[district].key.id, batch)
+            yield district, batch
             pending[district] = []
-    for district, batch in pending.items():
-        if batch:
-            ingest(offices[district], city.devices[district].key.id, batch)
-    return tokens
+    yield from ((d, b) for d, b in pending.items() if b)
 
 
 def populate_setup(city: City) -> dict[str, str]:

@@ -23,7 +23,7 @@ import numpy as np
 from detector.wifi.classify import STREAM_KBPS, DeviceClass, Verdict, classify
 from detector.wifi.features import TrafficFeatures, features_of
 from detector.wifi.headers import DATA, WifiFrame, mac_text
-from detector.wifi.motion import MotionResponse, binned, motion_response
+from detector.wifi.motion import MotionResponse, binned, motion_response, sent_bitrate
 
 WINDOW_S = 12.0  # the longest stretch a device is classified on
 MIN_RUN_S = 3.0  # the shortest
@@ -128,9 +128,11 @@ class WifiAnalyzer:
             self.motion.popleft()
 
     # ---- analysis -----------------------------------------------------------------------------
-    def update(self, now: int) -> list[Suspect]:
+    def update(self, now: int) -> list[Suspect] | None:
+        """The cameras identified since the last call; None when it is not yet time to
+        classify again (every CLASSIFY_EVERY_S)."""
         if now < self._next_ns:
-            return []
+            return None
         self._next_ns = now + int(CLASSIFY_EVERY_S * 1e9)
         new = []
         for address in list(self.frames):
@@ -181,9 +183,7 @@ class WifiAnalyzer:
         if not self.motion:
             return None
         bins = int((end - start) / 1e9)
-        sent = [f for f in frames if f.addr2 == address and f.kind == DATA]
-        t = np.array([(f.t_ns - start) / 1e9 for f in sent])
-        rate = binned(t, np.array([f.length * 8.0 for f in sent]), 0.0, bins)
+        rate = sent_bitrate(frames, address, start, bins)
         mt = np.array([(t_ns - start) / 1e9 for t_ns, _v in self.motion])
         mv = np.array([v for _t, v in self.motion])
         return motion_response(rate, binned(mt, mv, 0.0, bins, mean=True))

@@ -10,6 +10,7 @@ when one is made (a header-only pcap).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Protocol
 
@@ -43,19 +44,32 @@ class WifiMonitor:
         self.on_frames = on_frames
         self.error: str | None = None
         self.frames_heard = 0
+        self._quiet: WifiUpdate | None = None  # the last update, its news already told
 
     def add_motion(self, t_ns: int, value: float) -> None:
         self.analyzer.add_motion(t_ns, value)
 
     def poll(self, now: int) -> WifiUpdate:
+        """Called on every turn of the sweep loop: the frames are taken every time, but
+        the update is rebuilt only when the analysis ran (every 0.5 s) or the adapter
+        failed; in between the last one stands, without its new cameras."""
         a = self.analyzer
-        new: list[Suspect] = []
+        new: list[Suspect] | None = []
+        failed = self.error
         if self.error is None:
             try:
                 self.source.read(now, a.hold, self._deliver)
             except (OSError, DetectorError) as exc:  # an unplugged adapter: say so, go on
                 self.error = str(exc)
             new = a.update(now)
+        if self._quiet is not None and (new is None or (failed and new == [])):
+            return self._quiet
+        update = self._build(new or [], now)
+        self._quiet = dataclasses.replace(update, new_cameras=[])
+        return update
+
+    def _build(self, new: list[Suspect], now: int) -> WifiUpdate:
+        a = self.analyzer
         cameras = [self._view(s) for s in a.suspects.values()]
         nearest = a.nearest()
         walk = a.walk_prompt(now)

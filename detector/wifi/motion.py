@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from detector.wifi.headers import DATA, WifiFrame
+
 BIN_S = 1.0
 MAX_LAG_S = 3
 MIN_BINS = 8  # fewer bins cannot show a relation
@@ -53,6 +55,14 @@ def binned(t_s: np.ndarray, values: np.ndarray, start_s: float, bins: int,
         return total
     count = np.bincount(index[keep], minlength=bins)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def sent_bitrate(frames: list[WifiFrame], address: bytes, start_ns: int,
+                 bins: int) -> np.ndarray:
+    """The bits a device sent in each second from start_ns: the motion test's series."""
+    sent = [f for f in frames if f.addr2 == address and f.kind == DATA]
+    t = np.array([(f.t_ns - start_ns) / 1e9 for f in sent])
+    return binned(t, np.array([f.length * 8.0 for f in sent]), 0.0, bins)
 
 
 def motion_response(bitrate: np.ndarray, motion: np.ndarray) -> MotionResponse:

@@ -21,7 +21,7 @@ import numpy as np
 from detector.wifi.capture import read_frames
 from detector.wifi.features import Series, TrafficFeatures, from_series, summarise
 from detector.wifi.headers import CaptureError, WifiFrame
-from detector.wifi.motion import MotionResponse, binned, motion_response
+from detector.wifi.motion import MotionResponse, binned, motion_response, sent_bitrate
 
 MAX_FRAME_BYTES = 2346  # the largest 802.11 frame: a row above it is a bin of several
 UP = {"up", "sent", "uplink", "to-ds", "tx"}
@@ -68,10 +68,7 @@ def _bitrate(frames: list[WifiFrame], address: bytes) -> np.ndarray:
     if not frames:
         return np.zeros(0)
     start = frames[0].t_ns
-    seconds = int((frames[-1].t_ns - start) / 1e9) + 1
-    sent = [f for f in frames if f.addr2 == address and f.kind == "data"]
-    t = np.array([(f.t_ns - start) / 1e9 for f in sent])
-    return binned(t, np.array([f.length * 8.0 for f in sent]), 0.0, seconds)
+    return sent_bitrate(frames, address, start, int((frames[-1].t_ns - start) / 1e9) + 1)
 
 
 def _read_csv(path: Path) -> TrafficFile:
