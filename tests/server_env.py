@@ -48,18 +48,24 @@ def open_database(admin_url: str, name: str, evidence_dir: Path) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
+    url = use_database(admin_url, name, evidence_dir)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def use_database(admin_url: str, name: str, evidence_dir: Path) -> str:
+    """The server set up in this process on the existing database `name`."""
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     os.environ.update(DETECTOR_DATABASE_URL=url, DETECTOR_SERVER_INSECURE="1",
                       DETECTOR_SERVER_HOSTS="localhost,127.0.0.1,testserver",
                       DETECTOR_SERVER_SECRET=secrets.token_urlsafe(48),
                       DETECTOR_EVIDENCE_DIR=str(evidence_dir),
                       DJANGO_SETTINGS_MODULE="detector.server.settings")
-    from django.core.management import call_command
-
     from detector.server.commands import setup
 
     setup()
-    call_command("migrate", verbosity=0)
     return url
 
 

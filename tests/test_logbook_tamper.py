@@ -132,3 +132,29 @@ def test_every_stored_value_changed_is_named_and_never_shown_as_verified(
                 f"{what}: `{name}` shows a changed value as verified")
         checked.append(what)
     assert len(checked) >= 40
+
+
+def test_both_signature_checks_give_the_same_verdicts():
+    """libsodium's check (with the server's extra) and OpenSSL's agree on genuine,
+    altered, forged and malformed signatures."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from detector.logbook import keys
+
+    if keys._sodium_open is None:
+        pytest.skip("PyNaCl is not installed: pip install -e '.[server]'")
+    signer, other = (keys.DeviceKey(Ed25519PrivateKey.generate()) for _ in range(2))
+    data = b"a" * 64
+    good = signer.sign(data)
+    flipped = bytes([good[0] ^ 1]) + good[1:]
+    cases = [(signer.public, good, data, True),
+             (signer.public, good, b"b" + data[1:], False),
+             (signer.public, flipped, data, False),
+             (other.public, good, data, False),
+             (signer.public, other.sign(data), data, False),
+             (signer.public, good[:63], data, False),
+             (signer.public[:31], good, data, False),
+             (b"\xff" * 32, good, data, False)]
+    for public, signature, message, verdict in cases:
+        assert keys._sodium_ok(public, signature, message) is verdict
+        assert keys._openssl_ok(public, signature, message) is verdict

@@ -168,6 +168,7 @@ def test_each_role_sees_only_what_it_may(city, live_server):
     assert adam.get("/users").status_code == 200 and b"audrey" in adam.get("/users").content
     assert adam.get(f"/inspections/{north}").status_code == 403
     assert ines.get("/statistics.json").status_code == 403
+    assert b"Page 2 of 1" in sam.get("/?page=2").content  # past the end: an empty page
     # Evidence only through an inspection the user may see.
     from detector.server import models as m
 
@@ -183,6 +184,9 @@ def test_each_role_sees_only_what_it_may(city, live_server):
     "/evidence/" + "g" * 64,
     "/statistics.json?quarter=2026Q4%27%20OR%20%271%27%3D%271",
     "/inspections/..%2F..%2Fusers",
+    "/?page=2%27%20OR%201%3D1%20--",
+    "/?page=-1",
+    "/?page=99999999999999999999",
 ])
 def test_injection_and_traversal_attempts_find_nothing(city, live_server, path):
     from detector.server import models as m
@@ -324,3 +328,69 @@ def test_coverage_and_pace_per_team(city, live_server):
     own = signed_in("sam").get("/teams").content.decode()
     assert "<td>north</td>" in own and "<td>south</td>" not in own  # the district only
     assert client().get("/teams").status_code == 302
+
+
+def test_the_schedule_under_its_policy(server_db):
+    """Due = last inspected + the risk's interval; never inspected and past due are
+    overdue (never inspected first, then the longest overdue), then due within a week,
+    then up to date; a risk the policy does not name gets the normal interval."""
+    from datetime import UTC, datetime, timedelta
+
+    from detector.server import models as m
+    from detector.server.schedule import BadPolicy, policy, schedule
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    district = m.District.objects.create(name="East")
+    for loc, risk, days_ago in (("never", "normal", None), ("late-40", "normal", 40),
+                                ("late-90", "normal", 90), ("soon", "normal", 25),
+                                ("fine", "normal", 3), ("weekly-late", "high", 8),
+                                ("weekly-fine", "high", 2), ("odd-risk", "unnamed", 31)):
+        m.Location.objects.create(
+            id=loc, name=loc, district=district, risk=risk,
+            last_inspected=None if days_ago is None else now - timedelta(days=days_ago))
+    rules = policy("normal=30,high=7")
+    due = schedule(m.Location.objects.all(), now, rules)
+    order = [d.location.id for d in due.rows]
+    assert order == ["never", "late-90", "late-40", "odd-risk", "weekly-late", "soon",
+                     "weekly-fine", "fine"]
+    status = {d.location.id: (d.status, d.days_over) for d in due.rows}
+    assert status["late-90"] == ("overdue", 60) and status["weekly-late"] == ("overdue", 1)
+    assert status["never"] == ("overdue", 0) and status["soon"] == ("due-soon", 0)
+    assert status["weekly-fine"] == ("due-soon", 0) and status["fine"] == ("ok", 0)
+    assert due.counts == {"overdue": 5, "due-soon": 2, "ok": 1}
+    # A stricter policy, and a limit that keeps the counts whole.
+    strict = schedule(m.Location.objects.all(), now, policy("normal=20,high=1"), limit=3)
+    assert strict.counts == {"overdue": 7, "due-soon": 0, "ok": 1}
+    assert [d.location.id for d in strict.rows] == ["never", "late-90", "late-40"]
+    second = schedule(m.Location.objects.all(), now, policy("normal=20,high=1"), limit=3,
+                      offset=3)
+    assert [d.location.id for d in second.rows] == ["odd-risk", "weekly-late", "soon"]
+    for bad in ("normal=thirty", "high=0", "normal"):
+        with pytest.raises(BadPolicy):
+            policy(bad)
+
+
+@pytest.mark.parametrize("case", ["unreadable body", "clashes with a stored inspection"])
+def test_a_forged_push_is_named_as_forged_whatever_it_breaks(city, live_server, case):
+    """The signatures are checked while the push is written inside its transaction:
+    a forged record that cannot be read, or that collides with what is stored, is
+    still named as forged, and nothing of the push is kept."""
+    from detector.logbook.chain import record_hash
+    from detector.server import models as m
+
+    records = tampered(city.office_book, city.device, lambda rs: None)
+    starts = [i for i, r in enumerate(records) if r["kind"] == "inspection-start"]
+    cut = starts[1]
+    status, _ = post(live_server, city.token, city.device, records[:cut])
+    assert status == 200
+    stored = (m.Record.objects.count(), m.Inspection.objects.count(), m.Alert.objects.count())
+    forged = [dict(r) for r in records[cut:]]
+    forged[0]["body"] = ("not json" if case == "unreadable body" else records[0]["body"])
+    prev = records[cut - 1]["hash"]
+    for r in forged:  # a chain that links and hashes correctly, but is not signed
+        r["prev"] = prev
+        r["hash"] = prev = record_hash(r["seq"], r["kind"], r["body"], prev)
+    status, answer = post(live_server, city.token, city.device, forged)
+    assert status == 422 and answer["refused"][0].startswith(f"record {cut + 1}: forged")
+    assert (m.Record.objects.count(), m.Inspection.objects.count(),
+            m.Alert.objects.count()) == stored

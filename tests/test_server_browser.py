@@ -62,6 +62,14 @@ def test_a_supervisor_finds_the_overdue_and_downloads_a_findings_evidence(
     page.click("a[href='/inspections/insp-00000']")
     assert "verified by the server" in page.locator("#verification").inner_text()
     assert "suspicious" in page.inner_text("main")
+    # The finding's snapshot shown, and its RF spectrum plotted.
+    finding = page.locator("section.finding").first
+    assert "Finding: suspicious" in finding.inner_text()
+    snapshot = finding.locator("img.snapshot")
+    snapshot.wait_for()
+    assert snapshot.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert finding.locator("svg polyline").count() >= 1
+    page.screenshot(path=str(tmp_path / "finding.png"), full_page=True)
     link = page.locator("#evidence a").first
     sha = link.get_attribute("href").rsplit("/", 1)[1]
     with page.expect_download() as info:

@@ -178,7 +178,7 @@ def _coverage_map(cmap: dict[str, Any]) -> str:
             "swept'>" + "<br>".join(lines) + "</div>")
 
 
-def _spectrum_svg(data: dict[str, Any]) -> str:
+def spectrum_svg(data: dict[str, Any]) -> str:
     """A small line plot per receiver of its latest reading (dBm against MHz)."""
     parts = []
     for source, readings in sorted(data.items()):
@@ -243,7 +243,7 @@ def _inspection_html(book: Logbook, ins: InspectionSummary) -> str:
         wifi = (body.get("evidence") or {}).get("wifi") if record.kind == "alert" else None
         if wifi:
             heading = f"Alert {body.get('id')}: Wi-Fi camera by its traffic"
-            parts.append(f"<h4>{_e(heading)}</h4>{_wifi_html(wifi)}")
+            parts.append(f"<h4>{_e(heading)}</h4>{wifi_html(wifi)}")
         media = _media(book, body.get(EVIDENCE_FILES, []))
         if not media:
             continue
@@ -254,7 +254,7 @@ def _inspection_html(book: Logbook, ins: InspectionSummary) -> str:
     return "".join(parts)
 
 
-def _wifi_html(wifi: dict[str, Any]) -> str:
+def wifi_html(wifi: dict[str, Any]) -> str:
     """A Wi-Fi camera's evidence: who (address, maker, channel), why (the classifier's
     reasons and the motion test) and its RSSI trail as the inspector moved."""
     t = wifi.get("traffic", {})
@@ -296,7 +296,7 @@ def _media(book: Logbook, evidence: list[dict[str, Any]]) -> str:
             out.append(f"<img alt='{_e(role)}' src='data:image/png;base64,"
                        f"{base64.b64encode(data).decode()}'>")
         elif role == "rf spectrum":
-            out.append(_spectrum_svg(json.loads(data)))
+            out.append(spectrum_svg(json.loads(data)))
     return "".join(out)
 
 

@@ -29,6 +29,12 @@ def setup() -> None:
         django.setup()
     except ImproperlyConfigured as exc:
         raise DetectorError(str(exc)) from None
+    from detector.server.schedule import BadPolicy, policy
+
+    try:
+        policy()  # a bad DETECTOR_SCHEDULE is named now, not on the first page shown
+    except BadPolicy as exc:
+        raise DetectorError(f"DETECTOR_SCHEDULE: {exc}") from None
 
 
 def server_command(args: Any) -> int:

@@ -9,11 +9,10 @@ import secrets
 from collections.abc import Iterator
 
 from detector.logbook.chain import Record
+from detector.push import BATCH as PUSH_BATCH
 from detector.server import models as m
 from detector.server.generator import City, inspections
 from detector.server.ingest import ingest
-
-BATCH = 2000
 
 
 def populate(city: City) -> dict[str, str]:
@@ -25,13 +24,13 @@ def populate(city: City) -> dict[str, str]:
 
 
 def batches(city: City) -> Iterator[tuple[str, list[Record]]]:
-    """Every inspection's records, in pushes of about BATCH records per district's
-    device (each device's in sequence)."""
+    """Every inspection's records, in pushes of about the size `detector push` sends
+    (each device's in sequence)."""
     pending: dict[str, list[Record]] = {}
     for district, records in inspections(city):
         batch = pending.setdefault(district, [])
         batch.extend(records)
-        if len(batch) >= BATCH:
+        if len(batch) >= PUSH_BATCH:
             yield district, batch
             pending[district] = []
     yield from ((d, b) for d, b in pending.items() if b)

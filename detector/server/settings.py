@@ -6,6 +6,8 @@
 - DETECTOR_EVIDENCE_DIR: where evidence files are kept by their SHA-256
 - DETECTOR_SERVER_HOSTS: host names the server answers to (comma-separated)
 - DETECTOR_SERVER_INSECURE=1: allow plain-HTTP cookies (local runs and tests only)
+- DETECTOR_DATABASE_REPLICA_URL: a streaming replica of that database, read by the
+  dashboard's pages (optional; routing.py)
 - DETECTOR_SCHEDULE: the inspection policy, e.g. "normal=30,high=7" (days between
   inspections by a location's risk)
 """
@@ -19,10 +21,10 @@ from urllib.parse import unquote, urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 
-def _database(url: str) -> dict:
+def _database(url: str, variable: str = "DETECTOR_DATABASE_URL") -> dict:
     parts = urlparse(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
-        raise ImproperlyConfigured(f"DETECTOR_DATABASE_URL: expected postgresql://USER@HOST/DB, "
+        raise ImproperlyConfigured(f"{variable}: expected postgresql://USER@HOST/DB, "
                                    f"got {url!r}")
     return {"ENGINE": "django.db.backends.postgresql", "NAME": parts.path.strip("/"),
             "USER": unquote(parts.username or ""), "PASSWORD": unquote(parts.password or ""),
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "detector.server.routing.replica_reads",
 ]
 ROOT_URLCONF = "detector.server.urls"
 TEMPLATES = [{
@@ -63,6 +66,10 @@ TEMPLATES = [{
                                        "django.contrib.auth.context_processors.auth"]},
 }]
 DATABASES = {"default": _database(os.environ.get("DETECTOR_DATABASE_URL", ""))}
+if os.environ.get("DETECTOR_DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _database(os.environ["DETECTOR_DATABASE_REPLICA_URL"],
+                                     "DETECTOR_DATABASE_REPLICA_URL")
+DATABASE_ROUTERS = ["detector.server.routing.DashboardReadsFromReplica"]
 # Argon2id first (argon2-cffi); the others only to read hashes made with them.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
