@@ -20,10 +20,17 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from tests.server_env import drop_database, open_database, use_database
+from tests.server_env import (
+    attached_replica,
+    drop_database,
+    open_database,
+    replica_caught_up,
+    use_database,
+)
 
 TARGET_INGEST_RATIO = 0.3
 TARGET_PAGE_P95_MS = 300.0
@@ -133,6 +140,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--keep", action="store_true",
                         help="keep the database (its name is printed) for --pages-only")
+    parser.add_argument("--replica", action="store_true",
+                        help="with a streaming replica of the cluster (started here): its "
+                             "lag during the ingest, and the pages read from it")
     parser.add_argument("--pages-only", metavar="DATABASE",
                         help="time the pages on a database kept by an earlier --keep run")
     args = parser.parse_args()
@@ -154,6 +164,9 @@ def main() -> int:
                     start="2022-01-01", high_risk=0.0)
     city = plan_city(plan)
     try:
+        if args.replica:
+            with_replica(admin, name, city, args.queries)
+            return 0
         records, ingest_s = ingest_all(city)
         inspections = m.Inspection.objects.count()
         copy_s = copy_reference()
@@ -172,6 +185,54 @@ def main() -> int:
         else:
             drop_database(admin, name)
     return 0
+
+
+class ReplicaLag:
+    """How far the replica falls behind, sampled on the primary twice a second."""
+
+    def __init__(self, primary_url: str) -> None:
+        self.url = primary_url
+        self.bytes_behind = 0
+        self.seconds_behind = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ReplicaLag:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.5):
+                row = conn.execute(
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
+                    "coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"
+                ).fetchone()
+                if row is not None and row[0] is not None:
+                    self.bytes_behind = max(self.bytes_behind, int(row[0]))
+                    self.seconds_behind = max(self.seconds_behind, float(row[1]))
+
+
+def with_replica(admin: str, name: str, city, queries: int) -> None:
+    """The ingest with a streaming replica following it, and the pages read from it."""
+    with attached_replica(admin):
+        with ReplicaLag(admin.rsplit("/", 1)[0] + "/" + name) as lag:
+            records, ingest_s = ingest_all(city)
+        behind = replica_caught_up(wait_s=3600)
+        print(f"{records:,} records ingested at {records / ingest_s:,.0f} records/s with a "
+              f"streaming replica following; it was at most {lag.bytes_behind / 1e6:.1f} MB "
+              f"and {lag.seconds_behind:.2f} s behind, and caught up {behind * 1000:.0f} ms "
+              "after the last push")
+        analyze()
+        replica_caught_up(wait_s=3600)
+        print("pages, read from the replica:")
+        report_pages(queries)
 
 
 def analyze() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,52 @@ def use_database(admin_url: str, name: str, evidence_dir: Path) -> str:
 
     setup()
     return url
+
+
+@contextmanager
+def attached_replica(admin_url: str):
+    """A streaming replica of the cluster at `admin_url` (`.ci/postgres replica`), set
+    as the server's replica in this process (as DETECTOR_DATABASE_REPLICA_URL does),
+    stopped and removed at the end."""
+    import subprocess
+
+    from django.conf import settings
+    from django.db import connections
+
+    script = str(Path(__file__).resolve().parents[1] / ".ci" / "postgres")
+    out = subprocess.run(["bash", script, "replica", admin_url], capture_output=True,
+                         text=True, check=True).stdout
+    found = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    port = found["DETECTOR_TEST_REPLICA_URL"].rsplit(":", 1)[1].split("/")[0]
+    settings.DATABASES["replica"] = dict(connections.settings["default"], PORT=port)
+    try:
+        yield
+    finally:
+        connections["replica"].close()
+        settings.DATABASES.pop("replica", None)
+        subprocess.run(["bash", script, "stop", found["DETECTOR_TEST_REPLICA_PGDATA"]],
+                       check=False)
+
+
+def replica_caught_up(wait_s: float = 120.0) -> float:
+    """Wait until the replica has replayed everything the primary has written; the
+    seconds that took. `wait_s` bounds it for a loaded machine."""
+    import time
+
+    from django.db import connections
+
+    with connections["default"].cursor() as cur:
+        cur.execute("SELECT pg_current_wal_lsn()")
+        target = cur.fetchone()[0]
+    started = time.monotonic()
+    with connections["replica"].cursor() as cur:
+        while True:
+            cur.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target])
+            if cur.fetchone()[0]:
+                return time.monotonic() - started
+            if time.monotonic() - started > wait_s:
+                raise AssertionError(f"the replica did not catch up in {wait_s:.0f} s")
+            time.sleep(0.05)
 
 
 def drop_database(admin_url: str, name: str) -> None:
