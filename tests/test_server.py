@@ -132,7 +132,7 @@ def test_evidence_that_does_not_match_its_hash_is_refused(city, live_server):
 
 
 PAGES = ["/", "/inspections", "/teams", "/inspections/insp-00000", "/evidence/" + "a" * 64,
-         "/statistics.csv", "/statistics.json", "/users"]
+         "/statistics", "/statistics.csv", "/statistics.json", "/users"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -394,3 +394,24 @@ def test_a_forged_push_is_named_as_forged_whatever_it_breaks(city, live_server, 
     assert status == 422 and answer["refused"][0].startswith(f"record {cut + 1}: forged")
     assert (m.Record.objects.count(), m.Inspection.objects.count(),
             m.Alert.objects.count()) == stored
+
+
+def test_inspections_per_month_match_the_statistics(city, live_server):
+    """The chart's counts for a month are the statistics' totals for that month."""
+    import re
+
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    push(city.other_book, Server(live_server, city.other_token, allow_http=True))
+    for user, districts in (("sam", 1), ("audrey", 2)):
+        c = signed_in(user)
+        page = c.get("/statistics").content.decode()
+        stats = c.get("/statistics.json?month=2026-11").json()["total"]
+        row = re.search(r"<tr><td>2026-11</td>(.*?)</tr>", page).group(1)
+        counts = [int(n) for n in re.findall(r"<td>(\d+)</td>", row)]
+        kinds = ["clear", "incomplete", "suspicious", "device-found", "open", "unverified"]
+        assert dict(zip(kinds, counts[:-1], strict=True)) == {k: stats[k] for k in kinds}
+        assert counts[-1] == stats["inspections"] == 4 * districts
+        assert page.count("<tr><td>") == 12  # twelve months, up to the latest inspection
+        assert "<tr><td>2025-12</td>" in page and "2026-12" not in page
+        assert 'class="result-suspicious"' in page  # the findings drawn
+    assert signed_in("ines").get("/statistics").status_code == 403

@@ -77,6 +77,10 @@ def test_a_supervisor_finds_the_overdue_and_downloads_a_findings_evidence(
     saved = tmp_path / "evidence.bin"
     info.value.save_as(saved)
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == sha
+    # The months at a glance, the findings among them.
+    page.click("a[href='/statistics']")
+    assert page.locator("#months rect.result-suspicious").count() >= 1
+    page.screenshot(path=str(tmp_path / "statistics.png"), full_page=True)
     page.click("text=log out")
     page.goto(f"{live_server}/inspections")
     assert page.url.startswith(f"{live_server}/login")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("inspections", views.inspections, name="inspections"),
     path("inspections/<str:inspection_id>", views.inspection, name="inspection"),
     path("evidence/<str:sha256>", views.evidence, name="evidence"),
+    path("statistics", views.statistics_page, name="statistics-page"),
     path("statistics.<str:fmt>", views.statistics, name="statistics"),
     path("teams", views.teams, name="teams"),
     path("users", views.users, name="users"),

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import Avg, Count, F, Q
+from django.db.models.functions import TruncMonth
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -208,3 +209,50 @@ def users(request: HttpRequest) -> HttpResponse:
         "user__username")
     return render(request, "server/users.html", {"rows": rows, "profile": request.profile})
 
+
+
+RESULT_COLOURS = {"clear": "#2da44e", "incomplete": "#d4a72c", "suspicious": "#cf222e",
+                  "device-found": "#82071e", "open": "#8c959f", "unverified": "#8250df"}
+CHART_HEIGHT = 160  # pixels for the busiest month
+
+
+@signed_in(("supervisor", "auditor"))
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    """Inspections per month over the twelve months up to the latest one, stacked by
+    result (the categories of the statistics: a result only for verified inspections),
+    with the counts."""
+    scope = inspections_for(request.profile)
+    latest = scope.order_by("-started").values_list("started", flat=True).first()
+    now = latest or timezone.now()  # the twelve months up to the latest inspection
+    year, month = (now.year, now.month - 11) if now.month == 12 else (now.year - 1,
+                                                                        now.month + 1)
+    first = datetime(year, month, 1, tzinfo=UTC)
+    rows = (scope.filter(started__gte=first)
+            .annotate(month=TruncMonth("started", tzinfo=UTC))
+            .values("month", "verified", "result").annotate(n=Count("id")).order_by())
+    months: dict[str, dict[str, int]] = {}
+    cursor = first
+    while cursor <= now:
+        months[f"{cursor:%Y-%m}"] = dict.fromkeys(RESULT_COLOURS, 0)
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    for r in rows:
+        key = f"{r['month']:%Y-%m}"
+        kind = ("unverified" if not r["verified"] else
+                r["result"] if r["result"] in RESULTS else "open")
+        if key in months:
+            months[key][kind] += r["n"]
+    busiest = max([sum(c.values()) for c in months.values()] + [1])
+    bars = []
+    for i, (month, counts) in enumerate(months.items()):
+        top, segments = CHART_HEIGHT + 10, []
+        for kind, n in counts.items():
+            height = round(CHART_HEIGHT * n / busiest)
+            top -= height
+            if n:
+                segments.append({"y": top, "height": height, "colour": RESULT_COLOURS[kind],
+                                 "kind": kind, "n": n})
+        bars.append({"month": month, "x": 40 + 52 * i, "segments": segments,
+                     "total": sum(counts.values()), "counts": counts})
+    return render(request, "server/statistics.html", {
+        "bars": bars, "kinds": list(RESULT_COLOURS.items()), "busiest": busiest,
+        "width": 40 + 52 * len(bars), "profile": request.profile})
