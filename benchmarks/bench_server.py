@@ -126,7 +126,8 @@ def pages(queries: int) -> dict[str, tuple[float, float]]:
             f"{scope}: month ({month})": [f"/statistics.json?month={month}"] * queries,
             f"{scope}: quarterly statistics ({quarter})": [
                 f"/statistics.json?quarter={quarter}"] * queries,
-            f"{scope}: coverage and pace per team": ["/teams"] * queries}
+            f"{scope}: coverage and pace per team": ["/teams"] * queries,
+            f"{scope}: inspections per month, a year": ["/statistics"] * queries}
         for name, batch in urls.items():
             out[name] = _timed(client, batch)
     return out
