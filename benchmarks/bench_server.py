@@ -162,7 +162,7 @@ def main() -> int:
     from detector.server.generator import CityPlan, plan_city
 
     plan = CityPlan(districts=args.districts, restrooms=args.restrooms, months=args.months,
-                    start="2022-01-01", high_risk=0.0)
+                    start="2022-01-01", high_risk=0.0, keep_evidence=False)
     city = plan_city(plan)
     try:
         if args.replica:

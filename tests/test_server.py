@@ -294,7 +294,7 @@ def test_generated_logbooks_are_verified_on_the_way_in_and_reproducible(server_d
     from detector.server.generator import CityPlan, inspections, plan_city
     from detector.server.populate import populate
 
-    plan = CityPlan(districts=2, restrooms=5, months=2, high_risk=0.3, seed=4)
+    plan = CityPlan(districts=2, restrooms=10, months=3, high_risk=0.3, seed=4)
     first = [r.hash for _d, records in inspections(plan_city(plan)) for r in records]
     again = [r.hash for _d, records in inspections(plan_city(plan)) for r in records]
     assert first == again  # the same city, keys and records for a seed
@@ -305,6 +305,16 @@ def test_generated_logbooks_are_verified_on_the_way_in_and_reproducible(server_d
     monthly = m.Inspection.objects.filter(location__risk="normal").count()
     highs = m.Location.objects.filter(risk="high").count()
     assert highs and weekly / highs > 2 * monthly / m.Location.objects.filter(risk="normal").count()
+    # Findings come with their snapshot and RF spectrum, stored intact by their SHA-256.
+    from detector.server.evidence_store import store
+
+    found = m.Inspection.objects.filter(findings__gt=0)
+    assert found.count() > 0
+    assert all(len(i.evidence) == 2 for i in found)
+    named = {sha for i in found for sha in i.evidence}
+    assert set(m.Evidence.objects.values_list("sha256", flat=True)) == named
+    assert all(store().read(sha) is not None for sha in named)
+    assert {e.media_type for e in m.Evidence.objects.all()} == {"image/png", "application/json"}
 
 
 def test_the_demo_city(server_db, tmp_path, capsys):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from detector.logbook.chain import Record
 from detector.push import BATCH as PUSH_BATCH
 from detector.server import models as m
+from detector.server.evidence_store import store
 from detector.server.generator import City, inspections
 from detector.server.ingest import ingest
 
@@ -20,7 +21,18 @@ def populate(city: City) -> dict[str, str]:
     offices = {o.district.name: o for o in m.Office.objects.select_related("district")}
     for district, batch in batches(city):
         ingest(offices[district], city.devices[district].key.id, batch)
+    store_evidence(city)
     return tokens
+
+
+def store_evidence(city: City) -> None:
+    """The devices' evidence files, as an office's push uploads them."""
+    files = store()
+    for device in city.devices.values():
+        for sha, (media_type, data) in device.files.items():
+            files.put(sha, data)
+            m.Evidence.objects.update_or_create(sha256=sha, defaults={
+                "size": len(data), "media_type": media_type})
 
 
 def batches(city: City) -> Iterator[tuple[str, list[Record]]]:
