@@ -88,6 +88,8 @@ class Inspection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["location", "-started"]),
+                   # a location's history is asked for by the id the devices recorded
+                   models.Index(fields=["location_id_text", "-started"]),
                    models.Index(fields=["team", "-started"]),
                    models.Index(fields=["-started"])]
 
