@@ -335,6 +335,10 @@ def test_coverage_and_pace_per_team(city, live_server):
     assert "<td>north</td><td>North</td><td>4</td>" in rows
     assert "<td>south</td><td>South</td><td>4</td>" in rows
     assert rows.count("0.70") >= 2 and rows.count("60.0") == 2
+    assert '<span id="period">2026Q4</span>' in page  # the latest inspection's quarter
+    earlier = signed_in("audrey").get("/teams?quarter=2026Q3").content.decode()
+    assert "<td>north</td>" not in earlier and "none" in earlier
+    assert signed_in("audrey").get("/teams?quarter=2026Q9").status_code == 400
     own = signed_in("sam").get("/teams").content.decode()
     assert "<td>north</td>" in own and "<td>south</td>" not in own  # the district only
     assert client().get("/teams").status_code == 302

@@ -1,10 +1,11 @@
 """Who may see what: an inspector their team's inspections and their district's
-schedule, a supervisor their district, an auditor everything (read-only), an
-administrator the users (and no inspection)."""
+schedule, a supervisor their district (the inspections of its restrooms, and of its
+teams where the server does not know the restroom), an auditor everything (read-only),
+an administrator the users (and no inspection)."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from detector.server import models as m
 
@@ -26,8 +27,7 @@ def inspections_for(p: m.Profile) -> QuerySet[m.Inspection]:
     if p.role == "auditor":
         return all_
     if p.role == "supervisor":
-        district = district_of(p)
-        return all_.filter(Q(location__district_id=district) | Q(team__district_id=district))
+        return all_.filter(district_id=district_of(p))
     if p.role == "inspector":
         return all_.filter(team_id=p.team_id)
     return all_.none()

@@ -15,7 +15,7 @@ from django.db import connection
 from detector.logbook.chain import Record as ChainRecord
 
 INSPECTION_COLUMNS = ("id", "device_id", "location_id", "location_id_text", "location_name",
-                      "team_id", "inspector", "started", "ended", "result", "coverage",
+                      "team_id", "district_id", "inspector", "started", "ended", "result", "coverage",
                       "peak_level", "findings", "evidence", "first_seq", "last_seq",
                       "verified")
 
@@ -42,7 +42,7 @@ def copy_inspections(rows: list[Any]) -> None:
     if rows:
         _copy("server_inspection", INSPECTION_COLUMNS,
               ((i.id, i.device_id, i.location_id, i.location_id_text, i.location_name,
-                i.team_id, i.inspector, i.started, i.ended, i.result, i.coverage,
+                i.team_id, i.district_id, i.inspector, i.started, i.ended, i.result, i.coverage,
                 i.peak_level, i.findings, json.dumps(i.evidence), i.first_seq, i.last_seq,
                 i.verified) for i in rows))
 

@@ -34,6 +34,7 @@ class InspectionRow:
     location_id_text: str
     location_name: str
     team_id: int | None
+    district_id: int | None
     inspector: str
     started: datetime
     ended: datetime | None = None
@@ -66,9 +67,11 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
                if r.kind != "inspection-start"} - started
     known = {row["id"]: InspectionRow(**row) for row in m.Inspection.objects.filter(
         id__in=earlier, device_id=device_id).values(*bulk.INSPECTION_COLUMNS)} if earlier else {}
-    teams = dict(m.Team.objects.values_list("name", "id"))
-    locations = set(m.Location.objects.filter(
-        id__in={str(b.get("location") or "") for _r, b in bodies}).values_list("id", flat=True))
+    teams = {name: (team, district) for name, team, district
+             in m.Team.objects.values_list("name", "id", "district_id")}
+    locations = dict(m.Location.objects.filter(
+        id__in={str(b.get("location") or "") for _r, b in bodies})
+        .values_list("id", "district_id"))
     new: dict[str, InspectionRow] = {}
     alerts: list[AlertRow] = []
     for r, body in bodies:
@@ -110,14 +113,15 @@ def _body(r: Record) -> dict[str, Any]:
     return body
 
 
-def _started(device_id: str, r: Record, body: dict[str, Any], teams: dict[str, int],
-             locations: set[str]) -> InspectionRow:
+def _started(device_id: str, r: Record, body: dict[str, Any],
+             teams: dict[str, tuple[int, int]], locations: dict[str, int]) -> InspectionRow:
     location = str(body.get("location") or "")
+    team, team_district = teams.get(str(body.get("team", "")), (None, None))
     return InspectionRow(
         id=str(body.get("inspection", "")), device_id=device_id,
         location_id=location if location in locations else None, location_id_text=location,
-        location_name=str(body.get("location_name", ""))[:200],
-        team_id=teams.get(str(body.get("team", ""))),
+        location_name=str(body.get("location_name", ""))[:200], team_id=team,
+        district_id=locations.get(location, team_district),
         inspector=str(body.get("inspector", ""))[:100], started=parse_time(body.get("started")),
         first_seq=r.seq, last_seq=r.seq, verified=True)  # stored only after the checks
 

@@ -1,4 +1,4 @@
-"""Records pushed by an office, checked by the server itself before anything is stored.
+"""Records pushed by an office, checked by the server itself before anything is committed.
 
 A push carries, for one device, the records after the head the server reported. The
 server checks every record on its own (its content against its hash, its hash against

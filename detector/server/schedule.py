@@ -84,9 +84,10 @@ def schedule(locations: QuerySet[m.Location], now: datetime,
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({r["status"]: r["n"] for r in rows.order_by().values("status")
                    .annotate(n=Count("id"))})
-    order = Case(*(When(status=s, then=Value(i)) for i, s in enumerate(STATUSES)))
+    # The statuses follow the due date (never inspected, past due, within a week, later),
+    # so ordering by it alone is the same order, and cheaper than by status first.
     first = rows.select_related("district").order_by(
-        order, F("due").asc(nulls_first=True), "id")[offset:offset + limit]
+        F("due").asc(nulls_first=True), "id")[offset:offset + limit]
     return Schedule(counts, [
         Due(loc, loc.due, loc.status,
             (now - loc.due).days if loc.status == "overdue" and loc.due else 0)

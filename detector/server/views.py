@@ -185,10 +185,21 @@ def compute_statistics(rows, period) -> dict:
 
 @signed_in(("inspector", "supervisor", "auditor"))
 def teams(request: HttpRequest) -> HttpResponse:
-    """Coverage and pace per team: verified, closed inspections, their mean coverage,
-    the share left incomplete, and the mean minutes an inspection took."""
-    rows = (inspections_for(request.profile).filter(verified=True, ended__isnull=False,
-                                                     team__isnull=False)
+    """Coverage and pace per team over a quarter or a month (`?quarter=2026Q4`,
+    `?month=2026-11`; the quarter of the latest inspection by default): verified, closed
+    inspections, their mean coverage, the share left incomplete, and the mean minutes an
+    inspection took."""
+    scope = inspections_for(request.profile)
+    try:
+        period = parse_period(quarter=request.GET.get("quarter"),
+                              month=request.GET.get("month")) or _latest_quarter(scope)
+    except Exception as exc:  # noqa: BLE001 - a bad period is the user's to fix
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if period is not None:
+        start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC)
+                      for d in (period.start, period.end))
+        scope = scope.filter(started__gte=start, started__lt=end)
+    rows = (scope.filter(verified=True, ended__isnull=False, team__isnull=False)
             .values("team__name", "team__district__name")
             .annotate(count=Count("id"), coverage=Avg("coverage"),
                       incomplete=Count("id", filter=Q(result="incomplete")),
@@ -200,7 +211,16 @@ def teams(request: HttpRequest) -> HttpResponse:
               "incomplete": r["incomplete"] / r["count"] if r["count"] else 0.0,
               "minutes": r["duration"].total_seconds() / 60 if r["duration"] else None}
              for r in rows]
-    return render(request, "server/teams.html", {"rows": table, "profile": request.profile})
+    return render(request, "server/teams.html", {
+        "rows": table, "period": period.label if period else "all time",
+        "profile": request.profile})
+
+
+def _latest_quarter(scope):
+    latest = scope.order_by("-started").values_list("started", flat=True).first()
+    if latest is None:
+        return None
+    return parse_period(quarter=f"{latest.year}Q{(latest.month - 1) // 3 + 1}")
 
 
 @signed_in(("administrator",))
