@@ -429,3 +429,29 @@ def test_inspections_per_month_match_the_statistics(city, live_server):
         assert "<tr><td>2025-12</td>" in page and "2026-12" not in page
         assert 'class="result-suspicious"' in page  # the findings drawn
     assert signed_in("ines").get("/statistics").status_code == 403
+
+
+def test_the_monthly_counts_follow_pushes_cut_anywhere(city, live_server):
+    """The running counts the chart reads equal a count of the stored inspections, when
+    a push is cut in the middle of inspections (an inspection opened by one batch and
+    closed by another moves from "open" to its result)."""
+    from datetime import UTC
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from detector.server import models as m
+
+    records = tampered(city.office_book, city.device, lambda rs: None)
+    for start in range(0, len(records), 3):
+        status, _ = post(live_server, city.token, city.device, records[start:start + 3])
+        assert status == 200
+        counted = {(c.month, c.district_id, c.verified, c.result): c.inspections
+                   for c in m.MonthCount.objects.filter(inspections__gt=0)}
+        truth = {(r["month"].date(), r["district_id"], r["verified"], r["result"]): r["n"]
+                 for r in m.Inspection.objects.annotate(
+                     month=TruncMonth("started", tzinfo=UTC))
+                 .values("month", "district_id", "verified", "result")
+                 .annotate(n=Count("id")).order_by()}
+        assert counted == truth
+    assert sum(counted.values()) == 4 and "" not in {k[3] for k in counted}  # all closed

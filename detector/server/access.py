@@ -39,3 +39,13 @@ def locations_for(p: m.Profile) -> QuerySet[m.Location]:
     if p.role in ("supervisor", "inspector"):
         return m.Location.objects.filter(district_id=district_of(p))
     return m.Location.objects.none()
+
+
+def month_counts_for(p: m.Profile) -> QuerySet[m.MonthCount]:
+    """The monthly counts of the inspections `inspections_for` would show (the page that
+    reads them is for supervisors and auditors)."""
+    if p.role == "auditor":
+        return m.MonthCount.objects.all()
+    if p.role == "supervisor":
+        return m.MonthCount.objects.filter(district_id=district_of(p))
+    return m.MonthCount.objects.none()

@@ -86,3 +86,19 @@ def raise_last_inspected(latest: dict[str, datetime]) -> None:
             "FROM unnest(%s::text[], %s::timestamptz[]) AS v(id, at) "
             "WHERE l.id = v.id AND (l.last_inspected IS NULL OR l.last_inspected < v.at)",
             [list(latest), list(latest.values())])
+
+
+def add_month_counts(deltas: dict[tuple, int]) -> None:
+    """Add to the running counts: {(month's first day, district id, verified, result):
+    change}."""
+    changes = [(key, n) for key, n in deltas.items() if n]
+    if not changes:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO server_monthcount (month, district_id, verified, result, inspections) "
+            "SELECT * FROM unnest(%s::date[], %s::bigint[], %s::bool[], %s::text[], %s::int[]) "
+            "ON CONFLICT (month, district_id, verified, result) DO UPDATE "
+            "SET inspections = server_monthcount.inspections + EXCLUDED.inspections",
+            [[k[0] for k, _ in changes], [k[1] for k, _ in changes],
+             [k[2] for k, _ in changes], [k[3] for k, _ in changes], [n for _, n in changes]])

@@ -9,6 +9,7 @@ build than the rest of the derivation) and written back in bulk (bulk.py).
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -72,6 +73,7 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
     locations = dict(m.Location.objects.filter(
         id__in={str(b.get("location") or "") for _r, b in bodies})
         .values_list("id", "district_id"))
+    counted_as = {key: _month_key(row) for key, row in known.items()}  # before this push
     new: dict[str, InspectionRow] = {}
     alerts: list[AlertRow] = []
     for r, body in bodies:
@@ -100,6 +102,13 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
     bulk.update_inspections(changed)
     bulk.copy_alerts(alerts)
     bulk.raise_last_inspected(_latest_per_location([*new.values(), *changed]))
+    deltas: dict[tuple, int] = defaultdict(int)
+    for row in new.values():
+        deltas[_month_key(row)] += 1
+    for row in changed:
+        deltas[counted_as[row.id]] -= 1
+        deltas[_month_key(row)] += 1
+    bulk.add_month_counts(deltas)
     return sorted(new) + sorted(row.id for row in changed)
 
 
@@ -124,6 +133,12 @@ def _started(device_id: str, r: Record, body: dict[str, Any],
         district_id=locations.get(location, team_district),
         inspector=str(body.get("inspector", ""))[:100], started=parse_time(body.get("started")),
         first_seq=r.seq, last_seq=r.seq, verified=True)  # stored only after the checks
+
+
+def _month_key(row: InspectionRow) -> tuple:
+    """Where an inspection is counted in the monthly counts (models.MonthCount)."""
+    started = row.started.astimezone(UTC)
+    return (started.date().replace(day=1), row.district_id, row.verified, row.result)
 
 
 def _evidence_of(body: dict[str, Any]) -> set[str]:

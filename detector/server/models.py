@@ -104,6 +104,23 @@ class Inspection(models.Model):
                             name="inspection_evidence_gin")]
 
 
+class MonthCount(models.Model):
+    """Inspections per month, district and result: a running count kept by the ingest
+    (derive.py) so that a year's chart for the whole city reads a few thousand rows, not
+    every inspection. Derived like the inspections, and rebuildable from them."""
+
+    month = models.DateField()  # its first day (UTC)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True)
+    verified = models.BooleanField()
+    result = models.CharField(max_length=32, blank=True)
+    inspections = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["month", "district", "verified", "result"], name="month_count_key",
+            nulls_distinct=False)]
+
+
 class Alert(models.Model):
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="alerts")
     seq = models.IntegerField()  # its record

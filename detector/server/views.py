@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
 from django.contrib.auth import authenticate, login, logout
-from django.db.models import Avg, Count, F, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, Q, Sum
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from detector.logbook.report import RESULTS, Tally, parse_period, tally
 from detector.server import models as m
-from detector.server.access import inspections_for, locations_for, profile
+from detector.server.access import inspections_for, locations_for, month_counts_for, profile
 from detector.server.evidence_store import SHA256, store
 from detector.server.evidence_view import sections
 from detector.server.schedule import schedule as due_list
@@ -241,18 +240,17 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     """Inspections per month over the twelve months up to the latest one, stacked by
     result (the categories of the statistics: a result only for verified inspections),
     with the counts."""
-    scope = inspections_for(request.profile)
-    latest = scope.order_by("-started").values_list("started", flat=True).first()
-    now = latest or timezone.now()  # the twelve months up to the latest inspection
-    year, month = (now.year, now.month - 11) if now.month == 12 else (now.year - 1,
-                                                                        now.month + 1)
-    first = datetime(year, month, 1, tzinfo=UTC)
-    rows = (scope.filter(started__gte=first)
-            .annotate(month=TruncMonth("started", tzinfo=UTC))
-            .values("month", "verified", "result").annotate(n=Count("id")).order_by())
+    counts = month_counts_for(request.profile).filter(inspections__gt=0)
+    latest = counts.order_by("-month").values_list("month", flat=True).first()
+    last = latest or timezone.now().date()  # the twelve months up to the latest inspection
+    year, month = (last.year, last.month - 11) if last.month == 12 else (
+        last.year - 1, last.month + 1)
+    first = date(year, month, 1)
+    rows = (counts.filter(month__gte=first).values("month", "verified", "result")
+            .annotate(n=Sum("inspections")).order_by())
     months: dict[str, dict[str, int]] = {}
     cursor = first
-    while cursor <= now:
+    while cursor <= last:
         months[f"{cursor:%Y-%m}"] = dict.fromkeys(RESULT_COLOURS, 0)
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     for r in rows:
