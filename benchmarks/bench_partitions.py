@@ -18,7 +18,7 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.server_env import use_database
@@ -134,8 +134,10 @@ def main() -> int:
     first = m.Inspection.objects.order_by("started").first().started
     last = m.Inspection.objects.order_by("-started").first().started
     location = m.Location.objects.order_by("id").first().id
-    month = f"{last.year:04d}-{last.month:02d}"
-    quarter = f"{last.year:04d}Q{(last.month - 1) // 3 + 1}"
+    before = last.replace(day=1) - timedelta(days=1)  # the last whole month and quarter
+    month = f"{before.year:04d}-{before.month:02d}"
+    before = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1) - timedelta(days=1)
+    quarter = f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
     connection.ensure_connection()
     raw = connection.connection
     raw.autocommit = True

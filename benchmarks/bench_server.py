@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from tests.server_env import (
@@ -106,9 +107,13 @@ def pages(queries: int) -> dict[str, tuple[float, float]]:
     places = list(m.Location.objects.filter(district=district).values_list("id", flat=True))
     findings = list(m.Inspection.objects.filter(findings__gt=0, location__district=district)
                     .values_list("id", flat=True)[:1000])
+    # The last whole month and quarter before the latest inspection's.
     last = m.Inspection.objects.order_by("-started").first().started
-    month = f"{last.year:04d}-{last.month:02d}"
-    quarter = f"{last.year:04d}Q{(last.month - 1) // 3 + 1}"
+    before = last.replace(day=1) - timedelta(days=1)
+    month = f"{before.year:04d}-{before.month:02d}"
+    quarter_start = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1)
+    before = quarter_start - timedelta(days=1)
+    quarter = f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
     out = {}
     for role in ("supervisor", "auditor"):
         user, _ = User.objects.get_or_create(username=f"bench-{role}")
