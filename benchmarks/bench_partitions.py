@@ -45,11 +45,14 @@ def build_partitioned(cur, first: datetime, last: datetime) -> float:
         cur.execute(f"CREATE TABLE {COPY}_{lo:%Y%m} PARTITION OF {COPY} "
                     "FOR VALUES FROM (%s) TO (%s)", [lo, hi])
     cur.execute(f"INSERT INTO {COPY} SELECT * FROM server_inspection")
-    # The indexes the server's table has (the key must include the partition column).
+    # Every index the server's table has, from the catalogue (the primary key must
+    # include the partition column).
     cur.execute(f"ALTER TABLE {COPY} ADD PRIMARY KEY (id, started)")
-    cur.execute(f"CREATE INDEX ON {COPY} (location_id, started DESC)")
-    cur.execute(f"CREATE INDEX ON {COPY} (team_id, started DESC)")
-    cur.execute(f"CREATE INDEX ON {COPY} (started DESC)")
+    cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'server_inspection' "
+                "AND indexname <> 'server_inspection_pkey'")
+    for (definition,) in cur.fetchall():
+        columns = definition.split(" USING ", 1)[1]
+        cur.execute(f"CREATE INDEX ON {COPY} USING {columns}")
     cur.execute(f"ANALYZE {COPY}")
     return time.perf_counter() - started
 
