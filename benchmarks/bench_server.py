@@ -1,15 +1,19 @@
 """The inspection server at scale: ingest rate through the server's own checks against a
 plain COPY of the same rows into the same tables, and the dashboard's main pages at the
-50th and 95th percentile, in the same run (docs/server.md).
+50th and 95th percentile for a district's supervisor and for an auditor, in the same run
+(docs/server.md).
 
 Needs a PostgreSQL cluster: `eval "$(bash .ci/postgres start)"` first. A fresh database
-is made in it and dropped at the end.
+is made in it and dropped at the end (kept with --keep).
 
     python -m benchmarks.bench_server [--districts 25] [--restrooms 2000] [--months 60]
-                                         [--queries 20]
+                                      [--queries 20] [--keep] [--replica]
+    python -m benchmarks.bench_server --pages-only NAME      # a database kept before
 
-The issue's full scale (25 districts x 2,000 restrooms, monthly over 5 years: about 3
-million inspections) is the default; smaller runs take `--restrooms 100 --months 12`.
+The city's full scale (25 districts x 2,000 restrooms, monthly over 5 years: 3 million
+inspections, about 25 minutes of ingest here) is the default; shorter runs take
+`--districts 5 --months 12`. --replica starts a streaming replica of the cluster,
+measures how far it falls behind during the ingest, and times the pages read from it.
 """
 
 from __future__ import annotations
