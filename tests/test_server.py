@@ -455,3 +455,16 @@ def test_the_monthly_counts_follow_pushes_cut_anywhere(city, live_server):
                  .annotate(n=Count("id")).order_by()}
         assert counted == truth
     assert sum(counted.values()) == 4 and "" not in {k[3] for k in counted}  # all closed
+
+
+def test_the_findings_list_shows_what_was_found_where(city, live_server):
+    from detector.server import models as m
+
+    push(city.office_book, Server(live_server, city.token, allow_http=True))
+    page = signed_in("sam").get("/inspections?found=1").content.decode()
+    found = set(m.Inspection.objects.filter(findings__gt=0).values_list("id", flat=True))
+    quiet = set(m.Inspection.objects.filter(findings=0).exclude(
+        peak_level__in=("lens-confirmed", "camera-likely")).values_list("id", flat=True))
+    assert found and quiet  # the city has both
+    assert all(f"/inspections/{i}" in page for i in found)
+    assert not any(f"/inspections/{i}" in page for i in quiet)

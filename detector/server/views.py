@@ -113,9 +113,15 @@ def inspections(request: HttpRequest) -> HttpResponse:
     location = request.GET.get("location")
     if location:
         rows = rows.filter(location_id_text=location)
+    found = request.GET.get("found") == "1"
+    if found:  # what was found where: a marked finding, or a confirmed lens or camera
+        rows = rows.filter(Q(findings__gt=0) | Q(peak_level__in=FOUND_LEVELS))
     rows = rows.order_by("-started")[:200]
-    return render(request, "server/inspections.html", {"rows": rows, "location": location,
-                                                       "profile": request.profile})
+    return render(request, "server/inspections.html", {
+        "rows": rows, "location": location, "found": found, "profile": request.profile})
+
+
+FOUND_LEVELS = ("lens-confirmed", "camera-likely")
 
 
 @signed_in(("inspector", "supervisor", "auditor"))
