@@ -18,9 +18,11 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.bench_server import last_whole_periods
+from detector.logbook.report import parse_period
 from tests.server_env import use_database
 
 COPY = "part_inspection"
@@ -68,8 +70,8 @@ def dashboard_queries(period_month: str, period_quarter: str, location: str
     auditor = m.Profile(role="auditor")
     out = {}
     for scope, who in (("district", supervisor), ("city", auditor)):
-        for label, (lo, hi) in (("month", _period(month=period_month)),
-                                ("quarter", _period(quarter=period_quarter))):
+        for label, (lo, hi) in (("month", parse_period(month=period_month).bounds()),
+                                ("quarter", parse_period(quarter=period_quarter).bounds())):
             qs = (inspections_for(who).filter(started__gte=lo, started__lt=hi)
                   .order_by("started", "id").values_list(
                       "location_id_text", "location_name", "verified", "result", "coverage",
@@ -79,14 +81,6 @@ def dashboard_queries(period_month: str, period_quarter: str, location: str
         .order_by("-started")[:200].values_list("id", "started", "result")
     out["district: a location's history"] = history.query.sql_with_params()
     return out
-
-
-def _period(month: str | None = None, quarter: str | None = None) -> tuple[datetime, datetime]:
-    from detector.logbook.report import parse_period
-
-    period = parse_period(month=month, quarter=quarter)
-    return tuple(datetime.fromisoformat(d).replace(tzinfo=UTC)
-                 for d in (period.start, period.end))
 
 
 def timed(cur, sql: str, params: list, queries: int) -> tuple[float, float, int]:
@@ -137,10 +131,7 @@ def main() -> int:
     first = m.Inspection.objects.order_by("started").first().started
     last = m.Inspection.objects.order_by("-started").first().started
     location = m.Location.objects.order_by("id").first().id
-    before = last.replace(day=1) - timedelta(days=1)  # the last whole month and quarter
-    month = f"{before.year:04d}-{before.month:02d}"
-    before = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1) - timedelta(days=1)
-    quarter = f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
+    month, quarter = last_whole_periods(last)
     connection.ensure_connection()
     raw = connection.connection
     raw.autocommit = True

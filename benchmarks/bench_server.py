@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.server_env import (
@@ -86,6 +86,14 @@ def copy_reference() -> float:
         return time.perf_counter() - started
 
 
+def last_whole_periods(last: datetime) -> tuple[str, str]:
+    """The last whole month and quarter before `last`'s, as `?month=` and `?quarter=`."""
+    before = last.replace(day=1) - timedelta(days=1)
+    month = f"{before.year:04d}-{before.month:02d}"
+    before = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1) - timedelta(days=1)
+    return month, f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
+
+
 def _timed(client, urls: list[str]) -> tuple[float, float]:
     times = []
     for url in urls:
@@ -111,13 +119,8 @@ def pages(queries: int) -> dict[str, tuple[float, float]]:
     places = list(m.Location.objects.filter(district=district).values_list("id", flat=True))
     findings = list(m.Inspection.objects.filter(findings__gt=0, location__district=district)
                     .values_list("id", flat=True)[:1000])
-    # The last whole month and quarter before the latest inspection's.
-    last = m.Inspection.objects.order_by("-started").first().started
-    before = last.replace(day=1) - timedelta(days=1)
-    month = f"{before.year:04d}-{before.month:02d}"
-    quarter_start = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1)
-    before = quarter_start - timedelta(days=1)
-    quarter = f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
+    month, quarter = last_whole_periods(
+        m.Inspection.objects.order_by("-started").first().started)
     out = {}
     for role in ("supervisor", "auditor"):
         user, _ = User.objects.get_or_create(username=f"bench-{role}")

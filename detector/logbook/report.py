@@ -34,6 +34,11 @@ class Period:
     start: str  # ISO dates, inclusive start, exclusive end
     end: str
 
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Start and end as UTC times (the city's server stores times with their zone)."""
+        return tuple(dt.datetime.fromisoformat(d).replace(tzinfo=dt.UTC)
+                     for d in (self.start, self.end))
+
 
 def parse_period(month: str | None = None, quarter: str | None = None) -> Period | None:
     if month:
@@ -111,17 +116,24 @@ def tally(rows: list[Tally], period: Period | None) -> dict[str, Any]:
             "locations": sorted(per.values(), key=lambda e: e["location"])}
 
 
+STATISTICS_FIELDS = ["location", "name", "inspections", *RESULTS, "open", "unverified",
+                     "findings", "mean_coverage"]
+
+
+def statistics_csv(stats: dict[str, Any], out: Any) -> None:
+    """The statistics' per-location rows as CSV into the text stream `out`."""
+    writer = csv.DictWriter(out, fieldnames=STATISTICS_FIELDS)
+    writer.writeheader()
+    for entry in stats["locations"]:
+        writer.writerow({k: entry.get(k, "") for k in STATISTICS_FIELDS})
+
+
 def write_statistics(stats: dict[str, Any], csv_path=None, json_path=None) -> None:
     if json_path is not None:
         json_path.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
     if csv_path is not None:
-        fields = ["location", "name", "inspections", *RESULTS, "open", "unverified",
-                  "findings", "mean_coverage"]
         with open(csv_path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            for entry in stats["locations"]:
-                writer.writerow({k: entry.get(k, "") for k in fields})
+            statistics_csv(stats, f)
 
 
 # ---- HTML ------------------------------------------------------------------------------------

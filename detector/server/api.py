@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from detector.server import models as m
-from detector.server.evidence_store import SHA256, EvidenceStore, store
+from detector.server.evidence_store import SHA256, EvidenceStore, keep, store
 from detector.server.ingest import Refused, ingest, parse_records
 
 
@@ -77,7 +77,5 @@ def evidence(request: HttpRequest, sha256: str) -> JsonResponse:
     data = request.body
     if hashlib.sha256(data).hexdigest() != sha256:
         return _refuse(422, f"evidence {sha256}: the content does not match its SHA-256")
-    files.put(sha256, data)
-    m.Evidence.objects.update_or_create(sha256=sha256, defaults={
-        "size": len(data), "media_type": request.content_type or "application/octet-stream"})
+    keep(sha256, data, request.content_type or "application/octet-stream")
     return JsonResponse({"sha256": sha256, "size": len(data)}, status=201)

@@ -45,3 +45,13 @@ class EvidenceStore:
 
 def store() -> EvidenceStore:
     return EvidenceStore(settings.EVIDENCE_DIR)
+
+
+def keep(sha256: str, data: bytes, media_type: str) -> None:
+    """An evidence file whose content was checked against `sha256`: on disk, with its
+    row (a push's upload, and the generator's demo city)."""
+    from detector.server import models as m
+
+    store().put(sha256, data)
+    m.Evidence.objects.update_or_create(sha256=sha256, defaults={
+        "size": len(data), "media_type": media_type})

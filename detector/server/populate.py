@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from detector.logbook.chain import Record
 from detector.push import BATCH as PUSH_BATCH
 from detector.server import models as m
-from detector.server.evidence_store import store
+from detector.server.evidence_store import keep
 from detector.server.generator import City, inspections
 from detector.server.ingest import ingest
 
@@ -27,12 +27,9 @@ def populate(city: City) -> dict[str, str]:
 
 def store_evidence(city: City) -> None:
     """The devices' evidence files, as an office's push uploads them."""
-    files = store()
     for device in city.devices.values():
         for sha, (media_type, data) in device.files.items():
-            files.put(sha, data)
-            m.Evidence.objects.update_or_create(sha256=sha, defaults={
-                "size": len(data), "media_type": media_type})
+            keep(sha, data, media_type)
 
 
 def batches(city: City) -> Iterator[tuple[str, list[Record]]]:

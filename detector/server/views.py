@@ -4,9 +4,8 @@ request is sent to the login page."""
 
 from __future__ import annotations
 
-import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import wraps
 
 from django.contrib.auth import authenticate, login, logout
@@ -22,7 +21,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from detector.logbook.report import RESULTS, Tally, parse_period, tally
+from detector.errors import DetectorError
+from detector.logbook.report import (
+    RESULTS,
+    Period,
+    Tally,
+    parse_period,
+    statistics_csv,
+    tally,
+)
 from detector.server import models as m
 from detector.server.access import inspections_for, locations_for, month_counts_for, profile
 from detector.server.evidence_store import SHA256, store
@@ -153,12 +160,23 @@ def evidence(request: HttpRequest, sha256: str) -> HttpResponse:
     return response
 
 
+def _asked_period(request: HttpRequest) -> Period | None:
+    """`?quarter=2026Q4` or `?month=2026-11` (DetectorError when malformed)."""
+    return parse_period(quarter=request.GET.get("quarter"), month=request.GET.get("month"))
+
+
+def _within(rows, period: Period | None):
+    if period is None:
+        return rows
+    start, end = period.bounds()
+    return rows.filter(started__gte=start, started__lt=end)
+
+
 @signed_in(("supervisor", "auditor"))
 def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
-        period = parse_period(quarter=request.GET.get("quarter"),
-                              month=request.GET.get("month"))
-    except Exception as exc:  # noqa: BLE001 - a bad period is the user's to fix
+        period = _asked_period(request)
+    except DetectorError as exc:  # a bad period is the user's to fix
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     stats = compute_statistics(inspections_for(request.profile), period)
     if fmt == "json":
@@ -166,24 +184,15 @@ def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt != "csv":
         return HttpResponseNotFound("statistics.csv or statistics.json")
     out = io.StringIO()
-    fields = ["location", "name", "inspections", *RESULTS, "open", "unverified",
-              "findings", "mean_coverage"]
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    for entry in stats["locations"]:
-        writer.writerow({k: entry.get(k, "") for k in fields})
+    statistics_csv(stats, out)
     return HttpResponse(out.getvalue(), content_type="text/csv")
 
 
-def compute_statistics(rows, period) -> dict:
+def compute_statistics(rows, period: Period | None) -> dict:
     """What `detector report --quarter` computes for the same records."""
-    if period is not None:
-        start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC)
-                      for d in (period.start, period.end))
-        rows = rows.filter(started__gte=start, started__lt=end)
     # In time order, as the logbook holds them (a location's name is its first one),
     # and only the six columns counted: a city's quarter is a few hundred thousand rows.
-    fields = rows.order_by("started", "id").values_list(
+    fields = _within(rows, period).order_by("started", "id").values_list(
         "location_id_text", "location_name", "verified", "result", "coverage", "findings")
     return tally([Tally(*row) for row in fields.iterator(chunk_size=10000)], period)
 
@@ -196,15 +205,10 @@ def teams(request: HttpRequest) -> HttpResponse:
     inspection took."""
     scope = inspections_for(request.profile)
     try:
-        period = parse_period(quarter=request.GET.get("quarter"),
-                              month=request.GET.get("month")) or _latest_quarter(scope)
-    except Exception as exc:  # noqa: BLE001 - a bad period is the user's to fix
+        period = _asked_period(request) or _latest_quarter(scope)
+    except DetectorError as exc:  # a bad period is the user's to fix
         return HttpResponse(str(exc), status=400, content_type="text/plain")
-    if period is not None:
-        start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC)
-                      for d in (period.start, period.end))
-        scope = scope.filter(started__gte=start, started__lt=end)
-    rows = (scope.filter(verified=True, ended__isnull=False, team__isnull=False)
+    rows = (_within(scope, period).filter(verified=True, ended__isnull=False, team__isnull=False)
             .values("team__name", "team__district__name")
             .annotate(count=Count("id"), coverage=Avg("coverage"),
                       incomplete=Count("id", filter=Q(result="incomplete")),
