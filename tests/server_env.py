@@ -128,7 +128,10 @@ def drop_database(admin_url: str, name: str) -> None:
 @pytest.fixture
 def server_db(server_database):
     yield server_database
+    from django.core.cache import caches
     from django.db import connection
+
+    caches["statistics"].clear()  # figures kept ready belong to this test's data
 
     with connection.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "

@@ -457,6 +457,29 @@ def test_the_monthly_counts_follow_pushes_cut_anywhere(city, live_server):
     assert sum(counted.values()) == 4 and "" not in {k[3] for k in counted}  # all closed
 
 
+def test_statistics_kept_ready_are_counted_again_after_every_write(city, live_server):
+    """The JSON kept ready for a period is served again only while nothing it counts has
+    changed: pushes cut anywhere (a finding, a closing record, a new inspection) each
+    make the next answer equal a fresh count of what is stored."""
+    import orjson
+
+    from detector.server import models as m
+    from detector.server.statistics import compute_statistics
+
+    auditor = signed_in("audrey")
+    records = tampered(city.office_book, city.device, lambda rs: None)
+    served = []
+    for start in range(0, len(records), 3):
+        assert post(live_server, city.token, city.device, records[start:start + 3])[0] == 200
+        fresh = compute_statistics(m.Inspection.objects.all(), parse_period(month="2026-11"))
+        for _ in range(2):  # counted, then kept ready
+            answer = auditor.get("/statistics.json?month=2026-11").json()
+            assert answer == orjson.loads(orjson.dumps(fresh))
+        served.append(answer)
+    assert served[-1] == statistics(city.office_book, parse_period(month="2026-11"))
+    assert len({orjson.dumps(s) for s in served}) > len(records) // 6  # they did change
+
+
 def test_the_findings_list_shows_what_was_found_where(city, live_server):
     from detector.server import models as m
 

@@ -17,7 +17,8 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from detector.errors import DetectorError
@@ -85,35 +86,75 @@ def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
                   for s in _inspections(book, period)], period)
 
 
-def tally(rows: list[Tally], period: Period | None) -> dict[str, Any]:
-    """The statistics of some inspections (the office's logbook and the city's server
-    count the same way)."""
-    per: dict[str, dict[str, Any]] = {}
+NO_LOCATION = "(no location)"
+COUNTED = (*RESULTS, "open")  # the verified inspections, by result ("open": no result)
+SUMMED = ("inspections", *COUNTED, "unverified", "findings")  # also given in total
+assert COUNTED == ("clear", "incomplete", "suspicious", "device-found", "open")  # see below
+
+
+@dataclass
+class LocationSums:
+    """What the statistics add up for one location, before the mean and the totals
+    (the city's server adds these up in its database)."""
+
+    location: str
+    name: str  # its name in the first inspection counted, in time order
+    inspections: int = 0
+    unverified: int = 0
+    by_result: list[int] = field(default_factory=lambda: [0] * len(COUNTED))  # verified
+    coverage_milli: int = 0  # of the verified, in thousandths (coverage is recorded so)
+    findings: int = 0  # of the verified
+
+
+def location_sums(rows: Iterable[Tally]) -> list[LocationSums]:
+    """Rows in time order, summed per location. Only inspections whose records verify are
+    counted by result, coverage and findings; the others only as unverified."""
+    per: dict[str, LocationSums] = {}
     for s in rows:
-        key = s.location or "(no location)"
-        entry = per.setdefault(key, {"location": key, "name": s.name,
-                                     "inspections": 0, **{x: 0 for x in RESULTS},
-                                     "open": 0, "unverified": 0, "coverage_sum": 0.0,
-                                     "verified": 0, "findings": 0})
-        entry["inspections"] += 1
+        key = s.location or NO_LOCATION
+        entry = per.get(key)
+        if entry is None:
+            entry = per[key] = LocationSums(key, s.name)
+        entry.inspections += 1
         if not s.verified:
-            entry["unverified"] += 1
+            entry.unverified += 1
             continue
-        entry["verified"] += 1
-        entry[s.result if s.result in RESULTS else "open"] += 1
-        entry["coverage_sum"] += s.coverage or 0.0
-        entry["findings"] += s.findings
-    for entry in per.values():
-        verified = entry.pop("verified")
-        entry["mean_coverage"] = (round(entry.pop("coverage_sum") / verified, 3)
-                                  if verified else None)
-    total = {"inspections": sum(e["inspections"] for e in per.values()),
-             **{x: sum(e[x] for e in per.values()) for x in RESULTS},
-             "open": sum(e["open"] for e in per.values()),
-             "unverified": sum(e["unverified"] for e in per.values()),
-             "findings": sum(e["findings"] for e in per.values())}
+        entry.by_result[COUNTED.index(s.result if s.result in RESULTS else "open")] += 1
+        entry.coverage_milli += round((s.coverage or 0.0) * 1000)
+        entry.findings += s.findings
+    return list(per.values())
+
+
+def mean_coverage(coverage_milli: int, verified: int) -> float | None:
+    """The mean of `verified` coverages summed in thousandths, to the thousandth, half up
+    (in integers, so that the office and the server round alike)."""
+    if not verified:
+        return None
+    return (2 * coverage_milli + verified) // (2 * verified) / 1000
+
+
+def statistics_of(sums: Iterable[LocationSums], period: Period | None) -> dict[str, Any]:
+    """The statistics as `detector report` and the server publish them, from the sums.
+    (A city's quarter is tens of thousands of locations: each entry is one dict display,
+    the totals are column sums.)"""
+    sums = sorted(sums, key=lambda s: s.location)
+    locations = []
+    for s in sums:
+        clear, incomplete, suspicious, device_found, open_ = s.by_result
+        locations.append({
+            "location": s.location, "name": s.name, "inspections": s.inspections,
+            "clear": clear, "incomplete": incomplete, "suspicious": suspicious,
+            "device-found": device_found, "open": open_, "unverified": s.unverified,
+            "findings": s.findings,
+            "mean_coverage": mean_coverage(s.coverage_milli, s.inspections - s.unverified)})
+    total = {k: sum(e[k] for e in locations) for k in SUMMED}
     return {"period": period.label if period else "all", "total": total,
-            "locations": sorted(per.values(), key=lambda e: e["location"])}
+            "locations": locations}
+
+
+def tally(rows: Iterable[Tally], period: Period | None) -> dict[str, Any]:
+    """The statistics of some inspections, in time order."""
+    return statistics_of(location_sums(rows), period)
 
 
 STATISTICS_FIELDS = ["location", "name", "inspections", *RESULTS, "open", "unverified",

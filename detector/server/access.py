@@ -5,6 +5,7 @@ an administrator the users (and no inspection)."""
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import QuerySet
 
 from detector.server import models as m
@@ -41,11 +42,11 @@ def locations_for(p: m.Profile) -> QuerySet[m.Location]:
     return m.Location.objects.none()
 
 
-def month_counts_for(p: m.Profile) -> QuerySet[m.MonthCount]:
-    """The monthly counts of the inspections `inspections_for` would show (the page that
-    reads them is for supervisors and auditors)."""
+def per_district_for(p: m.Profile, model: type[models.Model]) -> QuerySet:
+    """The rows of a table kept per district (the monthly counts, the monthly writes)
+    that cover what `inspections_for` would show, for supervisors and auditors."""
     if p.role == "auditor":
-        return m.MonthCount.objects.all()
+        return model.objects.all()
     if p.role == "supervisor":
-        return m.MonthCount.objects.filter(district_id=district_of(p))
-    return m.MonthCount.objects.none()
+        return model.objects.filter(district_id=district_of(p))
+    return model.objects.none()

@@ -102,3 +102,16 @@ def add_month_counts(deltas: dict[tuple, int]) -> None:
             "SET inspections = server_monthcount.inspections + EXCLUDED.inspections",
             [[k[0] for k, _ in changes], [k[1] for k, _ in changes],
              [k[2] for k, _ in changes], [k[3] for k, _ in changes], [n for _, n in changes]])
+
+
+def add_month_changes(writes: dict[tuple, int]) -> None:
+    """Add to the writes per month and district: {(month's first day, district id): n}."""
+    if not writes:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO server_monthchange (month, district_id, writes) "
+            "SELECT * FROM unnest(%s::date[], %s::bigint[], %s::bigint[]) "
+            "ON CONFLICT (month, district_id) DO UPDATE "
+            "SET writes = server_monthchange.writes + EXCLUDED.writes",
+            [[k[0] for k in writes], [k[1] for k in writes], list(writes.values())])

@@ -9,7 +9,7 @@ build than the rest of the derivation) and written back in bulk (bulk.py).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -109,6 +109,9 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
         deltas[counted_as[row.id]] -= 1
         deltas[_month_key(row)] += 1
     bulk.add_month_counts(deltas)
+    # Every write, even one that leaves the counts as they were (a coverage, a finding):
+    # the statistics kept ready for these months are stale now.
+    bulk.add_month_changes(Counter(_month_key(row)[:2] for row in [*new.values(), *changed]))
     return sorted(new) + sorted(row.id for row in changed)
 
 

@@ -121,6 +121,20 @@ class MonthCount(models.Model):
             nulls_distinct=False)]
 
 
+class MonthChange(models.Model):
+    """How many times the inspections started in a month, in a district, have been
+    written (stored or changed by a push): the period statistics are kept ready under
+    these numbers (statistics.py) and counted again only once one of them has moved."""
+
+    month = models.DateField()  # its first day (UTC)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True)
+    writes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["month", "district"], name="month_change_key", nulls_distinct=False)]
+
+
 class Alert(models.Model):
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="alerts")
     seq = models.IntegerField()  # its record

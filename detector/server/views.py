@@ -8,6 +8,7 @@ import io
 from datetime import date, timedelta
 from functools import wraps
 
+import orjson
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import Avg, Count, F, Q, Sum
 from django.http import (
@@ -15,7 +16,6 @@ from django.http import (
     HttpResponse,
     HttpResponseForbidden,
     HttpResponseNotFound,
-    JsonResponse,
 )
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,16 +25,15 @@ from detector.errors import DetectorError
 from detector.logbook.report import (
     RESULTS,
     Period,
-    Tally,
     parse_period,
     statistics_csv,
-    tally,
 )
 from detector.server import models as m
-from detector.server.access import inspections_for, locations_for, month_counts_for, profile
+from detector.server.access import inspections_for, locations_for, per_district_for, profile
 from detector.server.evidence_store import SHA256, store
 from detector.server.evidence_view import sections
 from detector.server.schedule import schedule as due_list
+from detector.server.statistics import statistics_json, within_period
 
 LOGIN_LIMIT = 5  # failures per user name, and 4 times that per address, in LOGIN_WINDOW
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -165,36 +164,21 @@ def _asked_period(request: HttpRequest) -> Period | None:
     return parse_period(quarter=request.GET.get("quarter"), month=request.GET.get("month"))
 
 
-def _within(rows, period: Period | None):
-    if period is None:
-        return rows
-    start, end = period.bounds()
-    return rows.filter(started__gte=start, started__lt=end)
-
-
 @signed_in(("supervisor", "auditor"))
 def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
     try:
         period = _asked_period(request)
     except DetectorError as exc:  # a bad period is the user's to fix
         return HttpResponse(str(exc), status=400, content_type="text/plain")
-    stats = compute_statistics(inspections_for(request.profile), period)
-    if fmt == "json":
-        return JsonResponse(stats)
-    if fmt != "csv":
+    if fmt not in ("json", "csv"):
         return HttpResponseNotFound("statistics.csv or statistics.json")
+    p = request.profile
+    body = statistics_json(inspections_for(p), per_district_for(p, m.MonthChange), period)
+    if fmt == "json":
+        return HttpResponse(body, content_type="application/json")
     out = io.StringIO()
-    statistics_csv(stats, out)
+    statistics_csv(orjson.loads(body), out)
     return HttpResponse(out.getvalue(), content_type="text/csv")
-
-
-def compute_statistics(rows, period: Period | None) -> dict:
-    """What `detector report --quarter` computes for the same records."""
-    # In time order, as the logbook holds them (a location's name is its first one),
-    # and only the six columns counted: a city's quarter is a few hundred thousand rows.
-    fields = _within(rows, period).order_by("started", "id").values_list(
-        "location_id_text", "location_name", "verified", "result", "coverage", "findings")
-    return tally([Tally(*row) for row in fields.iterator(chunk_size=10000)], period)
 
 
 @signed_in(("inspector", "supervisor", "auditor"))
@@ -208,7 +192,7 @@ def teams(request: HttpRequest) -> HttpResponse:
         period = _asked_period(request) or _latest_quarter(scope)
     except DetectorError as exc:  # a bad period is the user's to fix
         return HttpResponse(str(exc), status=400, content_type="text/plain")
-    rows = (_within(scope, period).filter(verified=True, ended__isnull=False, team__isnull=False)
+    rows = (within_period(scope, period).filter(verified=True, ended__isnull=False, team__isnull=False)
             .values("team__name", "team__district__name")
             .annotate(count=Count("id"), coverage=Avg("coverage"),
                       incomplete=Count("id", filter=Q(result="incomplete")),
@@ -250,7 +234,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     """Inspections per month over the twelve months up to the latest one, stacked by
     result (the categories of the statistics: a result only for verified inspections),
     with the counts."""
-    counts = month_counts_for(request.profile).filter(inspections__gt=0)
+    counts = per_district_for(request.profile, m.MonthCount).filter(inspections__gt=0)
     latest = counts.order_by("-month").values_list("month", flat=True).first()
     last = latest or timezone.now().date()  # the twelve months up to the latest inspection
     year, month = (last.year, last.month - 11) if last.month == 12 else (
