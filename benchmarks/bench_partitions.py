@@ -64,6 +64,7 @@ def dashboard_queries(period_month: str, period_quarter: str, location: str
     """The SQL the dashboard runs for a district's supervisor (its own querysets)."""
     from detector.server import models as m
     from detector.server.access import inspections_for
+    from detector.server.statistics import sums_query
 
     district = m.District.objects.order_by("name").first()
     supervisor = m.Profile(role="supervisor", district=district)
@@ -72,10 +73,7 @@ def dashboard_queries(period_month: str, period_quarter: str, location: str
     for scope, who in (("district", supervisor), ("city", auditor)):
         for label, (lo, hi) in (("month", parse_period(month=period_month).bounds()),
                                 ("quarter", parse_period(quarter=period_quarter).bounds())):
-            qs = (inspections_for(who).filter(started__gte=lo, started__lt=hi)
-                  .order_by("started", "id").values_list(
-                      "location_id_text", "location_name", "verified", "result", "coverage",
-                      "findings"))
+            qs = sums_query(inspections_for(who).filter(started__gte=lo, started__lt=hi))
             out[f"{scope}: statistics for a {label}"] = qs.query.sql_with_params()
     history = inspections_for(supervisor).filter(location_id_text=location) \
         .order_by("-started")[:200].values_list("id", "started", "result")

@@ -45,7 +45,9 @@ def _keyed(rows: QuerySet[m.Inspection]) -> QuerySet[m.Inspection]:
                                       Value(NO_LOCATION)))
 
 
-def _sums_query(rows: QuerySet[m.Inspection]) -> QuerySet:
+def sums_query(rows: QuerySet[m.Inspection]) -> QuerySet:
+    """A row of sums per location of `rows`: key, lowest and highest name, inspections,
+    unverified, the verified by result (COUNTED), coverage in thousandths, findings."""
     verified = Q(verified=True)
     # "open": verified with no result, or one the statistics do not know (as the office).
     unknown = Q(result__isnull=True) | ~Q(result__in=RESULTS)
@@ -84,7 +86,7 @@ def _fetch(query: QuerySet) -> list[tuple]:
 def location_sums(rows: QuerySet[m.Inspection], period: Period | None) -> list[LocationSums]:
     """One row of sums per location, added up by the database."""
     rows = within_period(rows, period)
-    fetched = _fetch(_sums_query(rows))
+    fetched = _fetch(sums_query(rows))
     renamed = _first_names(rows, [key for key, low, high, *_ in fetched if low != high])
     return [LocationSums(key, renamed.get(key, low), n, unverified, counts, milli, found)
             for key, low, _high, n, unverified, *counts, milli, found in fetched]
