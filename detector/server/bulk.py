@@ -88,30 +88,34 @@ def raise_last_inspected(latest: dict[str, datetime]) -> None:
             [list(latest), list(latest.values())])
 
 
+def _add_to_counts(table: str, keys: dict[str, str], counted: tuple[str, str],
+                   changes: dict[tuple, int]) -> None:
+    """Add each change to the running count in `table`'s row for its key, made if missing.
+    keys: the key's columns and SQL types, in the tuples' order; counted: the count's
+    column and type."""
+    changes = {key: n for key, n in changes.items() if n}
+    if not changes:
+        return
+    names = ", ".join(keys)
+    column, column_type = counted
+    arrays = ", ".join(f"%s::{t}[]" for t in (*keys.values(), column_type))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({names}, {column}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({names}) DO UPDATE SET {column} = {table}.{column} + "
+            f"EXCLUDED.{column}",
+            [*([key[i] for key in changes] for i in range(len(keys))), list(changes.values())])
+
+
 def add_month_counts(deltas: dict[tuple, int]) -> None:
     """Add to the running counts: {(month's first day, district id, verified, result):
     change}."""
-    changes = [(key, n) for key, n in deltas.items() if n]
-    if not changes:
-        return
-    with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO server_monthcount (month, district_id, verified, result, inspections) "
-            "SELECT * FROM unnest(%s::date[], %s::bigint[], %s::bool[], %s::text[], %s::int[]) "
-            "ON CONFLICT (month, district_id, verified, result) DO UPDATE "
-            "SET inspections = server_monthcount.inspections + EXCLUDED.inspections",
-            [[k[0] for k, _ in changes], [k[1] for k, _ in changes],
-             [k[2] for k, _ in changes], [k[3] for k, _ in changes], [n for _, n in changes]])
+    _add_to_counts("server_monthcount", {"month": "date", "district_id": "bigint",
+                                         "verified": "bool", "result": "text"},
+                   ("inspections", "int"), deltas)
 
 
 def add_month_changes(writes: dict[tuple, int]) -> None:
     """Add to the writes per month and district: {(month's first day, district id): n}."""
-    if not writes:
-        return
-    with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO server_monthchange (month, district_id, writes) "
-            "SELECT * FROM unnest(%s::date[], %s::bigint[], %s::bigint[]) "
-            "ON CONFLICT (month, district_id) DO UPDATE "
-            "SET writes = server_monthchange.writes + EXCLUDED.writes",
-            [[k[0] for k in writes], [k[1] for k in writes], list(writes.values())])
+    _add_to_counts("server_monthchange", {"month": "date", "district_id": "bigint"},
+                   ("writes", "bigint"), writes)
