@@ -29,6 +29,7 @@ from detector.logbook.report import (
     Period,
     statistics_of,
 )
+from detector.server import bulk
 from detector.server import models as m
 
 
@@ -75,18 +76,10 @@ def _first_names(rows: QuerySet[m.Inspection], keys: list[str]) -> dict[str, str
                 .distinct("key").values_list("key", "location_name"))
 
 
-def _fetch(query: QuerySet) -> list[tuple]:
-    """The rows of `query` as plain tuples (no model, no dict: a city is 50,000 rows)."""
-    sql, params = query.query.sql_with_params()
-    with connections[query.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def location_sums(rows: QuerySet[m.Inspection], period: Period | None) -> list[LocationSums]:
     """One row of sums per location, added up by the database."""
     rows = within_period(rows, period)
-    fetched = _fetch(sums_query(rows))
+    fetched = bulk.tuples(sums_query(rows))
     renamed = _first_names(rows, [key for key, low, high, *_ in fetched if low != high])
     return [LocationSums(key, renamed.get(key, low), n, unverified, counts, milli, found)
             for key, low, _high, n, unverified, *counts, milli, found in fetched]
