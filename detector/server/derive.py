@@ -9,7 +9,7 @@ build than the rest of the derivation) and written back in bulk (bulk.py).
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -102,16 +102,13 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
     bulk.update_inspections(changed)
     bulk.copy_alerts(alerts)
     bulk.raise_last_inspected(_latest_per_location([*new.values(), *changed]))
-    deltas: dict[tuple, int] = defaultdict(int)
-    for row in new.values():
-        deltas[_month_key(row)] += 1
-    for row in changed:
-        deltas[counted_as[row.id]] -= 1
-        deltas[_month_key(row)] += 1
+    written = [_month_key(row) for row in [*new.values(), *changed]]
+    deltas = Counter(written)
+    deltas.subtract(counted_as[row.id] for row in changed)  # counted elsewhere before
     bulk.add_month_counts(deltas)
     # Every write, even one that leaves the counts as they were (a coverage, a finding):
     # the statistics kept ready for these months are stale now.
-    bulk.add_month_changes(Counter(_month_key(row)[:2] for row in [*new.values(), *changed]))
+    bulk.add_month_changes(Counter((month, district) for month, district, *_ in written))
     return sorted(new) + sorted(row.id for row in changed)
 
 
