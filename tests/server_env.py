@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from detector.logbook.export import export_logbook, import_export
+from detector.logbook.report import Tally, tally
 from detector.logbook.sink import LogbookSink
 from detector.logbook.store import Logbook
 from tests.logbooks import write_inspection
@@ -222,3 +223,14 @@ def live_server(server_db):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     httpd.server_close()
+
+
+def office_tally(period):
+    """What the office's `tally` makes of the inspections stored on the server, in time
+    order: the statistics counted straight from the inspections, by other code."""
+    from detector.server import models as m
+    from detector.server.statistics import within_period
+
+    rows = within_period(m.Inspection.objects.all(), period).order_by("started", "id")
+    return tally([Tally(r.location_id_text, r.location_name, r.verified, r.result,
+                        r.coverage, r.findings) for r in rows], period)

@@ -7,15 +7,11 @@ half thousandth, and the period's edges."""
 import random
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
-from detector.logbook.report import (
-    NO_LOCATION,
-    Tally,
-    mean_coverage,
-    parse_period,
-    tally,
-)
+from detector.logbook.report import NO_LOCATION, mean_coverage, parse_period
+from tests.server_env import office_tally
 
 
 @pytest.fixture
@@ -31,25 +27,36 @@ def add(device, n, location, name, started, verified=True, result="clear", cover
         findings=0):
     from detector.server import models as m
 
-    return m.Inspection.objects.create(
+    row = m.Inspection.objects.create(
         id=f"insp-{n:05d}", device=device, location_id_text=location, location_name=name,
         started=started, result=result, coverage=coverage, findings=findings,
         verified=verified, first_seq=n, last_seq=n)
+    written(row)
+    return row
 
 
-def office_tally(period):
-    """The office's count of the same rows, in time order."""
+def written(row, district_id=None):
+    """Count a write of `row`'s month and district, as a push that stores or changes an
+    inspection does (derive.py)."""
+    from detector.server import bulk
+
+    month = row.started.astimezone(UTC).date().replace(day=1)
+    bulk.add_month_changes({(month, row.district_id if district_id is None
+                             else district_id): 1})
+
+
+def served_statistics(period, district=...):
+    """The server's statistics for the whole city, or for one district."""
     from detector.server import models as m
-    from detector.server.statistics import within_period
+    from detector.server.statistics import count_statistics
 
-    rows = within_period(m.Inspection.objects.all(), period).order_by("started", "id")
-    return tally([Tally(r.location_id_text, r.location_name, r.verified, r.result,
-                        r.coverage, r.findings) for r in rows], period)
+    changes, sums = m.MonthChange.objects.all(), m.PeriodSums.objects.all()
+    if district is not ...:
+        changes, sums = changes.filter(district=district), sums.filter(district=district)
+    return msgspec.json.decode(count_statistics(changes, sums, period))
 
 
 def test_the_edge_cases_are_counted_as_the_office_counts_them(device):
-    from detector.server import models as m
-    from detector.server.statistics import compute_statistics
 
     t = datetime(2026, 11, 3, 9, tzinfo=UTC)
     add(device, 1, "STN-A", "Old name", t)
@@ -63,7 +70,7 @@ def test_the_edge_cases_are_counted_as_the_office_counts_them(device):
     add(device, 8, "STN-B", "Bee", datetime(2026, 11, 1, tzinfo=UTC))  # first instant
 
     period = parse_period(month="2026-11")
-    served = compute_statistics(m.Inspection.objects.all(), period)
+    served = served_statistics(period)
     assert served == office_tally(period)
     by = {e["location"]: e for e in served["locations"]}
     assert by["STN-A"]["name"] == "Old name"
@@ -75,13 +82,12 @@ def test_the_edge_cases_are_counted_as_the_office_counts_them(device):
     assert by["STN-B"]["findings"] == 2
     assert served["total"]["inspections"] == 7
     quarter = parse_period(quarter="2026Q4")
-    assert compute_statistics(m.Inspection.objects.all(), quarter) == office_tally(quarter)
-    assert compute_statistics(m.Inspection.objects.all(), None) == office_tally(None)
+    assert served_statistics(quarter) == office_tally(quarter)
+    assert served_statistics(None) == office_tally(None)
 
 
 def test_random_inspections_are_counted_as_the_office_counts_them(device):
     from detector.server import models as m
-    from detector.server.statistics import compute_statistics
 
     rng = random.Random(7)
     start = datetime(2026, 9, 20, tzinfo=UTC)
@@ -93,7 +99,7 @@ def test_random_inspections_are_counted_as_the_office_counts_them(device):
             coverage=rng.choice([None, round(rng.uniform(0, 1), 3)]),
             findings=rng.randrange(3))
     for period in (parse_period(quarter="2026Q4"), parse_period(month="2026-10"), None):
-        served = compute_statistics(m.Inspection.objects.all(), period)
+        served = served_statistics(period)
         assert served == office_tally(period)
         assert served["total"]["inspections"] == m.Inspection.objects.filter(
             **({} if period is None else dict(zip(
@@ -102,15 +108,71 @@ def test_random_inspections_are_counted_as_the_office_counts_them(device):
 
 def test_a_scope_limits_the_sums(device):
     from detector.server import models as m
-    from detector.server.statistics import compute_statistics
 
     other = m.District.objects.create(name="South")
     t = datetime(2026, 11, 3, tzinfo=UTC)
     add(device, 1, "STN-A", "A", t)
     add(device, 2, "STN-S", "S", t)
+    moved = m.Inspection.objects.get(id="insp-00002")
+    assert served_statistics(None)["total"]["inspections"] == 2  # counted where it was
     m.Inspection.objects.filter(id="insp-00002").update(district=other)
-    served = compute_statistics(m.Inspection.objects.filter(district=other), None)
+    written(moved)
+    written(moved, other.id)
+    served = served_statistics(None, other)
     assert [e["location"] for e in served["locations"]] == ["STN-S"]
+    assert [e["location"] for e in served_statistics(None, None)["locations"]] == ["STN-A"]
+    assert served_statistics(None)["total"]["inspections"] == 2
+
+
+def test_only_the_sums_written_since_they_were_counted_are_counted_again(device):
+    """A push touches one district: the other districts' sums of the period stay as
+    they were counted, and the statistics still equal a count of every inspection."""
+    from detector.server import models as m
+    from detector.server.statistics import count_stale_sums
+
+    south = m.District.objects.create(name="South")
+    t = datetime(2026, 10, 5, tzinfo=UTC)
+    add(device, 1, "STN-A", "A", t)
+    moved = add(device, 2, "STN-S", "S", t + timedelta(days=31))  # November
+    m.Inspection.objects.filter(id=moved.id).update(district=south)
+    written(moved, south.id)
+    quarter, everything = parse_period(quarter="2026Q4"), m.MonthChange.objects.all()
+    assert count_stale_sums(everything, quarter) == 2  # never counted: both districts
+    assert count_stale_sums(everything, quarter) == 0
+    before = {s.location: (s.pk, s.inspections) for s in m.PeriodSums.objects.all()}
+    add(device, 3, "STN-A", "A", t + timedelta(days=33))  # no district, November
+    assert count_stale_sums(m.MonthChange.objects.filter(district=south), quarter) == 0
+    assert count_stale_sums(everything, parse_period(month="2026-10")) == 1  # its own sums
+    assert served_statistics(quarter) == office_tally(quarter)  # counted again
+    after = {s.location: (s.pk, s.inspections) for s in
+             m.PeriodSums.objects.filter(period="2026Q4")}
+    assert after == {"STN-A": (before["STN-A"][0], 2), "STN-S": before["STN-S"]}
+    assert count_stale_sums(everything, quarter) == 0
+
+
+def test_a_location_inspected_from_two_districts_is_counted_once(device):
+    """Sums are kept per district: a restroom that two districts' teams inspected has a
+    row in each, and the city's statistics join them (its first name, one mean)."""
+    from detector.server import models as m
+
+    north, south = device.office.district, m.District.objects.create(name="South")
+    t = datetime(2026, 11, 3, tzinfo=UTC)
+    rows = [(add(device, 1, "STN-X", "Later name", t + timedelta(days=2)), north),
+            (add(device, 2, "STN-X", "First name", t, coverage=0.801, result="suspicious",
+                 findings=1), south),
+            (add(device, 3, "STN-Y", "Y", t), north)]
+    for row, district in rows:
+        m.Inspection.objects.filter(id=row.id).update(district=district)
+        written(row, district.id)
+    month = parse_period(month="2026-11")
+    served = served_statistics(month)
+    assert served == office_tally(month)
+    x = next(e for e in served["locations"] if e["location"] == "STN-X")
+    assert (x["name"], x["inspections"], x["suspicious"], x["findings"]) == (
+        "First name", 2, 1, 1)
+    assert x["mean_coverage"] == 0.801  # (800 + 801) / 2 rounds half up
+    south_only = served_statistics(month, south)["locations"]
+    assert [(e["location"], e["inspections"]) for e in south_only] == [("STN-X", 1)]
 
 
 @pytest.mark.parametrize("milli, verified, mean", [

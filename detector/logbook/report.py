@@ -19,6 +19,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from detector.errors import DetectorError
@@ -89,7 +91,7 @@ def statistics(book: Logbook, period: Period | None) -> dict[str, Any]:
 NO_LOCATION = "(no location)"
 COUNTED = (*RESULTS, "open")  # the verified inspections, by result ("open": no result)
 SUMMED = ("inspections", *COUNTED, "unverified", "findings")  # also given in total
-# statistics_of names them one by one
+# the server keeps a column for each (models.PeriodSums)
 assert COUNTED == ("clear", "incomplete", "suspicious", "device-found", "open")
 
 
@@ -134,31 +136,32 @@ def mean_coverage(coverage_milli: int, verified: int) -> float | None:
     return (2 * coverage_milli + verified) // (2 * verified) / 1000
 
 
-def statistics_of(sums: Iterable[LocationSums], period: Period | None) -> dict[str, Any]:
-    """The statistics as `detector report` and the server publish them, from the sums.
-    (A city's quarter is tens of thousands of locations: each entry is written out as one
-    dict literal, which costs half of building it from the field names.)"""
-    locations = []
-    for s in sorted(sums, key=lambda s: s.location):
-        clear, incomplete, suspicious, device_found, open_ = s.by_result
-        locations.append({
-            "location": s.location, "name": s.name, "inspections": s.inspections,
-            "clear": clear, "incomplete": incomplete, "suspicious": suspicious,
-            "device-found": device_found, "open": open_, "unverified": s.unverified,
-            "findings": s.findings,
-            "mean_coverage": mean_coverage(s.coverage_milli, s.inspections - s.unverified)})
-    total = {k: sum(e[k] for e in locations) for k in SUMMED}
+STATISTICS_FIELDS = ("location", "name", "inspections", *COUNTED, "unverified", "findings",
+                     "mean_coverage")
+
+
+def finished_rows(sums: Iterable[LocationSums]) -> list[tuple]:
+    """Each location's statistics row, in the order of STATISTICS_FIELDS."""
+    return [(s.location, s.name, s.inspections, *s.by_result, s.unverified, s.findings,
+             mean_coverage(s.coverage_milli, s.inspections - s.unverified)) for s in sums]
+
+
+def statistics_of(rows: Iterable[tuple], period: Period | None) -> dict[str, Any]:
+    """The statistics as `detector report` and the server publish them, from each
+    location's row: the STATISTICS_FIELDS, and anything after them is left out (the
+    server's database adds the rows up). A city's month is tens of thousands of
+    locations: the entries are made by C loops."""
+    rows = sorted(rows, key=itemgetter(0))  # by location: each has one row
+    locations = list(map(dict, map(zip, repeat(STATISTICS_FIELDS), rows)))
+    columns = dict(zip(STATISTICS_FIELDS, zip(*rows, strict=True), strict=False))
+    total = {k: sum(columns.get(k, ())) for k in SUMMED}
     return {"period": period.label if period else "all", "total": total,
             "locations": locations}
 
 
 def tally(rows: Iterable[Tally], period: Period | None) -> dict[str, Any]:
     """The statistics of some inspections, in time order."""
-    return statistics_of(location_sums(rows), period)
-
-
-STATISTICS_FIELDS = ["location", "name", "inspections", *RESULTS, "open", "unverified",
-                     "findings", "mean_coverage"]
+    return statistics_of(finished_rows(location_sums(rows)), period)
 
 
 def statistics_csv(stats: dict[str, Any], out: Any) -> None:

@@ -43,7 +43,7 @@ def locations_for(p: m.Profile) -> QuerySet[m.Location]:
 
 
 def per_district_for(p: m.Profile, model: type[models.Model]) -> QuerySet:
-    """The rows of a table kept per district (the monthly counts, the monthly writes)
+    """The rows of a table kept per district (the monthly counts, writes and sums)
     that cover what `inspections_for` would show, for supervisors and auditors."""
     if p.role == "auditor":
         return model.objects.all()

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 
 from detector.logbook.chain import Record as ChainRecord
@@ -129,3 +129,114 @@ def tuples(query: QuerySet) -> list[tuple]:
     with connections[query.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+# One recount at a time: two would write the same sums.
+_RECOUNT_LOCK = 0x5354_4154  # "STAT"
+
+_SUMS_COLUMNS = ("name", "first_started", "first_id", "inspections", "unverified", "clear",
+                 "incomplete", "suspicious", "device_found", "open", "coverage_milli",
+                 "findings")
+
+
+def recount_period_sums(period: str, start: date | None, end: date | None,
+                        districts: Iterable[int | None], no_location: str,
+                        results: Sequence[str]) -> int:
+    """Count again, from the inspections started from `start` to `end` (months' first
+    days; None: all time), the PeriodSums of `period` for each of `districts` whose writes
+    (MonthChange, summed over those months) have moved since they were counted, and
+    record the writes read before the count: a push landing meanwhile leaves newer sums
+    under older writes, counted again next time, never the reverse. `results`: the
+    results counted by name; any other is "open". How many districts it counted."""
+    asked = set(districts)
+    if not asked:
+        return 0
+    months = "TRUE" if start is None else "month >= %s AND month < %s"
+    bounds = [] if start is None else [start, end]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_RECOUNT_LOCK])
+        cur.execute(
+            "SELECT w.district_id, w.writes FROM (SELECT district_id, sum(writes) AS writes "
+            f"FROM server_monthchange WHERE {months} GROUP BY district_id) w "
+            "LEFT JOIN server_periodsumscounted c ON c.period = %s "
+            "AND c.district_id IS NOT DISTINCT FROM w.district_id "
+            "WHERE c.writes IS DISTINCT FROM w.writes", [*bounds, period])
+        stale = [(d, w) for d, w in cur.fetchall() if d in asked]
+        named = [d for d, _ in stale if d is not None]
+        # "= ANY" and "IS NULL" apart: each can use an index, IS NOT DISTINCT FROM no
+        if named:
+            _count_period_sums(cur, period, start, end, "district_id = ANY(%s::bigint[])",
+                               [named], no_location, results)
+        if any(d is None for d, _ in stale):
+            _count_period_sums(cur, period, start, end, "district_id IS NULL", [],
+                               no_location, results)
+        if stale:
+            cur.execute(
+                "INSERT INTO server_periodsumscounted (period, district_id, writes) "
+                "SELECT %s, * FROM unnest(%s::bigint[], %s::bigint[]) "
+                "ON CONFLICT (period, district_id) DO UPDATE SET writes = EXCLUDED.writes",
+                [period, [d for d, _ in stale], [w for _, w in stale]])
+    return len(stale)
+
+
+def _in_period(start: date | None, end: date | None) -> tuple[str, list]:
+    """The condition on an inspection `i` started in the period, and its parameters."""
+    if start is None:
+        return "TRUE", []
+    return ("i.started >= %s::date::timestamp AT TIME ZONE 'UTC' "
+            "AND i.started < %s::date::timestamp AT TIME ZONE 'UTC'", [start, end])
+
+
+def period_sums_select(period: str, start: date | None, end: date | None,
+                       districts_sql: str, districts: list, no_location: str,
+                       results: Sequence[str]) -> tuple[str, list]:
+    """The query that adds up the inspections of the period, for the districts that
+    `districts_sql` selects, into PeriodSums rows (and its parameters): a row per
+    district and location. A location's name and first start are its first
+    inspection's (by start, then id)."""
+    in_period, bounds = _in_period(start, end)
+    known = ", ".join(f"'{r}'" for r in results)  # our own constants, not input
+    by_result = ", ".join(f"count(*) FILTER (WHERE i.verified AND i.result = '{r}')"
+                          for r in results)
+    return (
+        f"SELECT %s, i.district_id, {_LOCATION}, "
+        "(array_agg(i.location_name ORDER BY i.started, i.id))[1], min(i.started), "
+        "(array_agg(i.id ORDER BY i.started, i.id))[1], count(*), "
+        f"count(*) FILTER (WHERE NOT i.verified), {by_result}, "
+        "count(*) FILTER (WHERE i.verified AND (i.result IS NULL "
+        f"OR i.result NOT IN ({known}))), "
+        "COALESCE(sum(round((i.coverage * 1000)::numeric)::int) FILTER (WHERE i.verified), 0), "
+        "COALESCE(sum(i.findings) FILTER (WHERE i.verified), 0) "
+        f"FROM server_inspection i WHERE {in_period} AND i.{districts_sql} "
+        "GROUP BY i.district_id, 3",
+        [period, no_location, *bounds, *districts])
+
+
+_LOCATION = "COALESCE(NULLIF(i.location_id_text, ''), %s)"  # as the statistics key it
+
+
+def _count_period_sums(cur, period: str, start: date | None, end: date | None,
+                       districts_sql: str, districts: list, no_location: str,
+                       results: Sequence[str]) -> None:
+    """Bring the PeriodSums of `period`, for the districts that `districts_sql` selects,
+    to what their inspections add up to now. Only the rows that differ are written (a
+    push changes a few locations' sums): the others keep their place in the table, so
+    that a period stays in few pages."""
+    in_period, bounds = _in_period(start, end)
+    # A location none of whose inspections is counted here any more. (NOT IN: hashed
+    # whatever the planner guesses of the sums' size; neither side is ever null.)
+    cur.execute(
+        f"DELETE FROM server_periodsums s WHERE s.period = %s AND s.{districts_sql} "
+        "AND (COALESCE(s.district_id, 0), s.location) NOT IN ("  # ids start at 1
+        f"SELECT COALESCE(i.district_id, 0), {_LOCATION} FROM server_inspection i "
+        f"WHERE {in_period} AND i.{districts_sql})",
+        [period, *districts, no_location, *bounds, *districts])
+    select, params = period_sums_select(period, start, end, districts_sql, districts,
+                                        no_location, results)
+    columns = ", ".join(_SUMS_COLUMNS)
+    new = ", ".join(f"EXCLUDED.{c}" for c in _SUMS_COLUMNS)
+    cur.execute(
+        f"INSERT INTO server_periodsums AS s (period, district_id, location, {columns}) "
+        f"{select} "
+        f"ON CONFLICT (period, district_id, location) DO UPDATE SET ({columns}) = ROW({new}) "
+        f"WHERE (s.{', s.'.join(_SUMS_COLUMNS)}) IS DISTINCT FROM ({new})", params)

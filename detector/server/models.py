@@ -135,6 +135,52 @@ class MonthChange(models.Model):
             fields=["month", "district"], name="month_change_key", nulls_distinct=False)]
 
 
+class PeriodSums(models.Model):
+    """What the statistics of a period (a month, a quarter, or all time) add up for one
+    location, over the inspections of one district: a city's quarter is read from these
+    (one narrow row per restroom) instead of from its inspections. Counted from the
+    inspections, a period and district at a time, when the statistics are asked for and
+    the writes of that district in that period (MonthChange) have moved since
+    (PeriodSumsCounted; statistics.py). Derived, and rebuildable."""
+
+    period = models.CharField(max_length=8)  # as the statistics name it: 2026-11, 2026Q4, all
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True)
+    location = models.CharField(max_length=64)  # as recorded; NO_LOCATION when none was
+    name = models.CharField(max_length=200, blank=True)  # in its first inspection here
+    first_started = models.DateTimeField()  # that inspection's start and id: whose name
+    first_id = models.CharField(max_length=64)  # counts if the location is in two districts
+    inspections = models.IntegerField()
+    unverified = models.IntegerField()
+    # the verified ones by result ("open": none, or one the statistics do not know)
+    clear = models.IntegerField()
+    incomplete = models.IntegerField()
+    suspicious = models.IntegerField()
+    device_found = models.IntegerField()
+    open = models.IntegerField()
+    coverage_milli = models.IntegerField()  # of the verified, in thousandths
+    findings = models.IntegerField()  # of the verified
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["period", "district", "location"], name="period_sums_key",
+            nulls_distinct=False)]
+
+
+class PeriodSumsCounted(models.Model):
+    """The writes (MonthChange.writes summed over the period's months) of a district
+    that its PeriodSums of a period were counted at: they are counted again once the
+    writes have moved."""
+
+    period = models.CharField(max_length=8)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True)
+    writes = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["period", "district"], name="period_sums_counted_key",
+            nulls_distinct=False)]
+
+
 class Alert(models.Model):
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="alerts")
     seq = models.IntegerField()  # its record

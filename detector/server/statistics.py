@@ -1,33 +1,46 @@
-"""The period statistics, added up in the database: one row of sums per location
-(`LocationSums`), finished by the same code as `detector report` (`statistics_of`), so the
-server and the office publish the same figures for the same records.
+"""The period statistics, from sums kept in the database: a row per period, district and
+location (`PeriodSums`), added up per location by PostgreSQL and finished in C, as
+`detector report` finishes them for the office (`statistics_of`; tests hold the two
+equal on the same records).
 
-A city's quarter is a row per restroom (tens of thousands): the rows are summed by
-PostgreSQL and read with the plain cursor, without making a model or a dict per
-inspection. Even so, counting and writing a whole city's quarter takes a second or more,
-and the figures of a past period rarely change: the JSON is kept ready, under the write
-counts of the months and districts it covers (`MonthChange`, bumped by every push that
-stores or changes one of their inspections), so it is counted again exactly when
-something it counts may have changed."""
+A city's quarter is a row per restroom (tens of thousands). Counting it from the
+inspections takes a second or more here, and a push touches one district: so the sums
+are kept per period and district, and a district's are counted again (from its
+inspections of the period) only when its writes in the period (`MonthChange`, bumped by
+every push that stores or changes one of its inspections) have moved since, at the next
+request for them. The finished JSON is kept ready in the process too, under the same
+write counts.
+
+The sums are counted and read on the primary: they are written there, and a replica may
+not have them yet."""
 
 from __future__ import annotations
 
 import hashlib
+from itertools import groupby, starmap
+from operator import itemgetter
 from typing import Any
 
-import orjson
+import msgspec
 from django.core.cache import caches
-from django.db import connections
-from django.db.models import Count, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast, Coalesce, NullIf, Round
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Collate, NullIf
 
 from detector.logbook.report import (
-    COUNTED,
     NO_LOCATION,
     RESULTS,
-    LocationSums,
+    STATISTICS_FIELDS,
+    SUMMED,
     Period,
-    statistics_of,
+    mean_coverage,
 )
 from detector.server import bulk
 from detector.server import models as m
@@ -40,79 +53,126 @@ def within_period(rows: QuerySet[m.Inspection], period: Period | None) -> QueryS
     return rows.filter(started__gte=start, started__lt=end)
 
 
-def _keyed(rows: QuerySet[m.Inspection]) -> QuerySet[m.Inspection]:
-    """Rows with the location the statistics count them under (as the office does)."""
-    return rows.annotate(key=Coalesce(NullIf(F("location_id_text"), Value("")),
-                                      Value(NO_LOCATION)))
+def _months(rows: QuerySet, period: Period | None) -> QuerySet:
+    """Rows kept per month (MonthChange) of the months `period` covers."""
+    if period is None:
+        return rows
+    start, end = (b.date() for b in period.bounds())
+    return rows.filter(month__gte=start, month__lt=end)
 
 
-def sums_query(rows: QuerySet[m.Inspection]) -> QuerySet:
-    """A row of sums per location of `rows`: key, lowest and highest name, inspections,
-    unverified, the verified by result (COUNTED), coverage in thousandths, findings."""
-    verified = Q(verified=True)
-    # "open": verified with no result, or one the statistics do not know (as the office).
-    unknown = Q(result__isnull=True) | ~Q(result__in=RESULTS)
-    by_result = {f"n_{i}": Count("id", filter=verified & (unknown if x == "open"
-                                                          else Q(result=x)))
-                 for i, x in enumerate(COUNTED)}
-    milli = Cast(Round(F("coverage") * 1000), IntegerField())
-    # A location's first name in time order would need a sort within every location;
-    # the lowest and highest names are cheap, and equal unless it was renamed.
-    return (_keyed(rows.order_by()).values("key")
-            .annotate(low=Min("location_name"), high=Max("location_name"),
-                      n=Count("id"), n_unverified=Count("id", filter=Q(verified=False)),
-                      **by_result,
-                      milli=Coalesce(Sum(milli, filter=verified), 0),
-                      found=Coalesce(Sum("findings", filter=verified), 0))
-            .values_list("key", "low", "high", "n", "n_unverified", *by_result,
-                         "milli", "found"))
+def _label(period: Period | None) -> str:
+    return period.label if period else "all"
 
 
-def _first_names(rows: QuerySet[m.Inspection], keys: list[str]) -> dict[str, str]:
-    """The name in each location's first inspection (by start, then id)."""
-    if not keys:
-        return {}
-    return dict(_keyed(rows).filter(key__in=keys).order_by("key", "started", "id")
-                .distinct("key").values_list("key", "location_name"))
+def count_stale_sums(changes: QuerySet[m.MonthChange], period: Period | None) -> int:
+    """Count again the period's PeriodSums of the districts of `changes`' scope that were
+    written since they were counted; how many districts were."""
+    districts = (_months(changes, period).using(DEFAULT_DB_ALIAS).order_by()
+                 .values_list("district_id", flat=True).distinct())
+    start, end = (None, None) if period is None else (b.date() for b in period.bounds())
+    return bulk.recount_period_sums(_label(period), start, end, list(districts),
+                                    NO_LOCATION, RESULTS)
 
 
-def location_sums(rows: QuerySet[m.Inspection], period: Period | None) -> list[LocationSums]:
-    """One row of sums per location, added up by the database."""
-    rows = within_period(rows, period)
-    fetched = bulk.tuples(sums_query(rows))
-    renamed = _first_names(rows, [key for key, low, high, *_ in fetched if low != high])
-    return [LocationSums(key, renamed.get(key, low), n, unverified, counts, milli, found)
-            for key, low, _high, n, unverified, *counts, milli, found in fetched]
+_ROW = ("location", "name", "inspections", "clear", "incomplete", "suspicious",
+        "device_found", "open", "unverified", "findings")  # then the mean, the coverage
 
 
-def compute_statistics(rows: QuerySet[m.Inspection], period: Period | None) -> dict[str, Any]:
-    """What `detector report` computes for the same records."""
-    return statistics_of(location_sums(rows, period), period)
+def rows_query(sums: QuerySet[m.PeriodSums], period: Period | None) -> QuerySet:
+    """The period's sums, one row per district and location: the statistics' fields, then
+    the verified inspections' coverage in thousandths, sorted by location as Python
+    sorts text. The mean coverage is rounded here as `mean_coverage` does: to the
+    thousandth, half up, in integers (tests hold the two equal)."""
+    verified = F("inspections") - F("unverified")
+    # int / int divides in integers in PostgreSQL; no verified inspection: null
+    mean = Cast(ExpressionWrapper((2 * F("coverage_milli") + verified)
+                                  / (2 * NullIf(verified, 0)), output_field=IntegerField()),
+                FloatField()) / Value(1000.0)
+    return (sums.filter(period=_label(period)).annotate(mean=mean)
+            .order_by(Collate("location", "C")).values_list(*_ROW, "mean", "coverage_milli"))
+
+
+def location_rows(sums: QuerySet[m.PeriodSums], period: Period | None) -> list[tuple]:
+    """Each location's statistics row (report.STATISTICS_FIELDS, then its coverage in
+    thousandths), from the period's `sums`. A location has one row of sums per district
+    that inspected it: almost always one, so they are read as they are (adding up
+    50,000 single rows in the database would cost more than the rest of the count), and
+    the few in two districts are joined here."""
+    sums = sums.using(DEFAULT_DB_ALIAS)
+    rows = bulk.tuples(rows_query(sums, period))
+    if len(set(map(itemgetter(0), rows))) == len(rows):
+        return rows
+    return _joined(rows, sums, period)
+
+
+def _joined(rows: list[tuple], sums: QuerySet[m.PeriodSums], period: Period | None
+            ) -> list[tuple]:
+    """`rows` (sorted by location) with each location's rows added up into one, named as
+    in its first inspection of the period (by start, then id)."""
+    twice = [key for key, group in groupby(map(itemgetter(0), rows)) if len(list(group)) > 1]
+    first = dict(sums.filter(period=_label(period), location__in=twice)
+                 .order_by("location", "first_started", "first_id").distinct("location")
+                 .values_list("location", "name"))
+    out = []
+    for key, group in groupby(rows, key=itemgetter(0)):
+        parts = list(group)
+        if len(parts) == 1:
+            out.append(parts[0])
+            continue
+        n, clear, incomplete, suspicious, device_found, open_, unverified, findings = (
+            sum(p[i] for p in parts) for i in range(2, 10))
+        milli = sum(p[11] for p in parts)
+        out.append((key, first[key], n, clear, incomplete, suspicious, device_found, open_,
+                    unverified, findings, mean_coverage(milli, n - unverified), milli))
+    return out
+
+
+# A location's entry in the JSON: made and written in C (a city's month is 50,000 of
+# them), with the office's field names (statistics_of).
+_Entry = msgspec.defstruct(
+    "LocationStatistics", [(f.replace("-", "_"), Any) for f in STATISTICS_FIELDS],
+    rename={f.replace("-", "_"): f for f in STATISTICS_FIELDS})
+_ENTRY_FIELDS = itemgetter(slice(0, len(STATISTICS_FIELDS)))
+
+
+def statistics_document(rows: list[tuple], period: Period | None) -> bytes:
+    """The statistics as JSON, as `statistics_of` makes them for the office, from each
+    location's row in location order (STATISTICS_FIELDS; anything after is left out)."""
+    return msgspec.json.encode({
+        "period": _label(period),
+        "total": {k: sum(map(itemgetter(STATISTICS_FIELDS.index(k)), rows)) for k in SUMMED},
+        "locations": list(starmap(_Entry, map(_ENTRY_FIELDS, rows)))})
+
+
+def count_statistics(changes: QuerySet[m.MonthChange], sums: QuerySet[m.PeriodSums],
+                     period: Period | None) -> bytes:
+    """What `detector report` computes for the same records, as JSON, for the scope of
+    `changes` and `sums` (the same district, or the whole city)."""
+    count_stale_sums(changes, period)
+    return statistics_document(location_rows(sums, period), period)
 
 
 def _writes_stamp(changes: QuerySet[m.MonthChange], period: Period | None) -> str:
     """The write counts of every month and district the statistics cover, as text."""
-    if period is not None:
-        start, end = (b.date() for b in period.bounds())
-        changes = changes.filter(month__gte=start, month__lt=end)
-    rows = changes.order_by("month", "district_id").values_list("month", "district_id",
-                                                                "writes")
+    rows = (_months(changes, period).using(DEFAULT_DB_ALIAS)
+            .order_by("month", "district_id").values_list("month", "district_id", "writes"))
     return repr(list(rows))
 
 
-def statistics_json(rows: QuerySet[m.Inspection], changes: QuerySet[m.MonthChange],
+def statistics_json(changes: QuerySet[m.MonthChange], sums: QuerySet[m.PeriodSums],
                     period: Period | None) -> bytes:
-    """The statistics of `rows` as JSON; `changes`: the write counts of the same scope.
-    Kept ready until one of those counts moves (read before the rows: a push between
-    the two leaves the newer figures under the older stamp, never the reverse)."""
+    """The statistics as JSON, for the scope of `changes` and `sums`. Kept ready until
+    one of the write counts moves (read before the sums are counted: a push between the
+    two leaves the newer figures under the older stamp, never the reverse)."""
     stamp = _writes_stamp(changes, period)
-    database = connections[rows.db].settings_dict["NAME"]
+    database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
     key = "statistics:" + hashlib.sha256(
-        f"{database}|{rows.query}|{period.label if period else 'all'}|{stamp}".encode()
+        f"{database}|{sums.query}|{_label(period)}|{stamp}".encode()
     ).hexdigest()
     cache = caches["statistics"]
     body = cache.get(key)
     if body is None:
-        body = orjson.dumps(compute_statistics(rows, period))  # in C: tens of MB/s
+        body = count_statistics(changes, sums, period)
         cache.set(key, body)
     return body

@@ -8,7 +8,7 @@ import io
 from datetime import date, timedelta
 from functools import wraps
 
-import orjson
+import msgspec
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import Avg, Count, F, Q, Sum
 from django.http import (
@@ -173,11 +173,12 @@ def statistics(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("json", "csv"):
         return HttpResponseNotFound("statistics.csv or statistics.json")
     p = request.profile
-    body = statistics_json(inspections_for(p), per_district_for(p, m.MonthChange), period)
+    body = statistics_json(per_district_for(p, m.MonthChange),
+                           per_district_for(p, m.PeriodSums), period)
     if fmt == "json":
         return HttpResponse(body, content_type="application/json")
     out = io.StringIO()
-    statistics_csv(orjson.loads(body), out)
+    statistics_csv(msgspec.json.decode(body), out)
     return HttpResponse(out.getvalue(), content_type="text/csv")
 
 
