@@ -175,6 +175,34 @@ def test_a_location_inspected_from_two_districts_is_counted_once(device):
     assert [(e["location"], e["inspections"]) for e in south_only] == [("STN-X", 1)]
 
 
+def test_every_period_is_counted_ahead_after_a_migration(device):
+    """`detector server migrate` counts every period's sums, so that the first reader of
+    a period does not wait for the whole city's count."""
+    from detector.server import models as m
+    from detector.server.statistics import count_every_period, count_stale_sums
+
+    add(device, 1, "STN-A", "A", datetime(2026, 9, 30, 23, tzinfo=UTC))
+    add(device, 2, "STN-A", "A", datetime(2026, 10, 1, tzinfo=UTC))
+    everything = m.MonthChange.objects.all()
+    assert count_every_period(everything) == ["2026-09", "2026-10", "2026Q3", "2026Q4",
+                                              "all"]
+    for period in (parse_period(month="2026-09"), parse_period(month="2026-10"),
+                   parse_period(quarter="2026Q3"), parse_period(quarter="2026Q4"), None):
+        assert count_stale_sums(everything, period) == 0  # ready
+        assert served_statistics(period) == office_tally(period)
+
+
+def test_the_migrate_command_counts_them(device, capsys):
+    from detector.cli import main
+    from detector.server import models as m
+
+    add(device, 1, "STN-A", "A", datetime(2026, 11, 2, tzinfo=UTC))
+    assert main(["server", "migrate"]) == 0
+    assert "statistics counted: 1 month (2026-11 to 2026-11)" in capsys.readouterr().out
+    assert m.PeriodSumsCounted.objects.filter(period__in=["2026-11", "2026Q4", "all"]
+                                              ).count() == 3
+
+
 @pytest.mark.parametrize("milli, verified, mean", [
     (0, 0, None), (0, 3, 0.0), (1601, 2, 0.801), (1599, 2, 0.8), (2000, 3, 0.667),
     (1000, 1, 1.0)])

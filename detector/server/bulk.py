@@ -179,6 +179,9 @@ def recount_period_sums(period: str, start: date | None, end: date | None,
     return len(stale)
 
 
+_LOCATION = "COALESCE(NULLIF(i.location_id_text, ''), %s)"  # as the statistics key it
+
+
 def _in_period(start: date | None, end: date | None) -> tuple[str, list]:
     """The condition on an inspection `i` started in the period, and its parameters."""
     if start is None:
@@ -199,7 +202,7 @@ def period_sums_select(period: str, start: date | None, end: date | None,
     by_result = ", ".join(f"count(*) FILTER (WHERE i.verified AND i.result = '{r}')"
                           for r in results)
     return (
-        f"SELECT %s, i.district_id, {_LOCATION}, "
+        f"SELECT %s::text AS period, i.district_id, {_LOCATION} AS location, "
         "(array_agg(i.location_name ORDER BY i.started, i.id))[1], min(i.started), "
         "(array_agg(i.id ORDER BY i.started, i.id))[1], count(*), "
         f"count(*) FILTER (WHERE NOT i.verified), {by_result}, "
@@ -212,31 +215,26 @@ def period_sums_select(period: str, start: date | None, end: date | None,
         [period, no_location, *bounds, *districts])
 
 
-_LOCATION = "COALESCE(NULLIF(i.location_id_text, ''), %s)"  # as the statistics key it
-
-
 def _count_period_sums(cur, period: str, start: date | None, end: date | None,
                        districts_sql: str, districts: list, no_location: str,
                        results: Sequence[str]) -> None:
     """Bring the PeriodSums of `period`, for the districts that `districts_sql` selects,
-    to what their inspections add up to now. Only the rows that differ are written (a
-    push changes a few locations' sums): the others keep their place in the table, so
-    that a period stays in few pages."""
-    in_period, bounds = _in_period(start, end)
-    # A location none of whose inspections is counted here any more. (NOT IN: hashed
-    # whatever the planner guesses of the sums' size; neither side is ever null.)
-    cur.execute(
-        f"DELETE FROM server_periodsums s WHERE s.period = %s AND s.{districts_sql} "
-        "AND (COALESCE(s.district_id, 0), s.location) NOT IN ("  # ids start at 1
-        f"SELECT COALESCE(i.district_id, 0), {_LOCATION} FROM server_inspection i "
-        f"WHERE {in_period} AND i.{districts_sql})",
-        [period, *districts, no_location, *bounds, *districts])
+    to what their inspections add up to now, in one statement (one read of them). Only
+    the rows that differ are written (a push changes a few locations' sums): the others
+    keep their place in the table, so that a period stays in few pages. A location none
+    of whose inspections is counted here any more loses its row (the deleted rows are
+    never the upserted ones, so the two parts cannot see each other)."""
     select, params = period_sums_select(period, start, end, districts_sql, districts,
                                         no_location, results)
     columns = ", ".join(_SUMS_COLUMNS)
     new = ", ".join(f"EXCLUDED.{c}" for c in _SUMS_COLUMNS)
     cur.execute(
+        f"WITH counted AS MATERIALIZED ({select}), "
+        "gone AS (DELETE FROM server_periodsums s WHERE s.period = %s "
+        f"AND s.{districts_sql} AND (COALESCE(s.district_id, 0), s.location) NOT IN ("
+        "SELECT COALESCE(district_id, 0), location FROM counted)) "  # ids start at 1
         f"INSERT INTO server_periodsums AS s (period, district_id, location, {columns}) "
-        f"{select} "
+        "SELECT * FROM counted "
         f"ON CONFLICT (period, district_id, location) DO UPDATE SET ({columns}) = ROW({new}) "
-        f"WHERE (s.{', s.'.join(_SUMS_COLUMNS)}) IS DISTINCT FROM ({new})", params)
+        f"WHERE (s.{', s.'.join(_SUMS_COLUMNS)}) IS DISTINCT FROM ({new})",
+        [*params, period, *districts])

@@ -51,6 +51,14 @@ def _migrate(args: Any) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=1)
+    from detector.server import models as m
+    from detector.server.statistics import count_every_period
+
+    months = [p for p in count_every_period(m.MonthChange.objects.all()) if "-" in p]
+    if months:
+        plural = "s" if len(months) > 1 else ""
+        print(f"statistics counted: {len(months)} month{plural} ({months[0]} to "
+              f"{months[-1]}), their quarters, all time")
     return 0
 
 

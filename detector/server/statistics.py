@@ -41,6 +41,7 @@ from detector.logbook.report import (
     SUMMED,
     Period,
     mean_coverage,
+    parse_period,
 )
 from detector.server import bulk
 from detector.server import models as m
@@ -73,6 +74,20 @@ def count_stale_sums(changes: QuerySet[m.MonthChange], period: Period | None) ->
     start, end = (None, None) if period is None else (b.date() for b in period.bounds())
     return bulk.recount_period_sums(_label(period), start, end, list(districts),
                                     NO_LOCATION, RESULTS)
+
+
+def count_every_period(changes: QuerySet[m.MonthChange]) -> list[str]:
+    """Count the sums of every month and quarter that has inspections, and of all time,
+    wherever they are stale: after the server is set up or migrated, so that no reader
+    waits for a whole city's count (about a second a period at a city's scale). The
+    periods, in order."""
+    months = sorted(set(changes.using(DEFAULT_DB_ALIAS).values_list("month", flat=True)))
+    periods = [parse_period(month=f"{d:%Y-%m}") for d in months]
+    periods += sorted({parse_period(quarter=f"{d.year}Q{(d.month - 1) // 3 + 1}")
+                       for d in months}, key=lambda p: p.start)
+    for period in [*periods, *([None] if months else [])]:
+        count_stale_sums(changes, period)
+    return [_label(p) for p in periods] + (["all"] if months else [])
 
 
 _ROW = ("location", "name", "inspections", "clear", "incomplete", "suspicious",
