@@ -151,19 +151,19 @@ def recount_period_sums(period: str, start: date | None, end: date | None,
     asked = set(districts)
     if not asked:
         return 0
-    months = "TRUE" if start is None else "month >= %s AND month < %s"
+    in_months = "TRUE" if start is None else "month >= %s AND month < %s"
     bounds = [] if start is None else [start, end]
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [_RECOUNT_LOCK])
         cur.execute(
             "SELECT w.district_id, w.writes FROM (SELECT district_id, sum(writes) AS writes "
-            f"FROM server_monthchange WHERE {months} GROUP BY district_id) w "
+            f"FROM server_monthchange WHERE {in_months} GROUP BY district_id) w "
             "LEFT JOIN server_periodsumscounted c ON c.period = %s "
             "AND c.district_id IS NOT DISTINCT FROM w.district_id "
             "WHERE c.writes IS DISTINCT FROM w.writes", [*bounds, period])
         stale = [(d, w) for d, w in cur.fetchall() if d in asked]
         named = [d for d, _ in stale if d is not None]
-        # "= ANY" and "IS NULL" apart: each can use an index, IS NOT DISTINCT FROM no
+        # "= ANY" and "IS NULL" apart: each can use an index; IS NOT DISTINCT FROM cannot
         if named:
             _count_period_sums(cur, period, start, end, "district_id = ANY(%s::bigint[])",
                                [named], no_location, results)
