@@ -62,6 +62,19 @@ def parse_period(month: str | None = None, quarter: str | None = None) -> Period
     return None
 
 
+def month_of(day: dt.date) -> Period:
+    return parse_period(month=f"{day.year:04d}-{day.month:02d}")
+
+
+def quarter_of(day: dt.date) -> Period:
+    return parse_period(quarter=f"{day.year:04d}Q{(day.month - 1) // 3 + 1}")
+
+
+def period_label(period: Period | None) -> str:
+    """How the statistics name a period; None: all records."""
+    return period.label if period else "all"
+
+
 def _inspections(book: Logbook, period: Period | None) -> list[InspectionSummary]:
     return read_inspections(book, period=(period.start, period.end) if period else None)
 
@@ -146,17 +159,18 @@ def finished_rows(sums: Iterable[LocationSums]) -> list[tuple]:
              mean_coverage(s.coverage_milli, s.inspections - s.unverified)) for s in sums]
 
 
+def statistics_totals(rows: list[tuple]) -> dict[str, int]:
+    """The statistics' totals over each location's row (STATISTICS_FIELDS first)."""
+    return {k: sum(map(itemgetter(STATISTICS_FIELDS.index(k)), rows)) for k in SUMMED}
+
+
 def statistics_of(rows: Iterable[tuple], period: Period | None) -> dict[str, Any]:
-    """The statistics as `detector report` and the server publish them, from each
-    location's row: the STATISTICS_FIELDS, and anything after them is left out (the
-    server's database adds the rows up). A city's month is tens of thousands of
-    locations: the entries are made by C loops."""
+    """The statistics as `detector report` publishes them, from each location's row
+    (STATISTICS_FIELDS). The city's server writes the same document from its database's
+    rows (server/statistics.py; tests hold the two equal)."""
     rows = sorted(rows, key=itemgetter(0))  # by location: each has one row
-    locations = list(map(dict, map(zip, repeat(STATISTICS_FIELDS), rows)))
-    columns = dict(zip(STATISTICS_FIELDS, zip(*rows, strict=True), strict=False))
-    total = {k: sum(columns.get(k, ())) for k in SUMMED}
-    return {"period": period.label if period else "all", "total": total,
-            "locations": locations}
+    return {"period": period_label(period), "total": statistics_totals(rows),
+            "locations": list(map(dict, map(zip, repeat(STATISTICS_FIELDS), rows)))}
 
 
 def tally(rows: Iterable[Tally], period: Period | None) -> dict[str, Any]:

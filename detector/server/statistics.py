@@ -38,10 +38,12 @@ from detector.logbook.report import (
     NO_LOCATION,
     RESULTS,
     STATISTICS_FIELDS,
-    SUMMED,
     Period,
     mean_coverage,
-    parse_period,
+    month_of,
+    period_label,
+    quarter_of,
+    statistics_totals,
 )
 from detector.server import bulk
 from detector.server import models as m
@@ -62,17 +64,13 @@ def _months(rows: QuerySet, period: Period | None) -> QuerySet:
     return rows.filter(month__gte=start, month__lt=end)
 
 
-def _label(period: Period | None) -> str:
-    return period.label if period else "all"
-
-
 def count_stale_sums(changes: QuerySet[m.MonthChange], period: Period | None) -> int:
     """Count again the period's PeriodSums of the districts of `changes`' scope that were
     written since they were counted; how many districts were."""
     districts = (_months(changes, period).using(DEFAULT_DB_ALIAS).order_by()
                  .values_list("district_id", flat=True).distinct())
     start, end = (None, None) if period is None else (b.date() for b in period.bounds())
-    return bulk.recount_period_sums(_label(period), start, end, list(districts),
+    return bulk.recount_period_sums(period_label(period), start, end, list(districts),
                                     NO_LOCATION, RESULTS)
 
 
@@ -82,12 +80,11 @@ def count_every_period(changes: QuerySet[m.MonthChange]) -> list[str]:
     waits for a whole city's count (about a second a period at a city's scale). The
     periods, in order."""
     months = sorted(set(changes.using(DEFAULT_DB_ALIAS).values_list("month", flat=True)))
-    periods = [parse_period(month=f"{d:%Y-%m}") for d in months]
-    periods += sorted({parse_period(quarter=f"{d.year}Q{(d.month - 1) // 3 + 1}")
-                       for d in months}, key=lambda p: p.start)
+    periods = [month_of(d) for d in months]
+    periods += sorted({quarter_of(d) for d in months}, key=lambda p: p.start)
     for period in [*periods, *([None] if months else [])]:
         count_stale_sums(changes, period)
-    return [_label(p) for p in periods] + (["all"] if months else [])
+    return [period_label(p) for p in periods] + (["all"] if months else [])
 
 
 _ROW = ("location", "name", "inspections", "clear", "incomplete", "suspicious",
@@ -104,7 +101,7 @@ def rows_query(sums: QuerySet[m.PeriodSums], period: Period | None) -> QuerySet:
     mean = Cast(ExpressionWrapper((2 * F("coverage_milli") + verified)
                                   / (2 * NullIf(verified, 0)), output_field=IntegerField()),
                 FloatField()) / Value(1000.0)
-    return (sums.filter(period=_label(period)).annotate(mean=mean)
+    return (sums.filter(period=period_label(period)).annotate(mean=mean)
             .order_by(Collate("location", "C")).values_list(*_ROW, "mean", "coverage_milli"))
 
 
@@ -126,7 +123,7 @@ def _joined(rows: list[tuple], sums: QuerySet[m.PeriodSums], period: Period | No
     """`rows` (sorted by location) with each location's rows added up into one, named as
     in its first inspection of the period (by start, then id)."""
     twice = [key for key, group in groupby(map(itemgetter(0), rows)) if len(list(group)) > 1]
-    first = dict(sums.filter(period=_label(period), location__in=twice)
+    first = dict(sums.filter(period=period_label(period), location__in=twice)
                  .order_by("location", "first_started", "first_id").distinct("location")
                  .values_list("location", "name"))
     out = []
@@ -155,8 +152,8 @@ def statistics_document(rows: list[tuple], period: Period | None) -> bytes:
     """The statistics as JSON, as `statistics_of` makes them for the office, from each
     location's row in location order (STATISTICS_FIELDS; anything after is left out)."""
     return msgspec.json.encode({
-        "period": _label(period),
-        "total": {k: sum(map(itemgetter(STATISTICS_FIELDS.index(k)), rows)) for k in SUMMED},
+        "period": period_label(period),
+        "total": statistics_totals(rows),
         "locations": list(starmap(_Entry, map(_ENTRY_FIELDS, rows)))})
 
 
@@ -183,7 +180,7 @@ def statistics_json(changes: QuerySet[m.MonthChange], sums: QuerySet[m.PeriodSum
     stamp = _writes_stamp(changes, period)
     database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
     key = "statistics:" + hashlib.sha256(
-        f"{database}|{sums.query}|{_label(period)}|{stamp}".encode()
+        f"{database}|{sums.query}|{period_label(period)}|{stamp}".encode()
     ).hexdigest()
     cache = caches["statistics"]
     body = cache.get(key)

@@ -26,6 +26,7 @@ from detector.logbook.report import (
     RESULTS,
     Period,
     parse_period,
+    quarter_of,
     statistics_csv,
 )
 from detector.server import models as m
@@ -214,7 +215,7 @@ def _latest_quarter(scope):
     latest = scope.order_by("-started").values_list("started", flat=True).first()
     if latest is None:
         return None
-    return parse_period(quarter=f"{latest.year}Q{(latest.month - 1) // 3 + 1}")
+    return quarter_of(latest)
 
 
 @signed_in(("administrator",))
