@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
 from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 
@@ -28,6 +29,15 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def check_references_now() -> None:
+    """Check the foreign keys of the rest of the transaction's writes as each statement
+    ends, not all at its commit (Django makes them deferred): the same checks, made
+    while the signatures are still being checked beside them, not after (a sixth of a
+    push's time here)."""
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def copy_records(device_id: str, records: list[ChainRecord]) -> None:
@@ -77,6 +87,21 @@ def update_inspections(rows: list[Any]) -> None:
              [i.peak_level for i in rows], [i.verified for i in rows]])
 
 
+def _json(value: Any) -> str:
+    """A statement's many values as one JSON parameter: msgspec writes it in C, where
+    the driver would quote each element of an array in Python (several ms a push)."""
+    return msgspec.json.encode(value).decode()
+
+
+def location_districts(ids: Iterable[str]) -> dict[str, int]:
+    """{location id: its district's id} of those of `ids` that are registered."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, district_id FROM server_location "
+                    "WHERE id IN (SELECT json_array_elements_text(%s::json))",
+                    [_json(sorted(ids))])
+        return dict(cur.fetchall())
+
+
 def raise_last_inspected(latest: dict[str, datetime]) -> None:
     """Move each location's last inspection forward to `latest`, never back."""
     if not latest:
@@ -84,9 +109,9 @@ def raise_last_inspected(latest: dict[str, datetime]) -> None:
     with connection.cursor() as cur:
         cur.execute(
             "UPDATE server_location AS l SET last_inspected = v.at "
-            "FROM unnest(%s::text[], %s::timestamptz[]) AS v(id, at) "
+            "FROM json_to_recordset(%s::json) AS v(id text, at timestamptz) "
             "WHERE l.id = v.id AND (l.last_inspected IS NULL OR l.last_inspected < v.at)",
-            [list(latest), list(latest.values())])
+            [_json([{"id": place, "at": at} for place, at in latest.items()])])
 
 
 def _add_to_counts(table: str, keys: dict[str, str], counted: tuple[str, str],

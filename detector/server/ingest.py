@@ -14,17 +14,16 @@ are all there, which the server established itself.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, transaction
 
 from detector.logbook.chain import Record as ChainRecord
-from detector.logbook.chain import check_each
 from detector.server import models as m
-from detector.server.bulk import copy_records
+from detector.server.bulk import check_references_now, copy_records
 from detector.server.derive import Unreadable, derive
+from detector.server.signatures import PendingChecks
 
 MAX_BATCH = 5000
 
@@ -79,29 +78,29 @@ def ingest(office: m.Office, device_id: str, records: list[ChainRecord]) -> Stor
 def _store_checked(device: m.Device, new: list[ChainRecord]) -> list[str]:
     """Store `new` and what derives from it, and commit only if every record checks.
 
-    The signatures are checked on other threads while this one writes inside the
-    push's transaction (verification is most of an ingest's time, and it waits for
+    The signatures are checked in worker processes while this one writes inside the
+    push's transaction (verification is most of an ingest's work, and it waits for
     nothing else); whatever fails, the transaction is rolled back, so nothing of the
     push is ever stored or seen."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        own = pool.submit(check_each, new, bytes(device.public_key))
-        problems = _link_problems(device, new)
-        late: list[str] = []
-        inspections: list[str] = []
-        try:
-            if not problems:
-                copy_records(device.id, new)
-                inspections = derive(device.id, new)
-        except Unreadable as exc:
-            late.append(str(exc))
-        except DatabaseError:
-            # A forged record can clash with stored ones (an inspection's id, say):
-            # named as forged below; with every signature good it is the server's fault.
-            if not any(own.result()):
-                raise
-        problems = [str(p) for p in own.result() if p is not None] + problems
-        if problems or late:
-            raise Refused(problems or late)  # a forged record is named as forged first
+    own = PendingChecks(new, bytes(device.public_key))
+    problems = _link_problems(device, new)
+    late: list[str] = []
+    inspections: list[str] = []
+    try:
+        if not problems:
+            check_references_now()
+            copy_records(device.id, new)
+            inspections = derive(device.id, new)
+    except Unreadable as exc:
+        late.append(str(exc))
+    except DatabaseError:
+        # A forged record can clash with stored ones (an inspection's id, say): named
+        # as forged below; with every signature good it is the server's fault.
+        if not any(own.result()):
+            raise
+    problems = [str(p) for p in own.result() if p is not None] + problems
+    if problems or late:
+        raise Refused(problems or late)  # a forged record is named as forged first
     return inspections
 
 
