@@ -477,67 +477,6 @@ def test_statistics_kept_ready_are_counted_again_after_every_write(city, live_se
     assert len({msgspec.json.encode(s) for s in served}) > len(records) // 6  # they did change
 
 
-def test_pushes_keep_the_sums_in_step_so_that_nothing_is_counted_again(
-        city, live_server, monkeypatch):
-    """Each push adds what it stores or changes to the sums of its month, quarter and
-    all time (derive.py): after pushes cut anywhere, every answer equals a count of the
-    stored inspections by other code, no request counted a sum again, and the sums kept
-    are the ones a count from nothing makes."""
-    import msgspec
-
-    from detector.server import bulk
-    from detector.server import models as m
-    from detector.server.statistics import count_every_period
-
-    counted_again = []
-    recount = bulk.recount_period_sums
-    monkeypatch.setattr(bulk, "recount_period_sums",
-                        lambda *args: counted_again.append(recount(*args)) or counted_again[-1])
-    auditor = signed_in("audrey")
-    records = tampered(city.office_book, city.device, lambda rs: None)
-    for start in range(0, len(records), 3):
-        assert post(live_server, city.token, city.device, records[start:start + 3])[0] == 200
-        for query, period in (("month=2026-11", parse_period(month="2026-11")),
-                              ("quarter=2026Q4", parse_period(quarter="2026Q4")), ("", None)):
-            answer = auditor.get(f"/statistics.json?{query}").json()
-            assert answer == msgspec.json.decode(msgspec.json.encode(office_tally(period)))
-    assert len(counted_again) == 3 * len(range(0, len(records), 3)) and not any(counted_again)
-
-    def kept():
-        return sorted(m.PeriodSums.objects.values_list(
-            "period", "district", "location", "name", "first_started", "first_id",
-            "inspections", "unverified", "clear", "incomplete", "suspicious", "device_found",
-            "open", "coverage_milli", "findings"))
-
-    in_step = kept()
-    assert {row[0] for row in in_step} == {"2026-11", "2026Q4", "all"}
-    m.PeriodSums.objects.all().delete()
-    m.PeriodSumsCounted.objects.all().delete()
-    count_every_period(m.MonthChange.objects.all())
-    assert kept() == in_step
-
-
-def test_sums_out_of_step_are_left_for_a_request_to_count_again(city, live_server):
-    """Sums whose writes moved without them (as before any push kept them) are not
-    added to by a push, which would keep them wrong: the next request counts them
-    again from the inspections."""
-    import msgspec
-
-    from detector.server import models as m
-
-    auditor = signed_in("audrey")
-    records = tampered(city.office_book, city.device, lambda rs: None)
-    half = len(records) // 2
-    assert post(live_server, city.token, city.device, records[:half])[0] == 200
-    assert auditor.get("/statistics.json").status_code == 200  # counted, in step
-    m.PeriodSums.objects.update(inspections=99)  # wrong, and out of step with the writes
-    m.PeriodSumsCounted.objects.update(writes=0)
-    assert post(live_server, city.token, city.device, records[half:])[0] == 200
-    assert not m.PeriodSums.objects.filter(inspections__gt=99).exists()  # not added to
-    answer = auditor.get("/statistics.json").json()
-    assert answer == msgspec.json.decode(msgspec.json.encode(office_tally(None)))
-
-
 def test_the_findings_list_shows_what_was_found_where(city, live_server):
     from detector.server import models as m
 

@@ -215,105 +215,29 @@ def _in_period(start: date | None, end: date | None) -> tuple[str, list]:
             "AND i.started < %s::date::timestamp AT TIME ZONE 'UTC'", [start, end])
 
 
-def _sums_of_group(results: Sequence[str], sign: int = 1) -> str:
-    """The PeriodSums columns from `name` on, added up over the inspections `i` of a
-    group (times `sign`, -1 to take them away). A location's name and first start are
-    its first inspection's (by start, then id). `results`: counted by name; any other
-    is "open"."""
-    known = ", ".join(f"'{r}'" for r in results)  # our own constants, not input
-    counts = ["count(*)", "count(*) FILTER (WHERE NOT i.verified)",
-              *(f"count(*) FILTER (WHERE i.verified AND i.result = '{r}')" for r in results),
-              "count(*) FILTER (WHERE i.verified AND (i.result IS NULL "
-              f"OR i.result NOT IN ({known})))",
-              "COALESCE(sum(round((i.coverage * 1000)::numeric)::int) "
-              "FILTER (WHERE i.verified), 0)",
-              "COALESCE(sum(i.findings) FILTER (WHERE i.verified), 0)"]
-    factor = "" if sign == 1 else f"{int(sign)} * "
-    return ("(array_agg(i.location_name ORDER BY i.started, i.id))[1], min(i.started), "
-            "(array_agg(i.id ORDER BY i.started, i.id))[1], "
-            + ", ".join(factor + c for c in counts))
-
-
 def period_sums_select(period: str, start: date | None, end: date | None,
                        districts_sql: str, districts: list, no_location: str,
                        results: Sequence[str]) -> tuple[str, list]:
     """The query that adds up the inspections of the period, for the districts that
     `districts_sql` selects, into PeriodSums rows (and its parameters): a row per
-    district and location."""
+    district and location. A location's name and first start are its first
+    inspection's (by start, then id)."""
     in_period, bounds = _in_period(start, end)
+    known = ", ".join(f"'{r}'" for r in results)  # our own constants, not input
+    by_result = ", ".join(f"count(*) FILTER (WHERE i.verified AND i.result = '{r}')"
+                          for r in results)
     return (
         f"SELECT %s::text AS period, i.district_id, {_LOCATION} AS location, "
-        f"{_sums_of_group(results)} "
+        "(array_agg(i.location_name ORDER BY i.started, i.id))[1], min(i.started), "
+        "(array_agg(i.id ORDER BY i.started, i.id))[1], count(*), "
+        f"count(*) FILTER (WHERE NOT i.verified), {by_result}, "
+        "count(*) FILTER (WHERE i.verified AND (i.result IS NULL "
+        f"OR i.result NOT IN ({known}))), "
+        "COALESCE(sum(round((i.coverage * 1000)::numeric)::int) FILTER (WHERE i.verified), 0), "
+        "COALESCE(sum(i.findings) FILTER (WHERE i.verified), 0) "
         f"FROM server_inspection i WHERE {in_period} AND i.{districts_sql} "
         "GROUP BY i.district_id, 3",
         [period, no_location, *bounds, *districts])
-
-
-def period_sums_in_step(writes: dict[tuple[str, int | None], tuple[int, str | None,
-                                                                     str | None]]
-                        ) -> dict[tuple[str, int | None], int]:
-    """Of the periods and districts a push writes to, {(period, district): their writes
-    (MonthChange summed over the period's months) before it} for those whose sums are
-    in step with their writes: counted at them, or never counted and never written.
-    writes: {(period, district): (the push's writes, first month, end month; None:
-    all time)}. Takes the recount's lock, so that no recount or other push moves them
-    until this push commits."""
-    if not writes:
-        return {}
-    asked = [{"period": period, "district": district, "start": start, "end": end}
-             for (period, district), (_n, start, end) in writes.items()]
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_RECOUNT_LOCK])
-        cur.execute(
-            "SELECT k.period, k.district, (SELECT COALESCE(sum(w.writes), 0) "
-            "FROM server_monthchange w WHERE w.district_id IS NOT DISTINCT FROM k.district "
-            "AND (k.start IS NULL OR (w.month >= k.start AND w.month < k.end))), c.writes "
-            "FROM json_to_recordset(%s::json) AS k(period text, district bigint, start date, "
-            '"end" date) LEFT JOIN server_periodsumscounted c ON c.period = k.period '
-            "AND c.district_id IS NOT DISTINCT FROM k.district", [_json(asked)])
-        return {(period, district): before for period, district, before, counted
-                in cur.fetchall() if counted == before or (counted is None and before == 0)}
-
-
-def add_to_period_sums(inspections: list[dict[str, Any]], sign: int,
-                       results: Sequence[str]) -> None:
-    """Add inspections to the sums of the periods named with them, or take them away
-    (sign -1: as they were before a change). Each inspection is given as written, with
-    its `period` and its statistics' `location` key: {period, district_id, location,
-    location_name, started, id, verified, result, coverage, findings}. Added up by the
-    same expressions as a count from the stored inspections. A location's first
-    inspection moves only to an earlier one."""
-    if not inspections:
-        return
-    columns = ", ".join(_SUMS_COLUMNS)
-    counts = ", ".join(f"{c} = s.{c} + EXCLUDED.{c}" for c in _SUMS_COLUMNS[3:])
-    earlier = "(EXCLUDED.first_started, EXCLUDED.first_id) < (s.first_started, s.first_id)"
-    first = ", ".join(f"{c} = CASE WHEN {earlier} THEN EXCLUDED.{c} ELSE s.{c} END"
-                      for c in _SUMS_COLUMNS[:3])
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO server_periodsums AS s (period, district_id, location, {columns}) "
-            f"SELECT i.period, i.district_id, i.location, {_sums_of_group(results, sign)} "
-            "FROM json_to_recordset(%s::json) AS i(period text, district_id bigint, "
-            "location text, location_name text, started timestamptz, id text, verified bool, "
-            "result text, coverage float8, findings int) "
-            "GROUP BY i.period, i.district_id, i.location "
-            f"ON CONFLICT (period, district_id, location) DO UPDATE SET {counts}, {first}",
-            [_json(inspections)])
-
-
-def mark_period_sums_counted(counted: dict[tuple[str, int | None], int]) -> None:
-    """Record that the sums of these periods and districts are counted at these writes."""
-    if not counted:
-        return
-    with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO server_periodsumscounted (period, district_id, writes) "
-            "SELECT * FROM json_to_recordset(%s::json) AS k(period text, district bigint, "
-            "writes bigint) ON CONFLICT (period, district_id) "
-            "DO UPDATE SET writes = EXCLUDED.writes",
-            [_json([{"period": p, "district": d, "writes": w}
-                    for (p, d), w in counted.items()])])
 
 
 def _count_period_sums(cur, period: str, start: date | None, end: date | None,

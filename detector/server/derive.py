@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
 from detector.inspection import EVIDENCE_FILES
 from detector.logbook.chain import Record
-from detector.logbook.report import (
-    NO_LOCATION,
-    RESULTS,
-    Period,
-    month_of,
-    period_label,
-    quarter_of,
-)
 from detector.server import bulk
 from detector.server import models as m
 
@@ -82,7 +74,6 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
              in m.Team.objects.values_list("name", "id", "district_id")}
     locations = bulk.location_districts({str(b.get("location") or "") for _r, b in bodies})
     counted_as = {key: _month_key(row) for key, row in known.items()}  # before this push
-    before = {key: replace(row, evidence=list(row.evidence)) for key, row in known.items()}
     new: dict[str, InspectionRow] = {}
     alerts: list[AlertRow] = []
     for r, body in bodies:
@@ -107,57 +98,18 @@ def derive(device_id: str, records: list[Record]) -> list[str]:
         elif r.kind == "inspection":
             _close(ins, body)
     changed = [row for key, row in known.items() if key not in new]
-    written = [_month_key(row) for row in [*new.values(), *changed]]
-    # Every write, even one that leaves the counts as they were (a coverage, a finding),
-    # moves its month's and district's writes: what was kept ready for them is stale.
-    writes = Counter((month, district) for month, district, *_ in written)
     bulk.copy_inspections(list(new.values()))
-    _store_keeping_sums(changed, before, list(new.values()), writes)
+    bulk.update_inspections(changed)
     bulk.copy_alerts(alerts)
     bulk.raise_last_inspected(_latest_per_location([*new.values(), *changed]))
+    written = [_month_key(row) for row in [*new.values(), *changed]]
     deltas = Counter(written)
     deltas.subtract(counted_as[row.id] for row in changed)  # counted elsewhere before
     bulk.add_month_counts(deltas)
-    bulk.add_month_changes(writes)
+    # Every write, even one that leaves the counts as they were (a coverage, a finding):
+    # the statistics kept ready for these months are stale now.
+    bulk.add_month_changes(Counter((month, district) for month, district, *_ in written))
     return sorted(new) + sorted(row.id for row in changed)
-
-
-def periods_of(month: date) -> list[tuple[str, Period | None]]:
-    """The statistics' periods an inspection of `month` counts in: (label, period)."""
-    return [(period_label(p), p) for p in (month_of(month), quarter_of(month), None)]
-
-
-def _store_keeping_sums(changed: list[InspectionRow], before: dict[str, InspectionRow],
-                        added: list[InspectionRow], writes: Counter) -> None:
-    """Write the changed inspections, and keep the statistics' sums (PeriodSums) of
-    every period and district the push writes to in step with them, where they were in
-    step before it: the changed inspections taken away as they were (`before`), every
-    new and changed one added as it is, and the sums marked counted at the writes that
-    follow the push. Sums out of step are left to be counted again when asked for
-    (statistics.py), as before any push kept them."""
-    per_period: dict[tuple[str, int | None], list] = {}
-    for (month, district), n in writes.items():
-        for label, period in periods_of(month):
-            entry = per_period.setdefault(
-                (label, district), [0, period.start if period else None,
-                                    period.end if period else None])
-            entry[0] += n
-    in_step = bulk.period_sums_in_step({key: tuple(v) for key, v in per_period.items()})
-
-    def kept(rows: list[InspectionRow]) -> list[dict[str, Any]]:
-        return [{"period": label, "district_id": row.district_id,
-                 "location": row.location_id_text or NO_LOCATION,
-                 "location_name": row.location_name, "started": row.started, "id": row.id,
-                 "verified": row.verified, "result": row.result, "coverage": row.coverage,
-                 "findings": row.findings}
-                for row in rows for label, _ in periods_of(_month_key(row)[0])
-                if (label, row.district_id) in in_step]
-
-    bulk.add_to_period_sums(kept([before[row.id] for row in changed]), -1, RESULTS)
-    bulk.update_inspections(changed)
-    bulk.add_to_period_sums(kept([*added, *changed]), 1, RESULTS)
-    bulk.mark_period_sums_counted({key: n + per_period[key][0]
-                                   for key, n in in_step.items()})
 
 
 def _body(r: Record) -> dict[str, Any]:
