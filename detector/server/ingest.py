@@ -78,7 +78,7 @@ def ingest(office: m.Office, device_id: str, records: list[ChainRecord]) -> Stor
 def _store_checked(device: m.Device, new: list[ChainRecord]) -> list[str]:
     """Store `new` and what derives from it, and commit only if every record checks.
 
-    The signatures are checked in worker processes while this one writes inside the
+    The signatures are checked in worker processes while this process writes in the
     push's transaction (verification is most of an ingest's work, and it waits for
     nothing else); whatever fails, the transaction is rolled back, so nothing of the
     push is ever stored or seen."""
