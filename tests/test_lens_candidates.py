@@ -148,3 +148,45 @@ def test_a_window_around_a_point_far_outside_the_frame_is_empty():
     assert frame[_window(frame.shape, 5, 30, 3)].size == 0
     assert frame[_window(frame.shape, -2, 5, 3)].shape == (7, 2)
     assert frame[_window(frame.shape, 9, 9, 1)].shape == (2, 2)
+
+
+def test_dropping_rejected_spots_early_leaves_the_same_candidates():
+    """Spots whose score is known to be zero early (too weak an off-axis ratio, too
+    wide) are dropped before the rest is measured; what remains must be exactly what
+    scoring every spot and keeping the non-zero ones gives, right at both limits."""
+    p = LensParams.defaults()
+    on, off, dark = wall(3), wall(3), wall(3) * 0.05
+    for i in range(9):  # beads whose off-axis return crosses the ratio limit
+        spot(on, 40 + 64 * i, 60, 110)
+        spot(off, 40 + 64 * i, 60, 110 / (p.ratio_min * (0.7 + 0.15 * i)))
+    for i in range(9):  # spots whose width crosses the point limit
+        spot(on, 40 + 64 * i, 160, 90, sigma=0.7 + 0.08 * i)
+    spot(on, 120, 280, 200, sigma=1.2)  # a mirror image of the ring, beside the group's
+    spot(off, 135, 280, 200, sigma=1.2)
+    spot(on, 400, 280, 150)  # an indicator LED, lit in the dark frame too
+    spot(dark, 400, 280, 150)
+    frames = frame_set(on, off, dark)
+    every = find_candidates(*frames, keep_rejected=True)
+    kept = [c for c in every if c.score > 0]
+    assert find_candidates(*frames) == kept
+    # Both limits are crossed: spots just inside them kept, and just outside dropped.
+    ratios = sorted(c.ratio for c in every if c.y < 100)
+    assert any(r <= p.ratio_min for r in ratios) and any(
+        p.ratio_min < c.ratio < 1.5 * p.ratio_min for c in kept)
+    widths = [c.width for c in every if 120 < c.y < 200]
+    assert any(w >= p.max_point_width_px + 0.2 for w in widths) and any(
+        p.max_point_width_px < c.width < p.max_point_width_px + 0.2 for c in kept)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 8, 255, 1000])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_the_noise_estimate_is_numpys_median_absolute_deviation(size, dtype):
+    from detector.optics.candidates import _mad
+
+    rng = np.random.default_rng(size)
+    top = 256 if dtype == np.uint8 else 4096
+    for _ in range(20):
+        first = rng.integers(0, top, size, dtype=dtype)
+        second = rng.integers(0, top, size, dtype=dtype)
+        d = first.astype(np.float32) - second.astype(np.float32)
+        assert _mad(first, second) == float(np.median(np.abs(d - np.median(d))))

@@ -134,6 +134,31 @@ def _ring_median(window: np.ndarray) -> float:
     return float((part[k - 1] + part[k]) / 2.0)
 
 
+def _mad(first: np.ndarray, second: np.ndarray) -> float:
+    """Median absolute deviation of first - second from its median, as np.median gives
+    it (the mean of the middle two of an even count). For 8-bit frames the differences
+    are integers in -255..255, so both medians come from counts (one pass each), a
+    third of the time of np.median's partitions."""
+    if first.dtype != np.uint8:
+        sample = first.astype(np.float32) - second.astype(np.float32)
+        return float(np.median(np.abs(sample - np.median(sample))))
+    sample = first.astype(np.int16) - second.astype(np.int16)
+    centre = _counted_median(np.bincount((sample + 255).ravel(), minlength=511)) - 255
+    # |d - centre| doubled stays an integer when the centre is a half
+    twice = np.abs(2 * sample.astype(np.int32) - int(2 * centre)).ravel()
+    return _counted_median(np.bincount(twice)) / 2.0
+
+
+def _counted_median(counts: np.ndarray) -> float:
+    """The median of the values 0, 1, ... occurring counts[v] times each (np.median's:
+    the mean of the middle two of an even count)."""
+    cumulative = np.cumsum(counts)
+    n = int(cumulative[-1])
+    low = int(np.searchsorted(cumulative, (n - 1) // 2 + 1))  # order statistic (n-1)//2
+    high = int(np.searchsorted(cumulative, n // 2 + 1))  # order statistic n//2
+    return (low + high) / 2.0
+
+
 def _window(shape: tuple[int, int], x: int, y: int, radius: int) -> tuple[slice, slice]:
     """The square of `radius` around (x, y), clipped to the frame: empty when the point
     lies further outside than the radius (never a negative index, which would wrap)."""
@@ -175,10 +200,8 @@ class CandidateFinder:
         off_max = cv2.dilate(offaxis, _square(self.radius))[s_off]
         diff = cv2.subtract(on, off_max)
 
-        sample = (on[::NOISE_STEP, ::NOISE_STEP].astype(np.float32)
-                  - off[::NOISE_STEP, ::NOISE_STEP].astype(np.float32))
-        mad = float(np.median(np.abs(sample - np.median(sample))))
-        noise = max(1.4826 * mad, 0.5 * self.dn)
+        noise = max(1.4826 * _mad(on[::NOISE_STEP, ::NOISE_STEP],
+                                  off[::NOISE_STEP, ::NOISE_STEP]), 0.5 * self.dn)
         threshold = max(p.threshold_sigmas * noise, p.min_contrast_dn * self.dn)
         # The mask of pixels above the threshold, max-pooled: each pooled pixel is the
         # (2*POOL-1)-square around every POOL-th pixel (radius POOL-1 reaches the sample
@@ -195,14 +218,13 @@ class CandidateFinder:
             pooled = (pooled > 0).astype(np.uint8)
         if cv2.countNonZero(pooled) == 0:
             return SetAnalysis([], shift, noise, threshold, on_small)
-        count, labels = cv2.connectedComponents(pooled, connectivity=8)
-        ys, xs = np.nonzero(labels)
-        ids = labels[ys, xs]
-        order = np.argsort(ids, kind="stable")
-        ys, xs, ids = ys[order], xs[order], ids[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        boxes = zip(np.minimum.reduceat(xs, starts), np.maximum.reduceat(xs, starts),
-                    np.minimum.reduceat(ys, starts), np.maximum.reduceat(ys, starts), strict=True)
+        # Each group's bounding box, in label order (label 0 is the background). Grana's
+        # block-based labelling computes the boxes in a third of the default's time here.
+        stats = cv2.connectedComponentsWithStatsWithAlgorithm(
+            pooled, 8, cv2.CV_32S, cv2.CCL_GRANA)[2][1:]
+        left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        boxes = zip(left, left + stats[:, cv2.CC_STAT_WIDTH] - 1,
+                    top, top + stats[:, cv2.CC_STAT_HEIGHT] - 1, strict=True)
 
         dark_view = None
         if dark is not None:
@@ -216,7 +238,8 @@ class CandidateFinder:
         for x0, x1, y0, y1 in boxes:
             roi = (slice(max(0, y0 * POOL - 2), min(h, (y1 + 1) * POOL + 2)),
                    slice(max(0, x0 * POOL - 2), min(w, (x1 + 1) * POOL + 2)))
-            cand = self._describe(diff, on, off, roi, noise, threshold, dark_view)
+            cand = self._describe(diff, on, off, roi, noise, threshold, dark_view,
+                                  drop_rejected=not keep_rejected)
             if cand is not None:
                 found.append(cand)
         ox, oy = s_on[1].start, s_on[0].start
@@ -242,7 +265,9 @@ class CandidateFinder:
 
     def _describe(self, diff: np.ndarray, on: np.ndarray, off: np.ndarray,
                   roi: tuple[slice, slice], noise: float, threshold: float,
-                  dark_view: tuple | None) -> Candidate | None:
+                  dark_view: tuple | None, drop_rejected: bool) -> Candidate | None:
+        """The group's candidate; None when it is no spot above the threshold, or, with
+        drop_rejected, as soon as its score is known to be zero."""
         p = self.p
         sub = diff[roi].astype(np.float32)
         flat = int(np.argmax(sub))
@@ -256,6 +281,15 @@ class CandidateFinder:
         contrast = peak - background
         if contrast <= threshold:
             return None
+        # On/off-axis response, each above its own local background.
+        win = _window(on.shape, px, py, reach)
+        on_c = float(on[py, px]) - _ring_median(on[win].astype(np.float32))
+        # Twice the max-filter radius: a misaligned off-axis spot must still be found.
+        near = _window(off.shape, px, py, 2 * self.radius)
+        off_c = float(off[near].max()) - _ring_median(off[win].astype(np.float32))
+        ratio = max(on_c, 0.0) / max(off_c, noise)
+        if drop_rejected and ratio <= p.ratio_min:
+            return None  # its score is zero: most rejected spots end here, cheaply
         half = background + contrast / 2.0
         above = sub > half
         area = int(np.count_nonzero(above))
@@ -272,15 +306,10 @@ class CandidateFinder:
         cy = float(weights.sum(axis=1) @ ys / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
         width = _spot_width(diff, cx, cy, background, contrast)
-
-        # On/off-axis response, each above its own local background.
-        win = _window(on.shape, px, py, reach)
-        on_c = float(on[py, px]) - _ring_median(on[win].astype(np.float32))
-        # Twice the max-filter radius: a misaligned off-axis spot must still be found.
-        near = _window(off.shape, px, py, 2 * self.radius)
-        off_c = float(off[near].max()) - _ring_median(off[win].astype(np.float32))
-        ratio = max(on_c, 0.0) / max(off_c, noise)
         saturated = float(on[py, px]) >= self.full * 0.98
+        point = p.max_point_width_saturated_px if saturated else p.max_point_width_px
+        if drop_rejected and width >= point + WIDTH_RAMP_PX:
+            return None  # too wide to be a lens: its score is zero
 
         dark_frac = 0.0
         if dark_view is not None:
@@ -304,7 +333,6 @@ class CandidateFinder:
                                 / np.log(p.ratio_full / p.ratio_min), 0, 1))
         s_size = 1.0 if area <= self.max_area else 0.0
         s_shape = float(np.clip(compactness / 0.35, 0, 1))
-        point = p.max_point_width_saturated_px if saturated else p.max_point_width_px
         s_point = float(np.clip((point + WIDTH_RAMP_PX - width) / WIDTH_RAMP_PX, 0, 1))
         score = (s_snr * s_ratio * s_size * s_shape * s_point * _ramp_down(pair, p.pair_fraction_max)
                  * _ramp_down(dark_frac, p.dark_fraction_max))
