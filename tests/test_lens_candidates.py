@@ -190,3 +190,14 @@ def test_the_noise_estimate_is_numpys_median_absolute_deviation(size, dtype):
         second = rng.integers(0, top, size, dtype=dtype)
         d = first.astype(np.float32) - second.astype(np.float32)
         assert _mad(first, second) == float(np.median(np.abs(d - np.median(d))))
+
+
+@pytest.mark.parametrize("size", [1, 2, 9, 10, 161 * 161])
+@pytest.mark.parametrize("spread", [255, 70000])  # counted, and too wide to count
+def test_the_pair_lobes_median_is_numpys(size, spread):
+    from detector.optics.candidates import _integer_median
+
+    rng = np.random.default_rng(size)
+    for _ in range(10):
+        values = rng.integers(-spread, spread + 1, size).astype(np.int32)
+        assert _integer_median(values) == float(np.median(values))

@@ -149,6 +149,15 @@ def _mad(first: np.ndarray, second: np.ndarray) -> float:
     return _counted_median(np.bincount(twice)) / 2.0
 
 
+def _integer_median(values: np.ndarray) -> float:
+    """np.median of integers, from their counts when they span a short range (the
+    differences of 8-bit frames): a third of the time of numpy's partitions."""
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4096:
+        return float(np.median(values))
+    return _counted_median(np.bincount((values - low).ravel())) + low
+
+
 def _counted_median(counts: np.ndarray) -> float:
     """The median of the values 0, 1, ... occurring counts[v] times each (np.median's:
     the mean of the middle two of an even count)."""
@@ -324,7 +333,7 @@ class CandidateFinder:
         pw = _window(on.shape, px, py, self.pair_radius)
         on_pw = cv2.dilate(on[pw], _square(self.radius)).astype(np.int32)
         neg = off[pw].astype(np.int32) - on_pw
-        lobe = float(neg.max()) - float(np.median(neg)) - PAIR_NOISE_SIGMAS * noise
+        lobe = float(neg.max()) - _integer_median(neg) - PAIR_NOISE_SIGMAS * noise
         pair = max(lobe, 0.0) / contrast
 
         snr = contrast / noise
