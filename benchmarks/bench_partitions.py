@@ -75,7 +75,7 @@ def dashboard_queries(period_month: str, period_quarter: str, location: str
     for scope, ids in (("district", [district.id]), ("city", everyone)):
         for label, period in (("month", parse_period(month=period_month)),
                               ("quarter", parse_period(quarter=period_quarter))):
-            start, end = (b.date() for b in period.bounds())
+            start, end = period.days()
             out[f"{scope}: statistics' sums for a {label}"] = bulk.period_sums_select(
                 period.label, start, end, "district_id = ANY(%s::bigint[])", [ids],
                 NO_LOCATION, RESULTS)

@@ -88,10 +88,11 @@ def copy_reference() -> float:
 
 def last_whole_periods(last: datetime) -> tuple[str, str]:
     """The last whole month and quarter before `last`'s, as `?month=` and `?quarter=`."""
-    before = last.replace(day=1) - timedelta(days=1)
-    month = f"{before.year:04d}-{before.month:02d}"
-    before = last.replace(day=1, month=3 * ((last.month - 1) // 3) + 1) - timedelta(days=1)
-    return month, f"{before.year:04d}Q{(before.month - 1) // 3 + 1}"
+    from detector.logbook.report import month_of, quarter_of
+
+    day_before = timedelta(days=1)
+    return (month_of(month_of(last).days()[0] - day_before).label,
+            quarter_of(quarter_of(last).days()[0] - day_before).label)
 
 
 def _timed(client, urls: list[str], before=None) -> tuple[float, float]:
@@ -116,7 +117,7 @@ def pushed_to(district_id: int, period: str):
     from detector.server import bulk
 
     kind = "quarter" if "Q" in period else "month"
-    last = (parse_period(**{kind: period}).bounds()[1] - timedelta(days=1)).date()
+    last = parse_period(**{kind: period}).days()[1] - timedelta(days=1)
     return lambda: bulk.add_month_changes({(last.replace(day=1), district_id): 1})
 
 

@@ -42,6 +42,10 @@ class Period:
         return tuple(dt.datetime.fromisoformat(d).replace(tzinfo=dt.UTC)
                      for d in (self.start, self.end))
 
+    def days(self) -> tuple[dt.date, dt.date]:
+        """Start and end as dates: the first day in, and the first day after."""
+        return dt.date.fromisoformat(self.start), dt.date.fromisoformat(self.end)
+
 
 def parse_period(month: str | None = None, quarter: str | None = None) -> Period | None:
     if month:

@@ -137,16 +137,14 @@ def _ring_median(window: np.ndarray) -> float:
 def _mad(first: np.ndarray, second: np.ndarray) -> float:
     """Median absolute deviation of first - second from its median, as np.median gives
     it (the mean of the middle two of an even count). For 8-bit frames the differences
-    are integers in -255..255, so both medians come from counts (one pass each), a
-    third of the time of np.median's partitions."""
+    are integers in -255..255, so both medians come from counts (_integer_median)."""
     if first.dtype != np.uint8:
         sample = first.astype(np.float32) - second.astype(np.float32)
         return float(np.median(np.abs(sample - np.median(sample))))
-    sample = first.astype(np.int16) - second.astype(np.int16)
-    centre = _counted_median(np.bincount((sample + 255).ravel(), minlength=511)) - 255
+    sample = first.astype(np.int32) - second.astype(np.int32)
     # |d - centre| doubled stays an integer when the centre is a half
-    twice = np.abs(2 * sample.astype(np.int32) - int(2 * centre)).ravel()
-    return _counted_median(np.bincount(twice)) / 2.0
+    twice_centre = int(2 * _integer_median(sample))
+    return _integer_median(np.abs(2 * sample - twice_centre)) / 2.0
 
 
 def _integer_median(values: np.ndarray) -> float:

@@ -30,7 +30,7 @@ def _workers() -> int:
 
 def _check_rows(rows: list[tuple], public: bytes) -> list[Problem | None]:
     """In a worker: check_record for each (seq, kind, body, prev, hash, signature)."""
-    return [check_record(Record(*row), public) for row in rows]
+    return [check_record(Record.from_row(row), public) for row in rows]
 
 
 def _shared_pool() -> ProcessPoolExecutor:

@@ -60,18 +60,30 @@ def _months(rows: QuerySet, period: Period | None) -> QuerySet:
     """Rows kept per month (MonthChange) of the months `period` covers."""
     if period is None:
         return rows
-    start, end = (b.date() for b in period.bounds())
+    start, end = period.days()
     return rows.filter(month__gte=start, month__lt=end)
+
+
+def _scope_writes(changes: QuerySet[m.MonthChange], period: Period | None) -> list[tuple]:
+    """The write counts of every month and district the statistics of `period` cover,
+    for `changes`' scope: (month, district id, writes), in order."""
+    return list(_months(changes, period).using(DEFAULT_DB_ALIAS)
+                .order_by("month", "district_id").values_list("month", "district_id", "writes"))
+
+
+def _count_stale(writes: list[tuple], period: Period | None) -> int:
+    """Count again the period's sums of the districts of `writes` (_scope_writes) that
+    were written since they were counted; how many districts were."""
+    start, end = (None, None) if period is None else period.days()
+    return bulk.recount_period_sums(period_label(period), start, end,
+                                    {district for _month, district, _n in writes},
+                                    NO_LOCATION, RESULTS)
 
 
 def count_stale_sums(changes: QuerySet[m.MonthChange], period: Period | None) -> int:
     """Count again the period's PeriodSums of the districts of `changes`' scope that were
     written since they were counted; how many districts were."""
-    districts = (_months(changes, period).using(DEFAULT_DB_ALIAS).order_by()
-                 .values_list("district_id", flat=True).distinct())
-    start, end = (None, None) if period is None else (b.date() for b in period.bounds())
-    return bulk.recount_period_sums(period_label(period), start, end, list(districts),
-                                    NO_LOCATION, RESULTS)
+    return _count_stale(_scope_writes(changes, period), period)
 
 
 def count_every_period(changes: QuerySet[m.MonthChange]) -> list[str]:
@@ -165,26 +177,20 @@ def count_statistics(changes: QuerySet[m.MonthChange], sums: QuerySet[m.PeriodSu
     return statistics_document(location_rows(sums, period), period)
 
 
-def _writes_stamp(changes: QuerySet[m.MonthChange], period: Period | None) -> str:
-    """The write counts of every month and district the statistics cover, as text."""
-    rows = (_months(changes, period).using(DEFAULT_DB_ALIAS)
-            .order_by("month", "district_id").values_list("month", "district_id", "writes"))
-    return repr(list(rows))
-
-
 def statistics_json(changes: QuerySet[m.MonthChange], sums: QuerySet[m.PeriodSums],
                     period: Period | None) -> bytes:
     """The statistics as JSON, for the scope of `changes` and `sums`. Kept ready until
     one of the write counts moves (read before the sums are counted: a push between the
     two leaves the newer figures under the older stamp, never the reverse)."""
-    stamp = _writes_stamp(changes, period)
+    writes = _scope_writes(changes, period)
     database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
     key = "statistics:" + hashlib.sha256(
-        f"{database}|{sums.query}|{period_label(period)}|{stamp}".encode()
+        f"{database}|{sums.query}|{period_label(period)}|{writes!r}".encode()
     ).hexdigest()
     cache = caches["statistics"]
     body = cache.get(key)
     if body is None:
-        body = count_statistics(changes, sums, period)
+        _count_stale(writes, period)
+        body = statistics_document(location_rows(sums, period), period)
         cache.set(key, body)
     return body
