@@ -13,6 +13,7 @@ DEFAULT_CONFIG = {
     "cc_start_mhz": 2400,
     "cc_step_khz": 1000,
     "cc_count": 84,
+    "cc_dwell_us": P.CC_DWELL_US,
     "ad_samples": 4,
     "status_ms": 1000,
 }
@@ -28,6 +29,8 @@ def check_config(c):
         return "cc2500 channel plan out of range"
     if c["cc_start_mhz"] < 2400 or c["cc_start_mhz"] * 1000 + c["cc_count"] * c["cc_step_khz"] > 2484000:
         return "cc2500 channels outside 2400-2484 MHz"
+    if c["cc_dwell_us"] < P.CC_DWELL_US:
+        return "cc_dwell_us below %d (the CC2500's RSSI is not valid yet)" % P.CC_DWELL_US
     if c["ad_samples"] < 1:
         return "ad_samples must be at least 1"
     if c["status_ms"] < 100:

@@ -186,18 +186,29 @@ def unpack_hello(p):
 
 CONFIG_FORMAT = "<BIHHBBH"  # sources, rx5808 settle us, cc2500 start MHz, step kHz, count,
 #                              ad8318 samples, status period ms
+DWELL_FORMAT = "<H"  # optional, since firmware 1.1.0: cc2500 dwell per channel, us
+CC_DWELL_US = 350  # CC2500 RX after calibration, then RSSI valid (~250 us + margin)
+CONFIG_KEYS = ("sources", "settle_us", "cc_start_mhz", "cc_step_khz", "cc_count",
+               "ad_samples", "status_ms")
 
 
 def pack_configure(sources, settle_us, cc_start_mhz, cc_step_khz, cc_count, ad_samples,
-                   status_ms):
-    return struct.pack(CONFIG_FORMAT, sources, settle_us, cc_start_mhz, cc_step_khz, cc_count,
-                       ad_samples, status_ms)
+                   status_ms, cc_dwell_us=CC_DWELL_US):
+    """The dwell is sent only when it is not the default, so firmware older than 1.1.0
+    still accepts every configuration it can carry out."""
+    out = struct.pack(CONFIG_FORMAT, sources, settle_us, cc_start_mhz, cc_step_khz, cc_count,
+                      ad_samples, status_ms)
+    if cc_dwell_us != CC_DWELL_US:
+        out += struct.pack(DWELL_FORMAT, cc_dwell_us)
+    return out
 
 
 def unpack_configure(p):
-    keys = ("sources", "settle_us", "cc_start_mhz", "cc_step_khz", "cc_count", "ad_samples",
-            "status_ms")
-    return dict(zip(keys, struct.unpack(CONFIG_FORMAT, p)))
+    size = struct.calcsize(CONFIG_FORMAT)
+    config = dict(zip(CONFIG_KEYS, struct.unpack(CONFIG_FORMAT, p[:size])))
+    rest = p[size:]
+    config["cc_dwell_us"] = struct.unpack(DWELL_FORMAT, rest)[0] if rest else CC_DWELL_US
+    return config
 
 
 def pack_sweep(source, band, t_us, duration_us, freqs_khz, centi_dbm, even):

@@ -1,12 +1,14 @@
 # Scan scheduler: one generator that drives every receiver and yields how long to wait
 # (microseconds) before it may continue. The RX5808 needs ~30 ms after tuning before its
-# RSSI is valid; that wait is used to sweep the CC2500 and sample the AD8318, so the
-# 2.4 GHz band and broadband power are refreshed once per 5.8 GHz channel.
+# RSSI is valid; that wait is spent on the CC2500 sweep and an AD8318 sample. Each wait
+# reads as many CC2500 channels as settle_us // cc_dwell_us (at least one), and the
+# sweep goes on in the next wait, so a slow 2.4 GHz sweep (a long dwell per channel)
+# never slows the 5.8 GHz sweep. At the default dwell a whole CC2500 sweep fits in one
+# wait, as it always did.
 
 from . import protocol as P
 from .channels import scan_list
 
-CC_RSSI_WAIT_US = 350  # RX after calibration, then RSSI valid (CC2500: ~250 us + margin)
 IDLE_STEP_US = 2000  # pace when no RX5808 sets the rhythm
 
 
@@ -21,13 +23,17 @@ class Scanner:
         self.emit = emit
         self.sweeps = 0
         self.channels = scan_list()
+        # The CC2500 sweep in progress: next channel index, its start and readings.
+        self.cc_next = 0
+        self.cc_start = 0
+        self.cc_values = []
 
     def run(self):
         if self.cc is not None:
             self.cc.setup()
         while True:
             if self.rx is None:
-                yield from self._side_work()
+                yield from self._side_work(False)
                 yield IDLE_STEP_US
                 continue
             start = self.ticks_us()
@@ -35,7 +41,7 @@ class Scanner:
             for mhz in self.channels:
                 self.rx.tune(mhz)
                 tuned = self.ticks_us()
-                yield from self._side_work()
+                yield from self._side_work(True)
                 left = self.config["settle_us"] - self.ticks_diff(self.ticks_us(), tuned)
                 if left > 0:
                     yield left
@@ -45,25 +51,38 @@ class Scanner:
                                             [f * 1000 for f in self.channels], values, False))
             self.sweeps += 1
 
-    def _side_work(self):
+    def _side_work(self, paced):
         if self.cc is not None:
-            yield from self._cc_sweep()
+            yield from self._cc_steps(paced)
         if self.ad is not None:
             t = self.ticks_us()
             dbm = self.ad.read_dbm(self.config["ad_samples"])
             self.emit(P.BROADBAND, P.pack_broadband(P.SRC_AD8318, t, int(dbm * 100)))
 
-    def _cc_sweep(self):
+    def _cc_steps(self, paced):
+        """Go on with the CC2500 sweep until it is complete, or, when `paced` (an RX5808
+        wait is being filled), until this wait's share of channels is read."""
         c = self.config
-        start = self.ticks_us()
+        dwell = c["cc_dwell_us"]
+        step = c["cc_step_khz"]
         first = c["cc_start_mhz"] * 1000
-        freqs = [first + k * c["cc_step_khz"] for k in range(c["cc_count"])]
-        values = []
-        for khz in freqs:
-            self.cc.start_channel(khz * 1000)
-            yield CC_RSSI_WAIT_US
-            values.append(int(self.cc.read_dbm() * 100))
-        duration = self.ticks_diff(self.ticks_us(), start)
-        self.emit(P.SWEEP, P.pack_sweep(P.SRC_CC2500, P.BAND_2G4, start, duration, freqs,
-                                        values, True))
-        self.sweeps += 1
+        budget = max(1, c["settle_us"] // dwell)
+        while True:
+            if self.cc_next == 0:
+                self.cc_start = self.ticks_us()
+                self.cc_values = []
+            self.cc.start_channel((first + self.cc_next * step) * 1000)
+            yield dwell
+            self.cc_values.append(int(self.cc.read_dbm() * 100))
+            self.cc_next += 1
+            if self.cc_next == c["cc_count"]:
+                self.cc_next = 0
+                duration = self.ticks_diff(self.ticks_us(), self.cc_start)
+                freqs = [first + k * step for k in range(c["cc_count"])]
+                self.emit(P.SWEEP, P.pack_sweep(P.SRC_CC2500, P.BAND_2G4, self.cc_start,
+                                                duration, freqs, self.cc_values, True))
+                self.sweeps += 1
+                return
+            budget -= 1
+            if paced and budget == 0:
+                return

@@ -144,15 +144,19 @@ def test_held_out_seeds_start_after_the_offset(scenario_dir, capsys):
 
 
 def test_radio_conditions_parse_into_the_scanners_settings():
-    """`--radio` sets the firmware's pace, the packet timing and the unit's offset and
+    """`--radio` sets the CC2500's dwell, the packet timing and the unit's offset and
     calibration of each run."""
+    from detector.errors import DetectorError
     from detector.evaluation.conditions import RadioCondition
 
     slow = RadioCondition.parse("scans=4,packet_us=300,occupancy=2,offset_db=-10,uncalibrated")
-    assert slow.world.settle_us == 250_000 and slow.world.packet_us == 300
+    # 250 ms over 84 channels, less the step's own 40 us of work
+    assert slow.world.cc_dwell_us == 2936 and slow.world.packet_us == 300
     assert slow.world.occupancy_scale == 2 and slow.offset_db == -10 and not slow.calibrated
     fast = RadioCondition.parse("scans=30")
-    assert fast.world.settle_us == 33_333 and fast.calibrated
+    assert fast.world.cc_dwell_us == 357 and fast.calibrated
+    with pytest.raises(DetectorError, match="scans=40"):
+        RadioCondition.parse("scans=40")
 
 
 @pytest.mark.parametrize("scans", [4, 30])
@@ -165,12 +169,33 @@ def test_the_simulated_scanner_sweeps_at_the_conditions_pace(scans):
     condition = RadioCondition.parse(f"scans={scans}")
     clock = SimClock()
     radio = SimulatedRadio(load_scenario("wifi-camera-stall"), clock, world=condition.world)
-    sweeps = []
+    sweeps: dict[str, list[int]] = {"cc2500": [], "rx5808": []}
     try:
         for k in range(1, 301):  # 5 s
             clock.advance_to(clock.start_ns + int(k / 60 * 1e9))
-            sweeps += [r["t_ns"] for r in radio.poll() if r["source"] == "cc2500"]
+            for r in radio.poll():
+                sweeps.get(r["source"], []).append(r["t_ns"])
     finally:
         radio.close()
-    rate = (len(sweeps) - 1) / ((sweeps[-1] - sweeps[0]) / 1e9)
-    assert 0.8 * scans <= rate <= 1.1 * scans
+
+    def rate(times: list[int]) -> float:
+        return (len(times) - 1) / ((times[-1] - times[0]) / 1e9)
+
+    assert 0.8 * scans <= rate(sweeps["cc2500"]) <= 1.1 * scans
+    # The 5.8 GHz sweep keeps its own pace: 39 channels of ~30 ms settle time each.
+    assert 0.65 <= rate(sweeps["rx5808"]) <= 0.9
+
+
+def test_rf_only_runs_the_configurations_rf_rules():
+    """`detector --set rf_rules.KEY=VALUE eval --rf-only` measures the rules as set: with
+    holds longer than the sweep, the Wi-Fi camera the default rules find raises nothing."""
+    from detector.config import load_config
+    from detector.evaluation.runs import run_rf_only
+    from detector.sim.scenario import load_scenario
+
+    scenario = load_scenario("wifi-camera-stall")
+    default = run_rf_only(scenario, config=load_config(None, [], use_user_file=False))
+    assert any(a["band"] == "wifi-2g4" for a in default.rf_alerts)
+    held = load_config(None, ["rf_rules.wifi_confirm_s=60", "rf_rules.approach_confirm_s=60"],
+                       use_user_file=False)
+    assert not any(a["band"] == "wifi-2g4" for a in run_rf_only(scenario, config=held).rf_alerts)

@@ -74,6 +74,11 @@ def test_messages_round_trip():
                      "tables": [("A", [5865, 5845]), ("R", [5658])]}
     cfg = P.unpack_configure(P.pack_configure(7, 30000, 2400, 1000, 84, 4, 1000))
     assert cfg["settle_us"] == 30000 and cfg["cc_count"] == 84
+    assert cfg["cc_dwell_us"] == P.CC_DWELL_US
+    slow = P.pack_configure(7, 30000, 2400, 1000, 84, 4, 1000, cc_dwell_us=2936)
+    assert P.unpack_configure(slow)["cc_dwell_us"] == 2936
+    # The default dwell is left out, so firmware before 1.1.0 accepts the message.
+    assert len(P.pack_configure(7, 30000, 2400, 1000, 84, 4, 1000)) == len(slow) - 2
     even = P.unpack_sweep(P.pack_sweep(3, 2, 123, 456, [2400000, 2401000, 2402000],
                                        [-9000, -4550, -10100], True))
     assert even["freqs_khz"] == [2400000, 2401000, 2402000]

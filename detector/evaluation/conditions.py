@@ -4,7 +4,8 @@ from the nominal ones, and whether it was calibrated.
 
 A condition is written as comma-separated settings, for example
 `scans=4,offset_db=10,uncalibrated`:
-- scans: 2.4 GHz sweeps per second, 4 to 30 (the RX5808's settle time sets the pace);
+- scans: 2.4 GHz sweeps per second, 4 to 30 (the CC2500's dwell per channel sets the
+  pace; the 5.8 GHz sweep keeps its own);
 - packet_us: a packet's length in microseconds (1000 by default);
 - occupancy: bursty emitters' airtime relative to the scenario's (1 by default);
 - offset_db: every receiver of the unit reads this much high, on top of its own spread,
@@ -18,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detector.errors import DetectorError
+from detector.rf.sim.scanner import STEP_COST_US
 from detector.rf.sim.unit import RadioWorld
+from detector_firmware.protocol import CC_DWELL_US
 
-CC_SWEEP_US = 31_000  # one CC2500 sweep plus a broadband sample: the fastest pace
-SCANS_RANGE = (4.0, 32.0)
+CC_CHANNELS = 84  # the 2.4 GHz sweep's channels (2400-2483 MHz in 1 MHz steps)
+SCANS_RANGE = (4.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class RadioCondition:
 
     @classmethod
     def parse(cls, text: str) -> RadioCondition:
-        settle_us, packet_us, occupancy = RadioWorld().settle_us, RadioWorld().packet_us, 1.0
+        dwell_us, packet_us, occupancy = RadioWorld().cc_dwell_us, RadioWorld().packet_us, 1.0
         offset, calibrated = 0.0, True
         for item in filter(None, (part.strip() for part in text.split(","))):
             key, _, value = item.partition("=")
@@ -43,7 +46,9 @@ class RadioCondition:
                     scans = float(value)
                     if not SCANS_RANGE[0] <= scans <= SCANS_RANGE[1]:
                         raise ValueError
-                    settle_us = max(int(1e6 / scans), CC_SWEEP_US - 1000)
+                    # each channel costs its dwell plus the step's own work
+                    dwell_us = max(round(1e6 / scans / CC_CHANNELS) - STEP_COST_US,
+                                   CC_DWELL_US)
                 elif key == "packet_us":
                     packet_us = float(value)
                     if packet_us <= 0:
@@ -59,4 +64,4 @@ class RadioCondition:
                                         f"occupancy, offset_db, uncalibrated)")
             except ValueError:
                 raise DetectorError(f"--radio: {item!r} is not a valid value") from None
-        return cls(RadioWorld(settle_us, packet_us, occupancy), offset, calibrated)
+        return cls(RadioWorld(dwell_us, packet_us, occupancy), offset, calibrated)

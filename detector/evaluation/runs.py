@@ -22,6 +22,7 @@ from detector.optics import LensDetector, LensParams
 from detector.recording import load_recording
 from detector.rf.analysis import RfAnalyzer
 from detector.rf.frontend import FrontEnd
+from detector.rf.records import RfParams
 from detector.rf.sim.radio import SimulatedRadio
 from detector.rf.sim.unit import DEFAULT_WORLD, RadioWorld
 from detector.settings import LightsSettings, RfSettings
@@ -144,19 +145,23 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
 
 def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 / 60,
                 world: RadioWorld = DEFAULT_WORLD, offset_db: float = 0.0,
-                calibrated: bool = True) -> SweepRun:
+                calibrated: bool = True, config: Config | None = None) -> SweepRun:
     """The radio side of a sweep alone: the run's calibrated scanner unit, client and
     analysis on a clock stepped like the camera's, without rendering a frame (RF
     evaluation in seconds instead of minutes). `world`, `offset_db` (a unit reading that
     much high, uncorrected by its calibration) and `calibrated` (False: the
-    configuration's defaults) vary the conditions for robustness checks."""
+    configuration's defaults) vary the conditions for robustness checks. `config` gives
+    the analysis its rules (`[rf_rules]`) and baseline; None for the defaults."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     unit = unit_of(scenario.seed).shifted(offset_db)
     frontend = frontend_for(scenario.seed) if calibrated else FrontEnd.from_config(
         load_config(None, []))
     clock = SimClock()
-    radio = SimulatedRadio(scenario, clock, unit=unit, frontend=frontend, world=world)
+    config = config or load_config(None, [])
+    radio = SimulatedRadio(scenario, clock, unit=unit, frontend=frontend, world=world,
+                           baseline_s=RfSettings.of(config).baseline_s,
+                           params=RfParams.of(config))
     started = time.perf_counter()
     steps = int(scenario.total_s / step_s)
     try:
@@ -224,7 +229,7 @@ def run_recording(directory: str | Path, config: Config) -> SweepRun:
     recording = load_recording(directory)
     detector = LensDetector(LensParams.of(config), pattern=LightsSettings.of(config).pattern)
     start_ns = recording.rows[0].t_ns if recording.rows else 0
-    analyzer = RfAnalyzer(start_ns, RfSettings.of(config).baseline_s,
+    analyzer = RfAnalyzer(start_ns, RfSettings.of(config).baseline_s, RfParams.of(config),
                           floors=FrontEnd.from_config(config).floors)
     pending = sorted(recording.rf, key=lambda r: r["t_ns"])
     position = 0

@@ -30,6 +30,7 @@ class ScanConfig:
     cc_start_mhz: int = 2400
     cc_step_khz: int = 1000
     cc_count: int = 84
+    cc_dwell_us: int = P.CC_DWELL_US
     ad_samples: int = 4
     status_ms: int = 1000
 
@@ -37,7 +38,8 @@ class ScanConfig:
         sources = ((P.CAP_RX5808 if self.rx5808 else 0) | (P.CAP_AD8318 if self.ad8318 else 0)
                    | (P.CAP_CC2500 if self.cc2500 else 0))
         return P.pack_configure(sources, self.settle_us, self.cc_start_mhz, self.cc_step_khz,
-                                self.cc_count, self.ad_samples, self.status_ms)
+                                self.cc_count, self.ad_samples, self.status_ms,
+                                self.cc_dwell_us)
 
 
 class FirmwareClient(PortClient):

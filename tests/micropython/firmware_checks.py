@@ -82,12 +82,34 @@ check("one cc2500 sweep per rx5808 channel", len(sweeps[3]) >= 39)
 check("broadband readings", broadband and abs(broadband[-1]["centi_dbm"] + 3500) < 100)
 check("status while scanning", statuses and statuses[-1]["state"] == 1)
 
+# A slow 2.4 GHz sweep (3 ms per channel) spreads over several RX5808 waits and leaves
+# the 5.8 GHz pace as it was.
+device.feed(P.pack_frame(P.CONFIGURE, 4, P.pack_configure(7, 30000, 2400, 1000, 84, 4, 500,
+                                                          3000)))
+host.feed(device.take_output())
+slow = {1: [], 3: []}
+for _ in range(100000):
+    machine.NOW[0] += device.step() + 40
+    for msg_type, _seq, payload in host.feed(device.take_output()):
+        if msg_type == P.SWEEP:
+            sweep = P.unpack_sweep(payload)
+            slow[sweep["source"]].append(sweep)
+    if len(slow[1]) >= 1:
+        break
+check("slow dwell keeps the rx5808 pace", 39 * 30000 <= slow[1][0]["duration_us"] < 39 * 34000)
+check("slow dwell: cc2500 sweeps of 84 channels over several waits",
+      4 <= len(slow[3]) <= 5 and all(len(s["centi_dbm"]) == 84 for s in slow[3])
+      and 84 * 3000 <= slow[3][0]["duration_us"] < 84 * 3400)
+
 device.feed(b"\x03garbage\x00" + P.pack_frame(0x7E, 9) + P.pack_frame(P.CONFIGURE, 10,
-            P.pack_configure(7, 10, 2400, 1000, 84, 4, 500)))
+            P.pack_configure(7, 10, 2400, 1000, 84, 4, 500))
+            + P.pack_frame(P.CONFIGURE, 12, P.pack_configure(7, 30000, 2400, 1000, 84, 4, 500,
+                                                             100)))
 replies = host.feed(device.take_output())
 errors = [P.unpack_error(p)["text"] for t, s, p in replies if t == P.ERROR]
-check("unknown type and bad configure are refused", len(errors) == 2
-      and "unknown type" in errors[0] and "settle_us" in errors[1])
+check("unknown type and bad configures are refused", len(errors) == 3
+      and "unknown type" in errors[0] and "settle_us" in errors[1]
+      and "cc_dwell_us" in errors[2])
 check("bad frames are counted", device.reader.bad == 1)
 device.feed(P.pack_frame(P.STOP, 11))
 check("stop acknowledged", [t for t, s, p in host.feed(device.take_output())] == [P.ACK])

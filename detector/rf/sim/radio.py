@@ -37,7 +37,7 @@ class SimulatedRadio(Radio):
         self.scanner = SimScanner(scenario, lambda: (clock.monotonic_ns() - start) / 1000.0,
                                   unit=unit, world=world)
         client = FirmwareClient(register_scanner(self.key, self.scanner), clock=clock,
-                                config=ScanConfig(settle_us=world.settle_us))
+                                config=ScanConfig(cc_dwell_us=world.cc_dwell_us))
         frontend = frontend or FrontEnd()
         if baseline_s is None:  # the configuration's default (defaults.toml)
             baseline_s = RfSettings.defaults().baseline_s

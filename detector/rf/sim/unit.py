@@ -94,10 +94,11 @@ NOMINAL_UNIT = SimUnit()
 @dataclass(frozen=True)
 class RadioWorld:
     """Conditions a sweep meets that the analysis must cope with: how fast the scanner
-    sweeps (the RX5808's settle time sets the pace: the 2.4 GHz sweep and a broadband
-    sample run once per 5.8 GHz channel) and how bursty packet traffic is."""
+    sweeps (the CC2500's dwell per channel sets the 2.4 GHz pace; the RX5808 keeps its
+    own, one channel per 30 ms settle time, whatever the dwell) and how bursty packet
+    traffic is."""
 
-    settle_us: int = 30000  # 30 ms: about 30 2.4 GHz sweeps per second
+    cc_dwell_us: int = 350  # the firmware's default: about 30 2.4 GHz sweeps per second
     packet_us: float = 1000.0  # a packet-length slot
     occupancy_scale: float = 1.0  # bursty emitters' airtime, relative to the scenario's
 
