@@ -266,3 +266,25 @@ def test_a_camera_that_is_not_on_the_air_scores_rf_recall_zero(tmp_path):
     score = score_rf(run, run.start_ns)
     assert (score.cameras, score.detected) == (1, 0)
     assert score.false_alerts == len(run.rf_alerts)
+
+
+def test_an_rf_alert_is_credited_at_the_frequency_it_was_raised_at(tmp_path):
+    """An episode's frequency follows its finding to the end; the readings that raised
+    it were at the first one. Credited at a frequency where nothing transmits (here
+    one the phone cannot reach at all), the phone's alert would be "noise"; at its
+    raising frequency it is the phone's."""
+    from detector.evaluation.attribution import credit
+    from detector.rf.sim.field import RadioField
+    from detector.sim.scenario import load_scenario
+
+    path = tmp_path / "silent.toml"
+    path.write_text(SILENT_CAMERA_ROOM)
+    field = RadioField(load_scenario(path))
+    phone = next(e for e in field.emitters if e.kind == "phone")
+    on_s, off_s = phone.intervals[0]
+    raised = {"band": "wifi-2g4", "start_ns": int(min(on_s + 1.5, off_s) * 1e9),
+              "raised_freq_hz": phone.centre_mhz * 1e6,
+              "freq_hz": 5.8e9}
+    assert credit(field, raised, 0)["emitter"] == phone.id
+    moved_only = {k: v for k, v in raised.items() if k != "raised_freq_hz"}
+    assert credit(field, moved_only, 0)["kind"] == "noise"

@@ -6,7 +6,7 @@ camera. The field knows what every emitter adds to every reading, so each alert 
 credited to the emitter whose power raised it:
 
 - the receiver is the one that watches the alert's band (CC2500 for 2.4 GHz, RX5808 for
-  5 GHz, AD8318 for broadband alerts), tuned to the alert's frequency;
+  5 GHz, AD8318 for broadband alerts), tuned to the frequency the alert was raised at;
 - over the WINDOW_S before the alert was raised (the readings that raised it), each
   emitter's contribution is sampled SAMPLES times, noise-free, and so is the total
   (receiver floor plus every emitter); each is summarised by its 90th percentile, as the
@@ -35,10 +35,17 @@ SAMPLES = 60
 SHARE_DB = 3.0
 
 
+def _raised_at(alert: dict[str, Any]) -> float:
+    """The frequency the alert was raised at: where the readings that raised it were.
+    (freq_hz follows the finding to the episode's end; alerts recorded before
+    raised_freq_hz was kept have only that.)"""
+    return float(alert.get("raised_freq_hz") or alert.get("freq_hz") or 0.0)
+
+
 def receiver_for(alert: dict[str, Any]) -> Receiver:
     if alert["band"] in BROADBAND_BANDS:
         return AD8318
-    return RX5808 if alert.get("freq_hz", 0.0) >= 4e9 or alert["band"].endswith(
+    return RX5808 if _raised_at(alert) >= 4e9 or alert["band"].endswith(
         ("5g", "5g8")) else CC2500
 
 
@@ -48,7 +55,7 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
     receiver = unit.receivers()[receiver_for(alert).name]
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
-    freq = float(alert.get("freq_hz") or 0.0)
+    freq = _raised_at(alert)
     gains = {e.id: field.gain(e, receiver, freq) for e in field.emitters}
     per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
     for i, t in enumerate(instants):  # instant by instant: the field's pose is cached

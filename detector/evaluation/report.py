@@ -183,7 +183,8 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
 def _run_json(run: SweepRun, score: SweepScore, rf: RfScore) -> dict[str, Any]:
     return {"seed": run.seed, "frames": run.frames, "sets": run.sets,
             "rf_alerts": [{"band": a["band"], "kind": a["kind"],
-                           "freq_mhz": round((a.get("freq_hz") or 0.0) / 1e6, 1),
+                           "raised_at_mhz": round((a.get("raised_freq_hz")
+                                                   or a.get("freq_hz") or 0.0) / 1e6, 1),
                            "start_s": round((a["start_ns"] - run.start_ns) / 1e9, 2),
                            "end_s": None if a["end_ns"] is None
                            else round((a["end_ns"] - run.start_ns) / 1e9, 2),

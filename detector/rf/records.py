@@ -63,6 +63,9 @@ class RfParams(Section):
 
 @dataclass
 class RfAlert:
+    """One alert episode. freq_hz, level and evidence follow the finding while the
+    episode lasts; raised_freq_hz keeps the frequency it was raised at."""
+
     band: str
     kind: str
     start_ns: int
@@ -73,10 +76,16 @@ class RfAlert:
     last_ns: int = 0
     end_ns: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    raised_freq_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.raised_freq_hz is None:
+            self.raised_freq_hz = self.freq_hz
 
     def to_json(self) -> dict[str, Any]:
         return {"band": self.band, "kind": self.kind, "start_ns": self.start_ns,
                 "end_ns": self.end_ns, "freq_hz": self.freq_hz,
+                "raised_freq_hz": self.raised_freq_hz,
                 "level_dbm": round(self.level_dbm, 1), "excess_db": round(self.excess_db, 1),
                 "proximity": round(self.proximity, 2), "evidence": self.evidence}
 
