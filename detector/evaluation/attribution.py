@@ -35,7 +35,7 @@ SAMPLES = 60
 SHARE_DB = 3.0
 
 
-def _raised_at(alert: dict[str, Any]) -> float:
+def raised_at(alert: dict[str, Any]) -> float:
     """The frequency the alert was raised at: where the readings that raised it were.
     (freq_hz follows the finding to the episode's end; alerts recorded before
     raised_freq_hz was kept have only that.)"""
@@ -45,7 +45,7 @@ def _raised_at(alert: dict[str, Any]) -> float:
 def receiver_for(alert: dict[str, Any]) -> Receiver:
     if alert["band"] in BROADBAND_BANDS:
         return AD8318
-    return RX5808 if _raised_at(alert) >= 4e9 or alert["band"].endswith(
+    return RX5808 if raised_at(alert) >= 4e9 or alert["band"].endswith(
         ("5g", "5g8")) else CC2500
 
 
@@ -55,7 +55,7 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
     receiver = unit.receivers()[receiver_for(alert).name]
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
-    freq = _raised_at(alert)
+    freq = raised_at(alert)
     gains = {e.id: field.gain(e, receiver, freq) for e in field.emitters}
     per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
     for i, t in enumerate(instants):  # instant by instant: the field's pose is cached

@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detector.errors import DetectorError
+from detector.rf.client import ScanConfig
 from detector.rf.sim.scanner import STEP_COST_US
 from detector.rf.sim.unit import RadioWorld
 from detector_firmware.protocol import CC_DWELL_US
 
-CC_CHANNELS = 84  # the 2.4 GHz sweep's channels (2400-2483 MHz in 1 MHz steps)
+CC_CHANNELS = ScanConfig().cc_count  # the 2.4 GHz sweep's channels
 SCANS_RANGE = (4.0, 30.0)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.evaluation.attribution import raised_at
 from detector.evaluation.intervals import poisson_rate, rounded, wilson
 from detector.evaluation.runs import SweepRun
 from detector.evaluation.scoring import (
@@ -183,8 +184,7 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
 def _run_json(run: SweepRun, score: SweepScore, rf: RfScore) -> dict[str, Any]:
     return {"seed": run.seed, "frames": run.frames, "sets": run.sets,
             "rf_alerts": [{"band": a["band"], "kind": a["kind"],
-                           "raised_at_mhz": round((a.get("raised_freq_hz")
-                                                   or a.get("freq_hz") or 0.0) / 1e6, 1),
+                           "raised_at_mhz": round(raised_at(a) / 1e6, 1),
                            "start_s": round((a["start_ns"] - run.start_ns) / 1e9, 2),
                            "end_s": None if a["end_ns"] is None
                            else round((a["end_ns"] - run.start_ns) / 1e9, 2),

@@ -25,6 +25,7 @@ import numpy as np
 from detector.rf.frontend import NOMINAL_AD8318_INTERCEPT, NOMINAL_AD8318_SLOPE
 from detector.rf.sim.chips import CC2500Chip, RX5808Chip
 from detector.rf.sim.field import AD8318, CC2500, RX5808, Receiver
+from detector_firmware.protocol import CC_DWELL_US
 
 RX_OFFSET_SPREAD_DB = 6.0
 RX_SLOPE_SPREAD = 0.10
@@ -98,7 +99,7 @@ class RadioWorld:
     own, one channel per 30 ms settle time, whatever the dwell) and how bursty packet
     traffic is."""
 
-    cc_dwell_us: int = 350  # the firmware's default: about 30 2.4 GHz sweeps per second
+    cc_dwell_us: int = CC_DWELL_US  # the firmware's default: ~30 2.4 GHz sweeps a second
     packet_us: float = 1000.0  # a packet-length slot
     occupancy_scale: float = 1.0  # bursty emitters' airtime, relative to the scenario's
 
