@@ -1,5 +1,6 @@
 """Scoring as the scenario format defines it, on hand-made runs."""
 
+import numpy as np
 import pytest
 
 from detector.evaluation.report import evaluate
@@ -288,3 +289,69 @@ def test_an_rf_alert_is_credited_at_the_frequency_it_was_raised_at(tmp_path):
     assert credit(field, raised, 0)["emitter"] == phone.id
     moved_only = {k: v for k, v in raised.items() if k != "raised_freq_hz"}
     assert credit(field, moved_only, 0)["kind"] == "noise"
+
+
+HOPPER_BESIDE_CARRIER_ROOM = """
+format = 1
+name = "speaker-beside-carrier"
+seed = 4
+
+[room]
+size = [2.0, 2.0, 2.4]
+
+[[objects]]
+kind = "camera"
+id = "cam-carrier"
+at = [1.9, 1.9, 2.0]
+facing = [-1, -1, -0.5]
+transmits = "analog-2g4"
+tx_dbm = -10
+
+[[transmitters]]
+kind = "bluetooth"
+id = "speaker"
+at = [0.5, 0.4, 1.2]
+tx_dbm = 10
+duty = 0.9
+
+[path]
+start_at_door_s = 2
+waypoints = [
+  { t = 0, at = [0.5, 0.2, 1.3], look = [0.5, 1.9, 1.3] },
+  { t = 8, at = [0.5, 0.3, 1.3], look = [1.9, 1.9, 2.0] },
+]
+"""
+
+
+def test_a_hopper_is_credited_by_the_channel_it_is_on_not_its_average(tmp_path):
+    """A Bluetooth speaker beside the inspector, far louder than a distant analog
+    carrier: averaged over its 79 hops it outweighs the carrier at the carrier's own
+    frequency, but a reading finds it there in one slot of 79 or so. What kept that
+    frequency loud in reading after reading is the carrier, and the credit says so."""
+    from detector.evaluation.attribution import credit
+    from detector.rf.sim.field import CC2500, HOP_CHANNELS, RadioField
+    from detector.sim.scenario import load_scenario
+
+    path = tmp_path / "hopper.toml"
+    path.write_text(HOPPER_BESIDE_CARRIER_ROOM)
+    field = RadioField(load_scenario(path))
+    camera = next(e for e in field.emitters if e.kind == "camera")
+    speaker = next(e for e in field.emitters if e.hopping)
+    freq = camera.centre_mhz * 1e6
+    instants = np.arange(2000) * 997.0 + 4e6  # 2 s after the door, slot after slot
+    hops = [field.centre_mhz(speaker, t) for t in instants]
+    assert set(hops) <= {2402.0 + k for k in range(HOP_CHANNELS)}
+    assert len(set(hops)) > HOP_CHANNELS * 0.9  # it does hop over the whole band
+    assert field.centre_mhz(speaker, 5e6) == field.centre_mhz(speaker, 5e6 + 100)  # one slot
+
+    def mw(e):
+        return np.array([field.contribution_mw(e, field.gain(e, CC2500, freq, t), t)
+                         for t in instants])
+
+    speaker_mw, camera_mw = mw(speaker), mw(camera)
+    # On average over its hops the speaker is the louder one at the carrier's frequency...
+    assert speaker_mw.mean() > 2 * camera_mw.mean()
+    # ...but it is there in few slots, and the carrier in every one.
+    assert np.mean(speaker_mw > camera_mw) < 0.1
+    alert = {"band": "analog-2g4", "start_ns": int(6e9), "raised_freq_hz": freq}
+    assert credit(field, alert, 0)["emitter"] == "cam-carrier"

@@ -8,9 +8,10 @@ credited to the emitter whose power raised it:
 - the receiver is the one that watches the alert's band (CC2500 for 2.4 GHz, RX5808 for
   5 GHz, AD8318 for broadband alerts), tuned to the frequency the alert was raised at;
 - over the WINDOW_S before the alert was raised (the readings that raised it), each
-  emitter's contribution is sampled SAMPLES times, noise-free, and so is the total
-  (receiver floor plus every emitter); each is summarised by its 90th percentile, as the
-  analysis summarises readings;
+  emitter's contribution is sampled SAMPLES times, noise-free, as a reading at that
+  instant takes it in (a hopper only when its channel of that instant reaches the
+  receiver), and so is the total (receiver floor plus every emitter); each is
+  summarised by its 90th percentile, as the analysis summarises readings;
 - the alert is credited to the strongest emitter if that one is within SHARE_DB of the
   total (it, not the others or the floor, is what the receiver heard); otherwise to
   nothing.
@@ -56,11 +57,10 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
     freq = raised_at(alert)
-    gains = {e.id: field.gain(e, receiver, freq) for e in field.emitters}
     per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
     for i, t in enumerate(instants):  # instant by instant: the field's pose is cached
         for e in field.emitters:
-            per[e.id][i] = field.contribution_mw(e, gains[e.id], t)
+            per[e.id][i] = field.contribution_mw(e, field.gain(e, receiver, freq, t), t)
     total = 10 ** (receiver.floor_dbm / 10) + sum(per.values(), np.zeros(SAMPLES))
     total_p90 = float(np.percentile(total, 90))
     best = max(per, key=lambda k: float(np.percentile(per[k], 90)), default=None)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 MIN_RESPONSE = 0.02  # below this the correlation peak is noise: assume no motion
+CENTRAL_MARGIN = 8  # shrink_central leaves out 1/8 of the frame at each edge
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,19 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
         small = cv2.resize(small, (max(w // factor, 8), max(h // factor, 8)),
                            interpolation=cv2.INTER_AREA)
     return small.astype(np.float32)
+
+
+def shrink_central(image: np.ndarray, factor: int) -> np.ndarray:
+    """The central three quarters of the image in each dimension (56 % of its pixels),
+    shrunk by `factor`. The shift between frames is global, so the middle measures it as
+    well as the whole frame, for about half the cost. Not less: the correlation's window
+    tapers the edges, and with the central half only, a shift at 1280x720 came out a
+    whole pixel off in most trials. The cut falls on multiples of `factor`, so each pixel
+    averages the same block as in shrink(image, factor)."""
+    h, w = image.shape[:2]
+    y0 = (h // factor // CENTRAL_MARGIN) * factor
+    x0 = (w // factor // CENTRAL_MARGIN) * factor
+    return shrink(image[y0:h - y0, x0:w - x0], factor)
 
 
 @lru_cache(maxsize=8)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from detector.errors import DetectorError
-from detector.optics.align import NO_SHIFT, Shift, estimate_shift, overlap, shrink
+from detector.optics.align import NO_SHIFT, Shift, estimate_shift, overlap, shrink_central
 from detector.optics.params import REFERENCE_WIDTH, LensParams, resolve_params
 
 POOL = 4  # max-pooling factor of the mask that is labelled
@@ -78,7 +78,7 @@ class SetAnalysis:
     offaxis_shift: Shift
     noise: float
     threshold: float
-    onaxis_small: np.ndarray
+    onaxis_central: np.ndarray  # shrink_central of the on-axis frame
 
 
 def check_frames(onaxis: object, offaxis: object, dark: object = None) -> None:
@@ -188,16 +188,16 @@ class CandidateFinder:
         self.pair_radius = max(4, int(round(params.pair_radius_px * self.px)))
 
     def analyse(self, onaxis: np.ndarray, offaxis: np.ndarray, dark: np.ndarray | None = None,
-                *, onaxis_small: np.ndarray | None = None,
+                *, onaxis_central: np.ndarray | None = None,
                 predicted: Shift | None = None, dark_shift_factor: float = 2.0,
                 keep_rejected: bool = False) -> SetAnalysis:
         """Candidates of one set. `predicted`: the on- to off-axis shift expected from the
         device's motion between sets, when known (see _offaxis_shift)."""
         p = self.p
         factor = p.align_downscale
-        on_small = shrink(onaxis, factor) if onaxis_small is None else onaxis_small
-        shift = self._offaxis_shift(estimate_shift(on_small, shrink(offaxis, factor), factor),
-                                    predicted)
+        on_small = shrink_central(onaxis, factor) if onaxis_central is None else onaxis_central
+        shift = self._offaxis_shift(
+            estimate_shift(on_small, shrink_central(offaxis, factor), factor), predicted)
         sx, sy = int(round(shift.dx)), int(round(shift.dy))
         s_on, s_off = overlap(onaxis.shape, sx, sy)
         on = onaxis[s_on]

@@ -5,7 +5,7 @@ Model (constants below, with their reasoning):
   centre-frequency plan (drawn per emitter from the scenario's seed), a bandwidth and an
   occupancy: the chance that a short RSSI sample lands on a packet. Wi-Fi and phones are
   bursty; an analog video transmitter is a continuous FM carrier; Bluetooth hops over
-  79 1-MHz channels.
+  79 1-MHz channels, one per 625 µs slot, in a sequence of its own.
 - On air: a camera per `sim/truth.tx_intervals_s` (what truth.json records); a phone in
   episodes of a few seconds (it comes and goes); other transmitters always, at their
   packet occupancy `duty`.
@@ -41,6 +41,9 @@ RICIAN_K_WIDE = 4.0
 RICIAN_K_NARROW = 1.0
 SCATTERED_WAVES = 8
 PACKET_US = 1000.0  # a packet-length slot: on or off as a whole
+HOP_US = 625.0  # Bluetooth's slot: a hopper stays on one 1 MHz channel for one slot
+HOP_CHANNELS = 79  # from 2402 MHz up
+HOP_SALT = 0x484F50  # the hop sequence's seed, apart from the packet timing's
 
 
 def _unit_hash(slot: int, salt: int) -> float:
@@ -61,7 +64,6 @@ BAND_PLAN = {
     "analog-1g2": ((1080, 1120, 1160, 1200, 1240, 1280), 18.0, 1.0, True),
     "cellular": ((1747, 1950, 2535), 10.0, 0.3, False),
 }
-BLUETOOTH = ((2402 + k for k in range(79)), 1.0)
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,7 @@ class RadioField:
         for e in self.emitters:
             if not self.on_air(e, t_us):
                 continue
-            centre = e.centre_mhz
-            if e.hopping:
-                centre = 2402.0 + float(self.rng.integers(0, 79))
+            centre = self.centre_mhz(e, t_us)
             gain_db = 0.0 if receiver.name == AD8318.name else self._filter_db(receiver, f, centre,
                                                                        e.bandwidth_mhz)
             if gain_db < -80:
@@ -236,21 +236,27 @@ class RadioField:
             mw += 10 ** ((self.received_dbm(e, t_s) + gain_db) / 10)
         return 10 * math.log10(mw) + float(self.rng.normal(0, receiver.reading_noise_db))
 
-    def gain(self, e: Emitter, receiver: Receiver, freq_hz: float) -> float:
-        """The share of an emitter's power that `receiver` tuned to freq_hz takes in (a
-        hopping emitter by its average over its hops); it does not change with time."""
+    def centre_mhz(self, e: Emitter, t_us: float) -> float:
+        """Where the emitter transmits at t_us: a hopper's channel of that slot (drawn
+        from its own sequence, so a reading and the evaluation's credit see the same
+        hop), anyone else's fixed centre."""
+        if not e.hopping:
+            return e.centre_mhz
+        slot = int(t_us // HOP_US)
+        return 2402.0 + math.floor(_unit_hash(slot, e.salt ^ HOP_SALT) * HOP_CHANNELS)
+
+    def gain(self, e: Emitter, receiver: Receiver, freq_hz: float, t_us: float) -> float:
+        """The share of an emitter's power that `receiver` tuned to freq_hz takes in at
+        t_us (a hopper's depends on the channel it is on then)."""
         if receiver.name == AD8318.name:
             return 1.0
-        f = freq_hz / 1e6
-        if e.hopping:
-            return sum(10 ** (self._filter_db(receiver, f, 2402.0 + k, e.bandwidth_mhz) / 10)
-                       for k in range(79)) / 79
-        return 10 ** (self._filter_db(receiver, f, e.centre_mhz, e.bandwidth_mhz) / 10)
+        centre = self.centre_mhz(e, t_us)
+        return 10 ** (self._filter_db(receiver, freq_hz / 1e6, centre, e.bandwidth_mhz) / 10)
 
     def contribution_mw(self, e: Emitter, gain: float, t_us: float) -> float:
         """What one emitter adds to a reading at t_us, in mW, without noise (zero off the
-        air), given its gain into the receiver. Lets evaluation tell which emitter raised
-        an alert (evaluation/attribution.py)."""
+        air), given its gain into the receiver then. Lets evaluation tell which emitter
+        raised an alert (evaluation/attribution.py)."""
         if not self.on_air(e, t_us):
             return 0.0
         return gain * 10 ** (self.received_dbm(e, t_us / 1e6) / 10)
