@@ -125,6 +125,21 @@ def test_fused_alerts_are_scored_by_the_trackers_own_track_ids():
     assert (out.camera_likely, out.camera_likely_false) == (1, 1)
 
 
+def test_each_runs_fused_alerts_are_in_the_json_and_add_up_to_the_totals():
+    lens_run = make_run([track(60, 465.0, 300.0, [0.9] * 4), track(60, 900.0, 100.0, [0.9] * 4)],
+                        track_ids=[16, 3])
+    lens_run.fused_alerts = [fused("lens-confirmed", 16), fused("camera-likely", 3),
+                             fused("lens-candidate", 3)]  # below lens-confirmed: not counted
+    other = make_run([track(60, 465.0, 300.0, [0.9] * 4)], track_ids=[5], name="other")
+    other.fused_alerts = [fused("camera-likely", 5)]
+    result = evaluate([lens_run, other], 0.55, 3)
+    assert result["scenarios"]["room"]["runs"][0]["fused"] == {
+        "alerts": 2, "false": 1, "camera_likely": 1}
+    assert result["scenarios"]["other"]["runs"][0]["fused"] == {
+        "alerts": 1, "false": 0, "camera_likely": 1}
+    assert result["totals"]["fused_alerts"] == 3
+
+
 def test_a_fused_alert_on_a_track_no_lens_alert_knows_is_false():
     from detector.evaluation.scoring import score_fused
 

@@ -156,6 +156,12 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
         if wifi_here:
             entry.update(wifi_totals(wifi_here))
         entry["runs"] = [_run_json(runs[i], scores[i], rf_scores[i]) for i in indices]
+        if lens:
+            for i, run_entry in zip(indices, entry["runs"], strict=True):
+                fused = score_fused(runs[i], scores[i])
+                # the sweep's fused alerts at lens-confirmed or above, as in the totals
+                run_entry["fused"] = {"alerts": fused.alerts, "false": fused.false_alerts,
+                                      "camera_likely": fused.camera_likely}
         scenarios[name] = entry
     rf_all = rf_totals(rf_scores, [_busy(r) for r in runs])
     # Fused alerts come from the runtime, which confirms at the configured threshold:
