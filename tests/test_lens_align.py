@@ -4,7 +4,13 @@ of the whole shrunken frame, and the same shift as the whole frame gives."""
 import numpy as np
 import pytest
 
-from detector.optics.align import CENTRAL_MARGIN, estimate_shift, shrink, shrink_central
+from detector.optics.align import (
+    CENTRAL_MARGIN,
+    central_half,
+    estimate_shift,
+    shrink,
+    shrink_central,
+)
 from tests.frames import shifted, to_frame, wall
 
 
@@ -36,3 +42,16 @@ def test_the_middle_measures_the_shift_to_a_fraction_of_a_pixel():
         assert central.reliable
         errors.append(max(abs(central.dx - dx), abs(central.dy - dy)))
     assert max(errors) < 0.6 and float(np.median(errors)) < 0.35, errors
+
+
+@pytest.mark.parametrize(("w", "h"), [(1280, 720), (640, 360), (2304, 1296)])
+def test_the_motion_is_measured_on_the_central_half_of_the_whole_shrink(w, h):
+    """The motion between sets keeps its window (the central half), cut from the
+    central shrink so the frame is shrunk once."""
+    image = to_frame(wall(4, w, h), seed=4)
+    whole = shrink(image, 4)
+    hs, ws = whole.shape
+    expected = whole[hs // 4:hs - hs // 4, ws // 4:ws - ws // 4]
+    half = central_half(shrink_central(image, 4), image.shape, 4)
+    assert half.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(half, expected)

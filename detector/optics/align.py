@@ -71,6 +71,17 @@ def shrink_central(image: np.ndarray, factor: int) -> np.ndarray:
     return shrink(image[y0:h - y0, x0:w - x0], factor)
 
 
+def central_half(central: np.ndarray, shape: tuple[int, int], factor: int) -> np.ndarray:
+    """The part of shrink_central(image, factor) that shows the central half of the image
+    (of `shape`) in each dimension, as it sits in shrink(image, factor). The motion
+    between sets is measured there: a heading integrated from it drifts least, because a
+    turn moves the edges of a wide view by more pixels per degree than its middle."""
+    hs, ws = shape[0] // factor, shape[1] // factor
+    y0, x0 = hs // CENTRAL_MARGIN, ws // CENTRAL_MARGIN
+    return np.ascontiguousarray(central[hs // 4 - y0:hs - hs // 4 - y0,
+                                        ws // 4 - x0:ws - ws // 4 - x0])
+
+
 @lru_cache(maxsize=8)
 def _window(shape: tuple[int, int]) -> np.ndarray:
     return cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)

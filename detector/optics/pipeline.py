@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.optics.align import NO_SHIFT, Shift, estimate_shift, shrink_central
+from detector.optics.align import NO_SHIFT, Shift, central_half, estimate_shift, shrink_central
 from detector.optics.candidates import Candidate, CandidateFinder, check_frames, finder_for
 from detector.optics.framesets import FrameLike, FrameSet, FrameSetBuilder
 from detector.optics.params import LensParams, resolve_params
@@ -46,7 +46,7 @@ class LensDetector:
         self.builder = FrameSetBuilder(pattern, self.params.max_set_span_ms)
         self.finder: CandidateFinder | None = None
         self.tracker: Tracker | None = None
-        self.previous_central: np.ndarray | None = None
+        self.previous_half: np.ndarray | None = None
         self.previous_t_ns: int | None = None
         self.alerts: list[LensAlert] = []
         self.frames = 0
@@ -64,18 +64,20 @@ class LensDetector:
             self.tracker = Tracker(self.params, fs.onaxis.shape[1])
         assert self.tracker is not None
         factor = self.params.align_downscale
-        # Motion between sets, and the on/off alignment in the finder, from the middle of
-        # the shrunken frames (shrinking further instead makes tile grout ambiguous).
+        # The on/off alignment in the finder from the middle of the shrunken frames, the
+        # motion between sets from the central half of that (see central_half); shrinking
+        # further instead makes tile grout ambiguous.
         central = shrink_central(fs.onaxis, factor)
+        half = central_half(central, fs.onaxis.shape, factor)
         motion = NO_SHIFT
         predicted = None
-        if self.previous_central is not None and self.previous_central.shape == central.shape:
-            measured = estimate_shift(self.previous_central, central, factor)
+        if self.previous_half is not None and self.previous_half.shape == half.shape:
+            measured = estimate_shift(self.previous_half, half, factor)
             interval = fs.t_ns - self.previous_t_ns if self.previous_t_ns is not None else 0
             if measured.reliable and 0 < interval <= MAX_MOTION_GAP_NS:
                 motion = measured
                 predicted = measured.scaled((fs.offaxis_t_ns - fs.t_ns) / interval)
-        self.previous_central, self.previous_t_ns = central, fs.t_ns
+        self.previous_half, self.previous_t_ns = half, fs.t_ns
         span = fs.offaxis_t_ns - fs.t_ns
         dark_factor = ((fs.dark_t_ns - fs.t_ns) / span if fs.dark_t_ns is not None and span > 0
                        else 2.0)
