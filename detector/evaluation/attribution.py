@@ -57,10 +57,13 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
     end_us = (alert["start_ns"] - start_ns) / 1e3
     instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
     freq = raised_at(alert)
+    # Only a hopper's gain changes with the instant; the others' is worked out once.
+    fixed = {e.id: field.gain(e, receiver, freq, 0.0) for e in field.emitters if not e.hopping}
     per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
     for i, t in enumerate(instants):  # instant by instant: the field's pose is cached
         for e in field.emitters:
-            per[e.id][i] = field.contribution_mw(e, field.gain(e, receiver, freq, t), t)
+            gain = fixed[e.id] if e.id in fixed else field.gain(e, receiver, freq, t)
+            per[e.id][i] = field.contribution_mw(e, gain, t)
     total = 10 ** (receiver.floor_dbm / 10) + sum(per.values(), np.zeros(SAMPLES))
     total_p90 = float(np.percentile(total, 90))
     best = max(per, key=lambda k: float(np.percentile(per[k], 90)), default=None)

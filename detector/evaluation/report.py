@@ -142,6 +142,10 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
     wifi_runs = [r for r in runs if r.wifi_truth is not None]
     wifi_scores = {id(r): score_wifi(r.wifi_truth, r.wifi_alerts) for r in wifi_runs}
     rf_scores = [score_rf(run, run.start_ns) for run in runs]
+    # Fused alerts come from the runtime, which confirms at the configured threshold:
+    # the one `threshold` is (the curve replays others for lens alerts only).
+    fused_scores = ([score_fused(run, s) for run, s in zip(runs, scores, strict=True)]
+                    if lens else [])
     totals = totals_of(scores)
     by_name: dict[str, list[int]] = {}
     for i, run in enumerate(runs):
@@ -156,18 +160,14 @@ def evaluate(runs: list[SweepRun], threshold: float, min_hits: int,
         if wifi_here:
             entry.update(wifi_totals(wifi_here))
         entry["runs"] = [_run_json(runs[i], scores[i], rf_scores[i]) for i in indices]
-        if lens:
-            for i, run_entry in zip(indices, entry["runs"], strict=True):
-                fused = score_fused(runs[i], scores[i])
-                # the sweep's fused alerts at lens-confirmed or above, as in the totals
-                run_entry["fused"] = {"alerts": fused.alerts, "false": fused.false_alerts,
-                                      "camera_likely": fused.camera_likely}
+        for i, run_entry in zip(indices, entry["runs"], strict=True):
+            if fused_scores:  # the sweep's fused alerts at lens-confirmed or above
+                f = fused_scores[i]
+                run_entry["fused"] = {"alerts": f.alerts, "false": f.false_alerts,
+                                      "camera_likely": f.camera_likely}
         scenarios[name] = entry
     rf_all = rf_totals(rf_scores, [_busy(r) for r in runs])
-    # Fused alerts come from the runtime, which confirms at the configured threshold:
-    # the one `threshold` is (the curve replays others for lens alerts only).
-    fused = fused_totals([score_fused(run, s) for run, s in zip(runs, scores, strict=True)]
-                         ) if lens else {}
+    fused = fused_totals(fused_scores) if lens else {}
     wifi = wifi_totals(list(wifi_scores.values())) if wifi_scores else {}
     targets = _targets(totals, rf_all, lens, rf)
     if wifi:

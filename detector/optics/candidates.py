@@ -195,15 +195,16 @@ class CandidateFinder:
         device's motion between sets, when known (see _offaxis_shift)."""
         p = self.p
         factor = p.align_downscale
-        on_small = shrink_central(onaxis, factor) if onaxis_central is None else onaxis_central
+        on_central = (shrink_central(onaxis, factor) if onaxis_central is None
+                      else onaxis_central)
         shift = self._offaxis_shift(
-            estimate_shift(on_small, shrink_central(offaxis, factor), factor), predicted)
+            estimate_shift(on_central, shrink_central(offaxis, factor), factor), predicted)
         sx, sy = int(round(shift.dx)), int(round(shift.dy))
         s_on, s_off = overlap(onaxis.shape, sx, sy)
         on = onaxis[s_on]
         off = offaxis[s_off]
         if on.size == 0:
-            return SetAnalysis([], shift, 0.0, 0.0, on_small)
+            return SetAnalysis([], shift, 0.0, 0.0, on_central)
         off_max = cv2.dilate(offaxis, _square(self.radius))[s_off]
         diff = cv2.subtract(on, off_max)
 
@@ -224,7 +225,7 @@ class CandidateFinder:
         if pooled.dtype != np.uint8:
             pooled = (pooled > 0).astype(np.uint8)
         if cv2.countNonZero(pooled) == 0:
-            return SetAnalysis([], shift, noise, threshold, on_small)
+            return SetAnalysis([], shift, noise, threshold, on_central)
         # Each group's bounding box, in label order (label 0 is the background). Grana's
         # block-based labelling computes the boxes in a third of the default's time here.
         stats = cv2.connectedComponentsWithStatsWithAlgorithm(
@@ -254,7 +255,7 @@ class CandidateFinder:
         if not keep_rejected:
             found = [c for c in found if c.score > 0]
         found.sort(key=lambda c: (c.score, c.contrast), reverse=True)
-        return SetAnalysis(found[:p.max_candidates], shift, noise, threshold, on_small)
+        return SetAnalysis(found[:p.max_candidates], shift, noise, threshold, on_central)
 
     def _offaxis_shift(self, measured: Shift, predicted: Shift | None) -> Shift:
         """Trust the correlation between the on- and off-axis frames only near where the
