@@ -270,7 +270,7 @@ class ReplicaLag:
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self._stop.wait(0.5):
                 row = conn.execute(
-                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), "
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), replay_lsn), "
                     "coalesce(extract(epoch FROM replay_lag), 0) FROM pg_stat_replication"
                 ).fetchone()
                 if row is not None and row[0] is not None:

@@ -98,13 +98,17 @@ def attached_replica(admin_url: str):
 
 def replica_caught_up(wait_s: float = 120.0) -> float:
     """Wait until the replica has replayed everything the primary has written; the
-    seconds that took. `wait_s` bounds it for a loaded machine."""
+    seconds that took. `wait_s` bounds it for a loaded machine.
+
+    The target is the primary's insert position, not its write position
+    (`pg_current_wal_lsn`): the test cluster commits asynchronously, so a commit that
+    has returned may still sit in the WAL buffers, behind the write position."""
     import time
 
     from django.db import connections
 
     with connections["default"].cursor() as cur:
-        cur.execute("SELECT pg_current_wal_lsn()")
+        cur.execute("SELECT pg_current_wal_insert_lsn()")
         target = cur.fetchone()[0]
     started = time.monotonic()
     with connections["replica"].cursor() as cur:
