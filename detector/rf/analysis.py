@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.rf.pooling import pool_half, pooled_mean, pooled_percentile
 from detector.rf.readings import frequencies
 from detector.rf.records import (
     DEFAULT_FLOORS,
@@ -61,11 +62,10 @@ BASELINE_LIMIT_S = 15.0
 MIN_2G4_SWEEPS = 10
 STRONG_2G4_DBM = -60.0
 # Door readings a 2.4 GHz channel's percentiles need (two seconds at the default 30
-# sweeps a second hold 60); a slower sweep pools up to POOL_MAX_CHANNELS neighbouring
-# channels on either side. In the window, a sweep slow enough that the window is held at
-# MIN_2G4_SWEEPS pools one on either side (_pooled_percentile says why).
+# sweeps a second hold 60); a slower sweep pools neighbouring channels (rf/pooling.py).
+# In the window, a sweep slow enough that the window is held at MIN_2G4_SWEEPS pools one
+# on either side.
 BASELINE_2G4_READINGS = 40
-POOL_MAX_CHANNELS = 3
 BROADBAND_BANDS = ("cellular", "analog-1g2")
 # Proximity: the strongest alert's level from "just heard" to "right next to it" (dBm).
 PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
@@ -97,10 +97,10 @@ class _Baseline:
         for source, rows in self.samples.items():
             if rows:
                 arr = np.array(rows)
-                half = (_pool_half(len(rows), BASELINE_2G4_READINGS)
+                half = (pool_half(len(rows), BASELINE_2G4_READINGS)
                         if source in NARROW_2G4 else 0)
-                self.q95[source] = _pooled_percentile(arr, 95, half)
-                self.q90[source] = _pooled_percentile(arr, 90, half)
+                self.q95[source] = pooled_percentile(arr, 95, half)
+                self.q90[source] = pooled_percentile(arr, 90, half)
                 self.median[source] = np.median(arr, axis=0)
 
     def threshold(self, source: str, n: int, margin: float, floor: float) -> np.ndarray:
@@ -108,47 +108,6 @@ class _Baseline:
         if q is None or len(q) != n:
             return np.full(n, floor + margin)
         return q + margin
-
-
-def _pool_half(rows: int, wanted: int) -> int:
-    """How many neighbouring channels on either side to pool so that `rows` readings of
-    each make about `wanted` (0: a channel's own are enough)."""
-    if rows >= wanted:
-        return 0
-    return min(math.ceil((wanted / max(rows, 1) - 1) / 2), POOL_MAX_CHANNELS)
-
-
-def _pooled_percentile(arr: np.ndarray, q: float, half: int) -> np.ndarray:
-    """Each channel's q-th percentile over its readings and those of `half` neighbouring
-    channels on either side (rows are sweeps, columns channels).
-
-    Why pool: a slow 2.4 GHz sweep (4 to 16 a second) holds few sweeps, at the door and
-    in the window, and reads a 20 MHz emitter's channels milliseconds apart, each in a
-    packet slot of its own. In ten readings a channel of an emitter on the air a third
-    of the time is hit once or never: its 90th or 95th percentile falls between its
-    noise and its packets. At the door that left an access point "new" all through the
-    room; in the window it broke a camera's run of channels. Its neighbouring channels
-    carry the same emitter, so pooling them gives each channel the readings a fast sweep
-    has of it alone."""
-    if half == 0:
-        return np.percentile(arr, q, axis=0)
-    return np.percentile(_with_neighbours(arr, half), q, axis=0)
-
-
-def _pooled_mean(arr: np.ndarray, half: int) -> np.ndarray:
-    """Each channel's mean over its readings and those of `half` neighbours on either
-    side (as _pooled_percentile)."""
-    if half == 0:
-        return arr.mean(axis=0)
-    return _with_neighbours(arr, half).mean(axis=0)
-
-
-def _with_neighbours(arr: np.ndarray, half: int) -> np.ndarray:
-    """The readings of each channel's column and its `half` neighbours on either side,
-    stacked as rows (the end channels stand in for the missing ones beyond the band)."""
-    padded = np.pad(arr, ((0, 0), (half, half)), mode="edge")
-    n = arr.shape[1]
-    return np.concatenate([padded[:, k:k + n] for k in range(2 * half + 1)])
 
 
 class RfAnalyzer:
@@ -281,12 +240,12 @@ class RfAnalyzer:
                                               {"width_mhz": round((end - start) * step_mhz, 1)})
                 return
         half = 1 if len(self.cc) <= MIN_2G4_SWEEPS else 0  # a slow sweep: pool
-        occupancy = _pooled_mean(hot, half)
+        occupancy = pooled_mean(hot, half)
         # New emitters are hot often enough; emitters already there at the door count when
         # their packets now arrive `rise_db` stronger (inside the room they lose the door
         # and gain from the approach; those outside gain a wall instead).
         busy = occupancy >= self.p.min_occupancy
-        now90 = _pooled_percentile(levels, 90, half)
+        now90 = pooled_percentile(levels, 90, half)
         base90 = self.baseline.q90.get(self.cc_source)
         rise = np.zeros(levels.shape[1])
         if base90 is not None and len(base90) == levels.shape[1]:

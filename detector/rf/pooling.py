@@ -1,0 +1,52 @@
+"""Percentiles and means of a 2.4 GHz channel pooled with its neighbouring channels,
+for a sweep too slow to give each channel enough readings of its own (rf/analysis.py,
+docs/rf.md "Slow sweeps")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+POOL_MAX_CHANNELS = 3  # at most this many neighbours on either side
+
+
+def pool_half(rows: int, wanted: int) -> int:
+    """How many neighbouring channels on either side to pool so that `rows` readings of
+    each make about `wanted` (0: a channel's own are enough)."""
+    if rows >= wanted:
+        return 0
+    return min(math.ceil((wanted / max(rows, 1) - 1) / 2), POOL_MAX_CHANNELS)
+
+
+def pooled_percentile(arr: np.ndarray, q: float, half: int) -> np.ndarray:
+    """Each channel's q-th percentile over its readings and those of `half` neighbouring
+    channels on either side (rows are sweeps, columns channels).
+
+    Why pool: a slow 2.4 GHz sweep (4 to 16 a second) holds few sweeps, at the door and
+    in the window, and reads a 20 MHz emitter's channels milliseconds apart, each in a
+    packet slot of its own. In ten readings a channel of an emitter on the air a third
+    of the time is hit once or never: its 90th or 95th percentile falls between its
+    noise and its packets. At the door that left an access point "new" all through the
+    room; in the window it broke a camera's run of channels. Its neighbouring channels
+    carry the same emitter, so pooling them gives each channel the readings a fast sweep
+    has of it alone."""
+    if half == 0:
+        return np.percentile(arr, q, axis=0)
+    return np.percentile(_with_neighbours(arr, half), q, axis=0)
+
+
+def pooled_mean(arr: np.ndarray, half: int) -> np.ndarray:
+    """Each channel's mean over its readings and those of `half` neighbours on either
+    side (as pooled_percentile)."""
+    if half == 0:
+        return arr.mean(axis=0)
+    return _with_neighbours(arr, half).mean(axis=0)
+
+
+def _with_neighbours(arr: np.ndarray, half: int) -> np.ndarray:
+    """The readings of each channel's column and its `half` neighbours on either side,
+    stacked as rows (the end channels stand in for the missing ones beyond the band)."""
+    padded = np.pad(arr, ((0, 0), (half, half)), mode="edge")
+    n = arr.shape[1]
+    return np.concatenate([padded[:, k:k + n] for k in range(2 * half + 1)])
