@@ -99,8 +99,7 @@ class _Baseline:
                 arr = np.array(rows)
                 half = (pool_half(len(rows), BASELINE_2G4_READINGS)
                         if source in NARROW_2G4 else 0)
-                self.q95[source] = pooled_percentile(arr, 95, half)
-                self.q90[source] = pooled_percentile(arr, 90, half)
+                self.q95[source], self.q90[source] = pooled_percentile(arr, [95, 90], half)
                 self.median[source] = np.median(arr, axis=0)
 
     def threshold(self, source: str, n: int, margin: float, floor: float) -> np.ndarray:
@@ -137,6 +136,9 @@ class RfAnalyzer:
         self.pending: dict[str, Pending] = {}  # band -> being confirmed
         self.alerts: list[RfAlert] = []
         self.proximity = 0.0
+        # What the 2.4 GHz rules found, and the window's newest sweep at the time.
+        self._2g4_found: dict[str, Finding] = {}
+        self._2g4_latest: Sweep | None = None
 
     # ---- input ----------------------------------------------------------------------
     def add(self, reading: dict[str, Any]) -> list[RfAlert]:
@@ -217,7 +219,14 @@ class RfAnalyzer:
     def _findings(self) -> dict[str, Finding]:
         """band -> what the rules find now."""
         found: dict[str, Finding] = {}
-        self._find_2g4(found)
+        # The 2.4 GHz rules read only the window of sweeps: worked out again when a
+        # sweep arrives, not on every broadband and 5.8 GHz reading in between.
+        latest = self.cc[-1] if self.cc else None
+        if latest is not self._2g4_latest:
+            self._2g4_found = {}
+            self._find_2g4(self._2g4_found)
+            self._2g4_latest = latest
+        found.update(self._2g4_found)
         self._find_5g8(found)
         self._find_broadband(found)
         return found

@@ -5,6 +5,7 @@ docs/rf.md "Slow sweeps")."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,9 +20,10 @@ def pool_half(rows: int, wanted: int) -> int:
     return min(math.ceil((wanted / max(rows, 1) - 1) / 2), POOL_MAX_CHANNELS)
 
 
-def pooled_percentile(arr: np.ndarray, q: float, half: int) -> np.ndarray:
+def pooled_percentile(arr: np.ndarray, q: float | Sequence[float], half: int) -> np.ndarray:
     """Each channel's q-th percentile over its readings and those of `half` neighbouring
-    channels on either side (rows are sweeps, columns channels).
+    channels on either side (rows are sweeps, columns channels); for several q, one row
+    per q (the neighbours stacked once).
 
     Why pool: a slow 2.4 GHz sweep (4 to 16 a second) holds few sweeps, at the door and
     in the window, and reads a 20 MHz emitter's channels milliseconds apart, each in a
