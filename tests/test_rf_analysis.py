@@ -391,3 +391,49 @@ def test_levels_are_measured_from_the_units_floors():
 
     assert run({"rx5808": quiet}) == []
     assert run(None) == ["analog-5g8"]  # the nominal floor, -92 dBm
+
+
+class CountingAnalyzer(RfAnalyzer):
+    """Counts how often each sweep rule is worked out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.runs = {"2g4": 0, "5g8": 0}
+
+    def _find_2g4(self, found):
+        self.runs["2g4"] += 1
+        super()._find_2g4(found)
+
+    def _find_5g8(self, found):
+        self.runs["5g8"] += 1
+        super()._find_5g8(found)
+
+
+class UncachedAnalyzer(RfAnalyzer):
+    """Works every sweep rule out again on every reading."""
+
+    def _window_rule(self, window, rule):
+        found = {}
+        rule(found)
+        return found
+
+
+def test_sweep_rules_run_once_per_new_sweep_and_alert_as_if_run_on_every_reading():
+    def world():
+        w = World(21)
+        w.wifi = [(2437, -60.0, 0.5, 5_000, 14_000)]
+        w.carrier_5g8 = (5880, -55.0)
+        w.broadband = (-40.0, 0.3)
+        return w
+
+    cached, uncached = CountingAnalyzer(START, 3.0), UncachedAnalyzer(START, 3.0)
+    started = world().run(cached, 20_000)
+    assert [(a.band, a.start_ns) for a in started] == \
+        [(a.band, a.start_ns) for a in world().run(uncached, 20_000)]
+    assert {a.band for a in started} >= {"wifi-2g4", "analog-5g8"}
+    after_door = [t for t in range(0, 20_000, 33) if START + t * MS >= cached.ready_ns]
+    # One 2.4 GHz sweep and one broadband reading every 33 ms, an RX5808 sweep every 1.3 s:
+    # the 2.4 GHz rules run once per 2.4 GHz sweep; the 5.8 GHz ones once on the sweeps
+    # the door left, then once per RX5808 sweep (not on the 25 readings in between).
+    assert cached.runs["2g4"] == len(after_door)
+    assert cached.runs["5g8"] == 1 + sum(1 for t in after_door if t % 1300 < 33)

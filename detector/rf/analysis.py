@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -136,9 +136,8 @@ class RfAnalyzer:
         self.pending: dict[str, Pending] = {}  # band -> being confirmed
         self.alerts: list[RfAlert] = []
         self.proximity = 0.0
-        # What the 2.4 GHz rules found, and the window's newest sweep at the time.
-        self._2g4_found: dict[str, Finding] = {}
-        self._2g4_latest: Sweep | None = None
+        # Each window's findings (by the window's id), with its newest sweep at the time.
+        self._rule_results: dict[int, tuple[Sweep | None, dict[str, Finding]]] = {}
 
     # ---- input ----------------------------------------------------------------------
     def add(self, reading: dict[str, Any]) -> list[RfAlert]:
@@ -219,17 +218,23 @@ class RfAnalyzer:
     def _findings(self) -> dict[str, Finding]:
         """band -> what the rules find now."""
         found: dict[str, Finding] = {}
-        # The 2.4 GHz rules read only the window of sweeps: worked out again when a
-        # sweep arrives, not on every broadband and 5.8 GHz reading in between.
-        latest = self.cc[-1] if self.cc else None
-        if latest is not self._2g4_latest:
-            self._2g4_found = {}
-            self._find_2g4(self._2g4_found)
-            self._2g4_latest = latest
-        found.update(self._2g4_found)
-        self._find_5g8(found)
+        # The 2.4 and 5.8 GHz rules read only their own window of sweeps: worked out
+        # again when a sweep arrives there, not on every reading in between.
+        found.update(self._window_rule(self.cc, self._find_2g4))
+        found.update(self._window_rule(self.rx, self._find_5g8))
         self._find_broadband(found)
         return found
+
+    def _window_rule(self, window: deque[Sweep], rule: Callable[[dict], None]
+                     ) -> dict[str, Finding]:
+        """What `rule` finds in `window`, reused until a new sweep joins it."""
+        latest = window[-1] if window else None
+        cached = self._rule_results.get(id(window))
+        if cached is None or cached[0] is not latest:
+            found: dict[str, Finding] = {}
+            rule(found)
+            cached = self._rule_results[id(window)] = (latest, found)
+        return cached[1]
 
     def _find_2g4(self, found: dict) -> None:
         if len(self.cc) < MIN_2G4_SWEEPS or self.cc_freqs is None:
