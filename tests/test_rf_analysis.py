@@ -229,6 +229,53 @@ def test_inside_the_wifi_band_a_lone_steady_channel_is_not_a_video_carrier():
         assert bands == expected, with_neighbour
 
 
+def wifi5_sweeps(seed, centre_mhz, door_dbm, inside_dbm, occupancy, door_ms=2000):
+    """RX5808 sweeps every 1.3 s with a 20 MHz Wi-Fi emitter, which its 18 MHz filter
+    hears on every channel within 20 MHz: each channel is read at its own instant, so
+    it catches a packet (occupancy) independently."""
+    rng = np.random.default_rng(seed)
+    covered = [i for i, f in enumerate(RX_FREQS) if abs(f / 1e6 - centre_mhz) <= 20]
+    for k in range(16):
+        t = k * 1300
+        levels = -92 + rng.normal(0, 0.7, len(RX_FREQS))
+        on = rng.random(len(covered)) < occupancy
+        level = door_dbm if t < door_ms else inside_dbm
+        levels[covered] = np.where(on, level + rng.normal(0, 1, len(covered)),
+                                   levels[covered])
+        yield rx(t, levels)
+
+
+def wifi5_bands(sweeps, params=None):
+    analyzer = RfAnalyzer(START, 2.0, params)  # two door sweeps
+    return {a.band for sweep in sweeps for a in analyzer.add(sweep)}
+
+
+def test_a_5ghz_access_point_heard_at_the_door_stays_learned(monkeypatch):
+    """An access point in the corridor, on the air a third of the time: loud at the open
+    door, 14 dB weaker behind its wall inside. In two door sweeps each of its channels
+    misses it about half the time, and unpooled such channels read hot all through the
+    room; pooled with the channels within 10 MHz they have heard it."""
+    def alerted():
+        return sum(bool(wifi5_bands(wifi5_sweeps(s, 5785, -55, -69, 0.3)))
+                   for s in range(10))
+
+    assert alerted() == 0
+    monkeypatch.setattr("detector.rf.baseline.WIFI5_POOL_HZ", 0.0)
+    assert alerted() >= 3
+
+
+def test_a_loud_5ghz_emitter_the_door_heard_is_still_found():
+    """A camera above the door: loud at the door already, and only a little louder
+    inside, so hot against the door only where the door's two sweeps missed it; loud
+    enough to be within a metre or two, so found in every seed."""
+    def found(params=None):
+        return sum(wifi5_bands(wifi5_sweeps(s, 5805, -50, -46, 0.3), params) == {"wifi-5g"}
+                   for s in range(10))
+
+    assert found() == 10
+    assert found(RfParams.defaults().with_(near_wifi5_dbm=99.0)) <= 6
+
+
 def test_an_emitter_heard_at_the_door_that_grows_as_one_approaches_confirms_sooner():
     """The approach gradient: a camera already transmitting at the door, whose burst
     after entering is short but much stronger, is confirmed after approach_confirm_s. A

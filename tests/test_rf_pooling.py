@@ -1,8 +1,15 @@
-"""Channel pooling for slow 2.4 GHz sweeps: each channel with its neighbours' readings."""
+"""Channel pooling for slow 2.4 GHz sweeps and the RX5808's door baseline: each channel
+with its neighbours' readings."""
 
 import numpy as np
 
-from detector.rf.pooling import POOL_MAX_CHANNELS, pool_half, pooled_mean, pooled_percentile
+from detector.rf.pooling import (
+    POOL_MAX_CHANNELS,
+    pool_half,
+    pooled_mean,
+    pooled_percentile,
+    pooled_percentile_near,
+)
 
 
 def test_enough_readings_pool_nothing_and_few_pool_enough_neighbours():
@@ -33,3 +40,21 @@ def test_one_channel_hit_once_in_ten_learns_its_neighbours_packets():
     pooled = pooled_percentile(noise, 95, 1)[2]
     assert alone < -70 and pooled == -50.0
     assert np.isclose(pooled_mean(noise > -60, 1)[2], 7 / 30)
+
+
+def test_unevenly_spaced_channels_pool_by_frequency_only_where_marked():
+    """Two door sweeps of an RX5808: an access point's packets reach 5800 MHz in one
+    sweep and 5806 in the other, never 5809; 5809 learns them from its neighbours within
+    10 MHz, 5820 (11 MHz away) does not, nor does 5645, outside the pooled range."""
+    freqs = np.array([5645e6, 5800e6, 5806e6, 5809e6, 5820e6])
+    door = np.full((2, 5), -92.0)
+    door[0, 1] = door[1, 2] = -55.0
+    door[:, 0] = [-60.0, -92.0]
+    pool = np.array([False, True, True, True, True])
+    q95, q90 = pooled_percentile_near(door, [95, 90], freqs, 10e6, pool)
+    assert q95[3] > -60  # learned from 5800 and 5806
+    own95, own90 = np.percentile(door, [95, 90], axis=0)
+    assert own95[3] == -92.0  # alone it never heard them
+    # 5820 has no channel within 10 MHz (5809 is 11 away); 5645 is not pooled at all
+    assert np.allclose(q95[[0, 4]], own95[[0, 4]]) and np.allclose(q90[[0, 4]], own90[[0, 4]])
+    assert np.isclose(q95[1], np.percentile(door[:, 1:4], 95))

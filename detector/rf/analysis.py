@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from detector.rf.pooling import pool_half, pooled_mean, pooled_percentile
+from detector.rf.baseline import WIFI5_RANGE_HZ, DoorBaseline
+from detector.rf.pooling import pooled_mean, pooled_percentile
 from detector.rf.readings import frequencies
 from detector.rf.records import (
     DEFAULT_FLOORS,
@@ -61,52 +62,15 @@ BASELINE_LIMIT_S = 15.0
 # fewer cannot tell a continuous carrier from packets that happened to hit every sweep.
 MIN_2G4_SWEEPS = 10
 STRONG_2G4_DBM = -60.0
-# Door readings a 2.4 GHz channel's percentiles need (two seconds at the default 30
-# sweeps a second hold 60); a slower sweep pools neighbouring channels (rf/pooling.py).
 # In the window, a sweep slow enough that the window is held at MIN_2G4_SWEEPS pools one
-# on either side.
-BASELINE_2G4_READINGS = 40
+# neighbouring channel on either side (rf/pooling.py).
 BROADBAND_BANDS = ("cellular", "analog-1g2")
 # Proximity: the strongest alert's level from "just heard" to "right next to it" (dBm).
 PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
 PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
-WIFI5_RANGE_HZ = (5725e6, 5850e6)
 WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
 WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
 NEIGHBOUR_HZ = 12e6  # channels this close share an analog video carrier's spectrum
-
-
-class _Baseline:
-    """Per-frequency readings at the door, then their 90th and 95th percentiles."""
-
-    def __init__(self) -> None:
-        self.samples: dict[str, list[list[float]]] = {}
-        self.freqs: dict[str, np.ndarray] = {}
-        self.q95: dict[str, np.ndarray] = {}
-        self.q90: dict[str, np.ndarray] = {}
-        self.median: dict[str, np.ndarray] = {}
-
-    def add(self, source: str, freqs: list[int], dbm: list[float]) -> None:
-        if source not in self.freqs:
-            self.freqs[source] = np.array(freqs, dtype=float)
-            self.samples[source] = []
-        if len(dbm) == len(self.freqs[source]):
-            self.samples[source].append(list(dbm))
-
-    def freeze(self) -> None:
-        for source, rows in self.samples.items():
-            if rows:
-                arr = np.array(rows)
-                half = (pool_half(len(rows), BASELINE_2G4_READINGS)
-                        if source in NARROW_2G4 else 0)
-                self.q95[source], self.q90[source] = pooled_percentile(arr, [95, 90], half)
-                self.median[source] = np.median(arr, axis=0)
-
-    def threshold(self, source: str, n: int, margin: float, floor: float) -> np.ndarray:
-        q = self.q95.get(source)
-        if q is None or len(q) != n:
-            return np.full(n, floor + margin)
-        return q + margin
 
 
 class RfAnalyzer:
@@ -122,7 +86,7 @@ class RfAnalyzer:
         self.baseline_min_ns = start_ns + int(baseline_s * 1e9)
         self.baseline_limit_ns = start_ns + int(max(baseline_s, BASELINE_LIMIT_S) * 1e9)
         self.floors = {**DEFAULT_FLOORS, **(floors or {})}
-        self.baseline = _Baseline()
+        self.baseline = DoorBaseline()
         self.baseline_counts: dict[str, int] = {}
         self.ready_ns: int | None = None
         self.frozen = False
@@ -318,7 +282,10 @@ class RfAnalyzer:
             return
         # Bursty: hot in several sweeps but not steady (an analog carrier and its steady
         # leakage into neighbouring channels are not Wi-Fi).
-        bursty = (hot.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
+        # A channel this loud is within a metre or two, even when the door heard it (a
+        # camera above the door, the door's own loss gone once inside).
+        hot_or_near = hot | (levels >= self.p.near_wifi5_dbm)
+        bursty = (hot_or_near.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
         if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
             found["wifi-5g"] = Finding("Wi-Fi", float(self.rx_freqs[i]),

@@ -1,6 +1,6 @@
-"""Percentiles and means of a 2.4 GHz channel pooled with its neighbouring channels,
-for a sweep too slow to give each channel enough readings of its own (rf/analysis.py,
-docs/rf.md "Slow sweeps")."""
+"""Percentiles and means of a channel pooled with its neighbouring channels, for a
+receiver that holds too few sweeps to give each channel enough readings of its own: a
+slow 2.4 GHz sweep, and the RX5808's door baseline (rf/analysis.py, docs/rf.md)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,18 @@ def _with_neighbours(arr: np.ndarray, half: int) -> np.ndarray:
     padded = np.pad(arr, ((0, 0), (half, half)), mode="edge")
     n = arr.shape[1]
     return np.concatenate([padded[:, k:k + n] for k in range(2 * half + 1)])
+
+
+def pooled_percentile_near(arr: np.ndarray, q: Sequence[float], freqs_hz: np.ndarray,
+                           within_hz: float, pool: np.ndarray) -> np.ndarray:
+    """Each channel's q-th percentiles over its readings and those of every channel
+    within `within_hz` of it, for the channels `pool` marks (pooled only with each other);
+    the others keep their own. One row per q. For receivers whose channels are not
+    evenly spaced (the RX5808's 39 video channels): neighbours by frequency, not index."""
+    own = np.percentile(arr, q, axis=0)
+    out = np.array(own, dtype=float, ndmin=2)
+    near = np.abs(freqs_hz[:, None] - freqs_hz[None, :]) <= within_hz
+    for i in np.flatnonzero(pool):
+        columns = np.flatnonzero(near[i] & pool)
+        out[:, i] = np.percentile(arr[:, columns], q)
+    return out

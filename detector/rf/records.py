@@ -43,6 +43,7 @@ class RfParams(Section):
     wifi_width_mhz: int
     loud_2g4_dbm: float
     near_wifi_dbm: float
+    near_wifi5_dbm: float
     carrier_sweeps: int
     carrier_abs_db: float
     carrier_steadiness_db: float
