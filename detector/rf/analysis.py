@@ -13,7 +13,8 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
 - 5.8 GHz (RX5808), last `carrier_sweeps` sweeps: a steady channel, hot throughout or
   `carrier_abs_db` above the floor, is an analog video carrier (`analog-5g8`), baseline
   or not (inside the 5 GHz Wi-Fi range only with a loud neighbour within 12 MHz);
-  bursty hot channels in the 5 GHz Wi-Fi range are `wifi-5g`.
+  bursty channels in the 5 GHz Wi-Fi range, hot or at `near_wifi5_dbm`, are `wifi-5g`
+  (the door pools the channels within 10 MHz there: rf/baseline.py).
 - Broadband (AD8318), last `broadband_window_s`, only when nothing at 2.4 or 5.8 GHz
   explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
   at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
