@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from detector.rf.baseline import WIFI5_RANGE_HZ, DoorBaseline
+from detector.rf.baseline import DoorBaseline, in_wifi5
 from detector.rf.pooling import pooled_mean, pooled_percentile
 from detector.rf.readings import frequencies
 from detector.rf.records import (
@@ -264,7 +264,7 @@ class RfAnalyzer:
         floor = self.floors[Receiver.RX5808]
         loud = levels.min(axis=0) >= floor + self.p.carrier_abs_db
         carrier = steady & (hot.all(axis=0) | loud)
-        in_wifi = (self.rx_freqs >= WIFI5_RANGE_HZ[0]) & (self.rx_freqs <= WIFI5_RANGE_HZ[1])
+        in_wifi = in_wifi5(self.rx_freqs)
         if (carrier & in_wifi).any():
             # Inside the 5 GHz Wi-Fi band a busy access point can look steady on one
             # channel for a few sweeps. An FM video carrier (18 MHz wide) also keeps a

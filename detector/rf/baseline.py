@@ -15,6 +15,11 @@ WIFI5_RANGE_HZ = (5725e6, 5850e6)
 WIFI5_POOL_HZ = 10e6  # the door pools RX5808 channels this close (half a 20 MHz channel)
 
 
+def in_wifi5(freqs_hz: np.ndarray) -> np.ndarray:
+    """Which of these frequencies lie in the 5 GHz Wi-Fi range the RX5808 overlaps."""
+    return (freqs_hz >= WIFI5_RANGE_HZ[0]) & (freqs_hz <= WIFI5_RANGE_HZ[1])
+
+
 class DoorBaseline:
     """Per-frequency readings at the door, then their 90th and 95th percentiles."""
 
@@ -41,9 +46,8 @@ class DoorBaseline:
                     # time misses a channel in both about half the time. Its 20 MHz
                     # packets reach every RX5808 channel within 10 MHz at once.
                     freqs = self.freqs[source]
-                    in_wifi = (freqs >= WIFI5_RANGE_HZ[0]) & (freqs <= WIFI5_RANGE_HZ[1])
                     self.q95[source], self.q90[source] = pooled_percentile_near(
-                        arr, [95, 90], freqs, WIFI5_POOL_HZ, in_wifi)
+                        arr, [95, 90], freqs, WIFI5_POOL_HZ, in_wifi5(freqs))
                 else:
                     half = (pool_half(len(rows), BASELINE_2G4_READINGS)
                             if source in NARROW_2G4 else 0)
