@@ -99,6 +99,24 @@ def test_wide_spot_is_less_lens_like_than_a_point():
     assert point.score > 0.8 and disc.score == 0.0
 
 
+def test_a_spot_clipped_in_one_pixel_gets_no_saturated_width_allowance():
+    # A drop over a bright wall clips in its peak pixel only: its width is its own, and a
+    # disc of 1.2 px is no point. A lens bright enough to clip in a flat top keeps the
+    # wider limit that flat top calls for.
+    on, off = wall(), wall()
+    spot(on, 150, 100, 195, sigma=1.2)
+    spot(on, 450, 250, 1500, sigma=0.8)
+    frames = frame_set(on, off)
+    cands = find_candidates(*frames, keep_rejected=True)
+    drop, lens = near(cands, 150, 100)[0], near(cands, 450, 250)[0]
+    assert drop.saturated and drop.clipped == 1 and drop.width > 1.1
+    assert lens.saturated and lens.clipped >= 4 and lens.width > 0.9
+    assert drop.score == 0.0 and lens.score > 0.5
+    # Every saturated spot given the whole allowance, as before, passes the drop.
+    lenient = LensParams.defaults().with_(max_point_width_px=1.4)
+    assert near(find_candidates(*frames, params=lenient), 150, 100)[0].score > 0.3
+
+
 def test_uint16_frames_work_like_uint8():
     on, off = wall(), wall()
     spot(on, *LENS, 120)

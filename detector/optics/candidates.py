@@ -31,6 +31,11 @@ SPOT_RADIUS = 4  # window half-size for the spot's second-moment width
 PAIR_NOISE_SIGMAS = 4.0  # a negative lobe must clear the noise by this much to count
 ALIGN_TOLERANCE_PX = 4.0  # measured on/off shift this close to the predicted one is kept
 MAX_FRAME_MOTION_PX = 40.0  # a faster pan than ~150 deg/s between two frames is implausible
+# Clipping widens a spot by flattening its top, so the wider point limit of a saturated
+# spot applies in step with its flat top: none of it at one clipped pixel (the profile,
+# and so its width, is as it was), all of it from a 2x2 plateau. A drop that clips in
+# one pixel over a bright wall gets no allowance for the width it has of its own.
+FLAT_TOP_PX = 4
 
 
 class FrameError(DetectorError, ValueError):
@@ -65,6 +70,7 @@ class Candidate:
     dark: float
     pair: float
     saturated: bool
+    clipped: int = 0  # on-axis pixels at full scale around the spot
 
     def features(self) -> dict[str, float | int | bool]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -322,7 +328,9 @@ class CandidateFinder:
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
         width = _spot_width(diff, cx, cy, background, contrast)
         saturated = float(on[py, px]) >= self.full * 0.98
-        point = p.max_point_width_saturated_px if saturated else p.max_point_width_px
+        clipped = (int(np.count_nonzero(on[_window(on.shape, px, py, SPOT_RADIUS)]
+                                        >= self.full * 0.98)) if saturated else 0)
+        point = self._point_width(clipped)
         if drop_rejected and width >= point + WIDTH_RAMP_PX:
             return None  # too wide to be a lens: its score is zero
 
@@ -354,7 +362,15 @@ class CandidateFinder:
         return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
                          peak=peak, integrated=integrated, area=area, width=width,
                          compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,
-                         saturated=saturated)
+                         saturated=saturated, clipped=clipped)
+
+    def _point_width(self, clipped: int) -> float:
+        """The widest second-moment radius a point source can show with `clipped` pixels
+        at full scale (see FLAT_TOP_PX)."""
+        p = self.p
+        flat = min(max(clipped - 1, 0) / (FLAT_TOP_PX - 1), 1.0)
+        return p.max_point_width_px + flat * (p.max_point_width_saturated_px
+                                              - p.max_point_width_px)
 
 
 def _moved(c: Candidate, ox: int, oy: int) -> Candidate:
