@@ -7,7 +7,8 @@ import numpy as np
 from detector.hw.camera import Frame
 from detector.optics import FrameSetBuilder, LensDetector, LensParams
 from detector.optics.align import Shift
-from detector.optics.candidates import CandidateFinder
+from detector.optics.candidates import Candidate, CandidateFinder
+from detector.optics.tracking import Tracker
 from tests.frames import shifted, spot, to_frame, wall
 
 PERIOD_NS = 16_666_667
@@ -128,3 +129,55 @@ def test_offaxis_shift_far_from_the_motion_falls_back_to_the_prediction():
     close = Shift(-3.4, 0.8, 0.4)
     assert finder._offaxis_shift(close, predicted) == close
     assert finder._offaxis_shift(tile_away, None).dx == 0.0  # no motion known: implausible
+
+
+SET_NS = 50_000_000
+
+
+def lens_at(x, y):
+    return Candidate(x=x, y=y, score=1.0, contrast=120.0, snr=30.0, peak=120.0,
+                     integrated=500.0, area=4, width=0.8, compactness=1.0, ratio=25.0,
+                     dark=0.0, pair=0.0, saturated=False)
+
+
+def fast_pan(motions, step=(-38.0, -12.0), start=(1100.0, 200.0), second=None):
+    """A tracker fed one lens moving `step` px per set, with the global motion of each set
+    as given (None: the true step); `second`: (set, x, y) of another lens seen once."""
+    tracker = Tracker(LensParams.defaults(), 1280)
+    alerts = []
+    for k, motion in enumerate(motions):
+        x, y = start[0] + step[0] * k, start[1] + step[1] * k
+        cands = [lens_at(x, y)]
+        if second is not None and second[0] == k:
+            cands.append(lens_at(second[1], second[2]))
+        shift = Shift(*(step if motion is None else motion), 0.4)
+        alerts += tracker.update(cands, shift, 3 * k, k * SET_NS)
+    return tracker, alerts
+
+
+def test_a_wrong_global_shift_in_a_fast_pan_does_not_split_the_lens():
+    # The set-4 shift is 35 px off, outside the gate: the track's own step still finds it.
+    tracker, alerts = fast_pan([None, None, None, None, (-5.0, 2.0), None, None, None])
+    assert len(alerts) == 1
+    assert [len(t.hits) for t in tracker.all_tracks()] == [8]
+
+
+def test_a_lens_followed_only_by_its_own_steps_is_one_track():
+    # After two sets the global shift says "still" (as when it is unreliable in a blur).
+    tracker, alerts = fast_pan([None, None] + [(0.0, 0.0)] * 6)
+    assert len(alerts) == 1 and len(tracker.all_tracks()) == 1
+
+
+def test_the_second_look_takes_only_what_is_near_the_tracks_own_step():
+    # The set-4 shift is wrong, and a second lens sits 60 px from where the first one's
+    # step leads: the first is still followed and the second starts its own track.
+    tracker, _ = fast_pan([None, None, None, None, (-5.0, 2.0), None],
+                          second=(4, 1100.0 - 38 * 4 + 60, 200.0 - 12 * 4))
+    hits = sorted(len(t.hits) for t in tracker.all_tracks())
+    assert hits == [1, 6]
+
+
+def test_without_a_recent_step_a_missed_shift_starts_a_new_track():
+    # A track seen once has no step of its own: after a wrong shift it is lost, as before.
+    tracker, _ = fast_pan([None, (-5.0, 2.0), None, None])
+    assert sorted(len(t.hits) for t in tracker.all_tracks()) == [1, 3]

@@ -2,7 +2,10 @@
 
 The image moves between sets (a handheld sweep pans ~5-40 px per set), so each track's
 position is carried forward by the global shift between consecutive on-axis frames
-before candidates are matched to it, nearest first, within a gate.
+before candidates are matched to it, nearest first, within a gate. A track that finds no
+candidate there gets a second look where its own last step would put it: in a fast pan
+the global shift of one set can be wrong by tens of pixels, and without the second look
+the lens would start a new track and raise a second alert.
 
 Evidence score of a track (0-1), the product of:
 - quality: mean score of its last hits (a hit whose candidate failed a test counts 0,
@@ -29,6 +32,7 @@ from detector.optics.params import REFERENCE_WIDTH, LensParams
 
 RECENT = 8  # hits that the quality, stability and size terms look at
 TRAVEL_FULL_PX = 20.0
+MAX_STEP_GAP_NS = 200_000_000  # a track's own step says little over a longer gap
 
 
 @dataclass(frozen=True)
@@ -129,15 +133,20 @@ class Tracker:
                 d = math.hypot(cand.x - track.x, cand.y - track.y)
                 if d <= gate:
                     pairs.append((d, ti, ci))
-        pairs.sort()
         used_t: set[int] = set()
         used_c: set[int] = set()
-        for _d, ti, ci in pairs:
+        for _d, ti, ci in sorted(pairs):
             if ti in used_t or ci in used_c:
                 continue
             used_t.add(ti)
             used_c.add(ci)
             self._hit(self.tracks[ti], candidates[ci], index, t_ns, step)
+        for _d, ti, ci, moved in self._second_look(candidates, used_t, used_c, t_ns):
+            if ti in used_t or ci in used_c:
+                continue
+            used_t.add(ti)
+            used_c.add(ci)
+            self._hit(self.tracks[ti], candidates[ci], index, t_ns, moved)
         for ti, track in enumerate(self.tracks):
             if ti not in used_t:
                 track.missed += 1
@@ -154,6 +163,30 @@ class Tracker:
         return [self._confirm(t, index, t_ns) for t in self.tracks
                 if not t.confirmed and t.hits and t.hits[-1].index == index
                 and t.score >= self.p.confirm_score and len(t.hits) >= self.p.confirm_min_hits]
+
+    def _second_look(self, candidates: list[Candidate], used_t: set[int], used_c: set[int],
+                     t_ns: int) -> list[tuple[float, int, int, float]]:
+        """(distance, track, candidate, step) of the unmatched tracks and candidates where
+        a track's own velocity (its last two hits, no more than MAX_STEP_GAP_NS apart)
+        puts it, within the gate, nearest first."""
+        pairs = []
+        for ti, track in enumerate(self.tracks):
+            if ti in used_t or len(track.hits) < 2:
+                continue
+            last, before = track.hits[-1], track.hits[-2]
+            gap = last.t_ns - before.t_ns
+            if not 0 < gap <= MAX_STEP_GAP_NS or t_ns - last.t_ns > MAX_STEP_GAP_NS:
+                continue
+            scale = (t_ns - last.t_ns) / gap
+            dx = (last.candidate.x - before.candidate.x) * scale
+            dy = (last.candidate.y - before.candidate.y) * scale
+            x, y = last.candidate.x + dx, last.candidate.y + dy
+            gate = self.gate * (1.0 + 0.5 * track.missed)
+            for ci, cand in enumerate(candidates):
+                d = math.hypot(cand.x - x, cand.y - y)
+                if ci not in used_c and d <= gate:
+                    pairs.append((d, ti, ci, math.hypot(dx, dy)))
+        return sorted(pairs)
 
     def _hit(self, track: Track, cand: Candidate, index: int, t_ns: int, step: float) -> None:
         if not track.hits:
