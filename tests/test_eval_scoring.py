@@ -370,3 +370,52 @@ def test_a_hopper_is_credited_by_the_channel_it_is_on_not_its_average(tmp_path):
     assert np.mean(speaker_mw > camera_mw) < 0.1
     alert = {"band": "analog-2g4", "start_ns": int(6e9), "raised_freq_hz": freq}
     assert credit(field, alert, 0)["emitter"] == "cam-carrier"
+
+
+PHONE_5G_ROOM = """
+format = 1
+name = "phone-5g"
+seed = 7
+
+[room]
+size = [2.0, 2.0, 2.4]
+
+[[transmitters]]
+kind = "phone"
+id = "phone-5g"
+at = [1.5, 1.5, 1.0]
+band = "wifi-5g"
+duty = 0.3
+
+[path]
+start_at_door_s = 2
+waypoints = [
+  { t = 0,  at = [0.5, 0.2, 1.3], look = [1.5, 1.5, 1.0] },
+  { t = 30, at = [0.8, 0.8, 1.3], look = [1.5, 1.5, 1.0] },
+]
+"""
+
+
+def test_a_5ghz_alert_is_credited_over_the_sweeps_that_raised_it(tmp_path, monkeypatch):
+    """The RX5808 reads each channel once a sweep (about 1.2 s), and its Wi-Fi rule looks
+    at the last `carrier_sweeps` sweeps: an alert raised 1.5 s after the phone's episode
+    ended was raised by readings of the phone. Over the last second alone the phone is
+    silent and the alert would be "noise"."""
+    from detector.evaluation import attribution
+    from detector.rf.sim.field import RX5808, RadioField
+    from detector.sim.scenario import load_scenario
+
+    path = tmp_path / "phone5g.toml"
+    path.write_text(PHONE_5G_ROOM)
+    field = RadioField(load_scenario(path))
+    phone = field.emitters[0]
+    gaps = [(end, nxt) for (_a, end), (nxt, _b) in zip(phone.intervals, phone.intervals[1:])
+            if nxt - end >= 2.5 and end > 3]
+    assert gaps, "the phone needs a pause of 2.5 s for this test to mean anything"
+    end, _next = gaps[0]
+    alert = {"band": "wifi-5g", "start_ns": int((end + 1.5) * 1e9),
+             "raised_freq_hz": phone.centre_mhz * 1e6}
+    assert attribution.evidence_window_s(RX5808, attribution.RfParams.defaults()) > 4.0
+    assert attribution.credit(field, alert, 0)["emitter"] == "phone-5g"
+    monkeypatch.setattr(attribution, "evidence_window_s", lambda receiver, params: 1.0)
+    assert attribution.credit(field, alert, 0)["kind"] == "noise"
