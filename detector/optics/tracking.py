@@ -132,21 +132,12 @@ class Tracker:
             for ci, cand in enumerate(candidates):
                 d = math.hypot(cand.x - track.x, cand.y - track.y)
                 if d <= gate:
-                    pairs.append((d, ti, ci))
+                    pairs.append((d, ti, ci, step))
         used_t: set[int] = set()
         used_c: set[int] = set()
-        for _d, ti, ci in sorted(pairs):
-            if ti in used_t or ci in used_c:
-                continue
-            used_t.add(ti)
-            used_c.add(ci)
-            self._hit(self.tracks[ti], candidates[ci], index, t_ns, step)
-        for _d, ti, ci, moved in self._second_look(candidates, used_t, used_c, t_ns):
-            if ti in used_t or ci in used_c:
-                continue
-            used_t.add(ti)
-            used_c.add(ci)
-            self._hit(self.tracks[ti], candidates[ci], index, t_ns, moved)
+        self._assign(pairs, candidates, used_t, used_c, index, t_ns)
+        self._assign(self._second_look(candidates, used_t, used_c, t_ns), candidates,
+                     used_t, used_c, index, t_ns)
         for ti, track in enumerate(self.tracks):
             if ti not in used_t:
                 track.missed += 1
@@ -164,11 +155,22 @@ class Tracker:
                 if not t.confirmed and t.hits and t.hits[-1].index == index
                 and t.score >= self.p.confirm_score and len(t.hits) >= self.p.confirm_min_hits]
 
+    def _assign(self, pairs: list[tuple[float, int, int, float]], candidates: list[Candidate],
+                used_t: set[int], used_c: set[int], index: int, t_ns: int) -> None:
+        """Hit tracks with candidates from (distance, track, candidate, step) pairs,
+        nearest first, each track and candidate once."""
+        for _d, ti, ci, step in sorted(pairs):
+            if ti in used_t or ci in used_c:
+                continue
+            used_t.add(ti)
+            used_c.add(ci)
+            self._hit(self.tracks[ti], candidates[ci], index, t_ns, step)
+
     def _second_look(self, candidates: list[Candidate], used_t: set[int], used_c: set[int],
                      t_ns: int) -> list[tuple[float, int, int, float]]:
         """(distance, track, candidate, step) of the unmatched tracks and candidates where
         a track's own velocity (its last two hits, no more than MAX_STEP_GAP_NS apart)
-        puts it, within the gate, nearest first."""
+        puts it, within the gate."""
         pairs = []
         for ti, track in enumerate(self.tracks):
             if ti in used_t or len(track.hits) < 2:
@@ -186,7 +188,7 @@ class Tracker:
                 d = math.hypot(cand.x - x, cand.y - y)
                 if ci not in used_c and d <= gate:
                     pairs.append((d, ti, ci, math.hypot(dx, dy)))
-        return sorted(pairs)
+        return pairs
 
     def _hit(self, track: Track, cand: Candidate, index: int, t_ns: int, step: float) -> None:
         if not track.hits:
