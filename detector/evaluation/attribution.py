@@ -7,13 +7,11 @@ credited to the emitter whose power raised it:
 
 - the receiver is the one that watches the alert's band (CC2500 for 2.4 GHz, RX5808 for
   5 GHz, AD8318 for broadband alerts), tuned to the frequency the alert was raised at;
-- over the readings that raised the alert (`evidence_window_s` before it: WINDOW_S, or
-  the analysis's own window where that is longer: the broadband window, and the
-  RX5808's `carrier_sweeps` sweeps, which read each channel once in about 1.3 s), each
-  emitter's contribution is sampled SAMPLES_PER_S times a second, noise-free, as a
-  reading at that instant takes it in (a hopper only when its channel of that instant
-  reaches the receiver), and so is the total (receiver floor plus every emitter); each
-  is summarised by its 90th percentile, as the analysis summarises readings;
+- over the WINDOW_S before the alert was raised (the readings that raised it), each
+  emitter's contribution is sampled SAMPLES times, noise-free, as a reading at that
+  instant takes it in (a hopper only when its channel of that instant reaches the
+  receiver), and so is the total (receiver floor plus every emitter); each is
+  summarised by its 90th percentile, as the analysis summarises readings;
 - the alert is credited to the strongest emitter if that one is within SHARE_DB of the
   total (it, not the others or the floor, is what the receiver heard); otherwise to
   nothing.
@@ -29,27 +27,13 @@ from typing import Any
 import numpy as np
 
 from detector.rf.analysis import BROADBAND_BANDS
-from detector.rf.client import ScanConfig
-from detector.rf.records import RfParams
 from detector.rf.sim.field import AD8318, CC2500, RX5808, RadioField, Receiver
 from detector.rf.sim.unit import DEFAULT_WORLD, NOMINAL_UNIT, RadioWorld, SimUnit
 from detector.sim.scenario import Scenario
-from detector_firmware.channels import scan_list
 
 WINDOW_S = 1.0
-SAMPLES_PER_S = 60
+SAMPLES = 60
 SHARE_DB = 3.0
-# One RX5808 sweep: every channel of the firmware's list, one settle time each.
-RX5808_SWEEP_S = len(scan_list()) * ScanConfig().settle_us / 1e6
-
-
-def evidence_window_s(receiver: Receiver, params: RfParams) -> float:
-    """How far back the readings that raised an alert of `receiver` reach."""
-    if receiver.name == RX5808.name:
-        return max(WINDOW_S, params.carrier_sweeps * RX5808_SWEEP_S)
-    if receiver.name == AD8318.name:
-        return max(WINDOW_S, params.broadband_window_s)
-    return WINDOW_S
 
 
 def raised_at(alert: dict[str, Any]) -> float:
@@ -67,23 +51,20 @@ def receiver_for(alert: dict[str, Any]) -> Receiver:
 
 
 def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
-           unit: SimUnit = NOMINAL_UNIT, params: RfParams | None = None) -> dict[str, Any]:
+           unit: SimUnit = NOMINAL_UNIT) -> dict[str, Any]:
     """The emitter that raised one alert (see the module's rule)."""
-    params = params if params is not None else RfParams.defaults()
     receiver = unit.receivers()[receiver_for(alert).name]
-    window_s = evidence_window_s(receiver, params)
-    samples = int(round(SAMPLES_PER_S * window_s))
     end_us = (alert["start_ns"] - start_ns) / 1e3
-    instants = np.linspace(max(end_us - window_s * 1e6, 0.0), end_us, samples)
+    instants = np.linspace(max(end_us - WINDOW_S * 1e6, 0.0), end_us, SAMPLES)
     freq = raised_at(alert)
     # Only a hopper's gain changes with the instant; the others' is worked out once.
     fixed = {e.id: field.gain(e, receiver, freq, 0.0) for e in field.emitters if not e.hopping}
-    per = {e.id: np.zeros(samples) for e in field.emitters}
+    per = {e.id: np.zeros(SAMPLES) for e in field.emitters}
     for i, t in enumerate(instants):  # instant by instant: the field's pose is cached
         for e in field.emitters:
             gain = fixed[e.id] if e.id in fixed else field.gain(e, receiver, freq, t)
             per[e.id][i] = field.contribution_mw(e, gain, t)
-    total = 10 ** (receiver.floor_dbm / 10) + sum(per.values(), np.zeros(samples))
+    total = 10 ** (receiver.floor_dbm / 10) + sum(per.values(), np.zeros(SAMPLES))
     total_p90 = float(np.percentile(total, 90))
     best = max(per, key=lambda k: float(np.percentile(per[k], 90)), default=None)
     best_p90 = float(np.percentile(per[best], 90)) if best is not None else 0.0
@@ -95,12 +76,11 @@ def credit(field: RadioField, alert: dict[str, Any], start_ns: int,
 
 
 def credit_alerts(alerts: list[dict[str, Any]], scenario: Scenario, start_ns: int,
-                  unit: SimUnit = NOMINAL_UNIT, world: RadioWorld = DEFAULT_WORLD,
-                  params: RfParams | None = None) -> list[dict[str, Any]]:
+                  unit: SimUnit = NOMINAL_UNIT,
+                  world: RadioWorld = DEFAULT_WORLD) -> list[dict[str, Any]]:
     """Each alert with its `credit`, from a field made as the simulated scanner made its
     own (same scenario, seed, unit and packet timing, so the same emitters, channels,
     fading and packets)."""
     field = RadioField(scenario, packet_us=world.packet_us,
                        occupancy_scale=world.occupancy_scale)
-    return [{**alert, "credit": credit(field, alert, start_ns, unit, params)}
-            for alert in alerts]
+    return [{**alert, "credit": credit(field, alert, start_ns, unit)} for alert in alerts]

@@ -127,8 +127,7 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
                    wall_s=fig.wall_s,
                    peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     run.start_ns, run.end_ns = outcome.start_ns, outcome.end_ns
-    run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns, unit,
-                                  params=RfParams.of(config))
+    run.rf_alerts = credit_alerts(outcome.rf_alerts, scenario, outcome.start_ns, unit)
     run.rf_stats = fig.rf_stats
     run.fused_alerts = outcome.fused_alerts
     if session.wifi is not None:
@@ -177,7 +176,7 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
                    wall_s=time.perf_counter() - started)
     run.end_ns = clock.monotonic_ns()
     run.rf_alerts = credit_alerts([a.to_json() for a in radio.analyzer.alerts], scenario,
-                                  clock.start_ns, unit, world, RfParams.of(config))
+                                  clock.start_ns, unit, world)
     run.rf_stats = radio.client.stats
     return run
 
