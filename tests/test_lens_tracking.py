@@ -88,6 +88,7 @@ def test_a_lens_held_over_several_sets_is_confirmed_at_its_position():
     x, y = where[alert.index]
     assert math.hypot(alert.x - x, alert.y - y) < 1.0
     assert alert.features["ratio"] > 10
+    assert alert.features["clipped"] == 0  # a faint lens on a wall: nothing at full scale
 
 
 def test_a_single_flash_is_not_confirmed():

@@ -102,7 +102,8 @@ def summarise(hits: list[Hit]) -> dict:
             "compactness": round(float(np.median([c.compactness for c in cands])), 2),
             "dark": round(float(max(c.dark for c in cands)), 2),
             "pair": round(float(max(c.pair for c in cands)), 2),
-            "saturated": round(float(np.mean([c.saturated for c in cands])), 2)}
+            "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
+            "clipped": int(max(c.clipped for c in cands))}
 
 
 class Tracker:
