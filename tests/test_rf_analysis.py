@@ -459,7 +459,7 @@ class CountingAnalyzer(RfAnalyzer):
 class UncachedAnalyzer(RfAnalyzer):
     """Works every sweep rule out again on every reading."""
 
-    def _window_rule(self, window, rule):
+    def _window_rule(self, name, window, rule):
         found = {}
         rule(found)
         return found

@@ -193,6 +193,7 @@ class CandidateFinder:
         self.px = width / REFERENCE_WIDTH  # pixel sizes scale with the width
         self.full = 255.0 if dtype == np.uint8 else 65535.0
         self.dn = self.full / 255.0  # DN levels are 8-bit in the configuration
+        self.clip = self.full * 0.98  # a pixel this bright has clipped
         self.radius = max(1, int(round(params.max_filter_radius * max(self.px, 0.5))))
         self.max_area = params.max_area_px * self.px * self.px
         self.pair_radius = max(4, int(round(params.pair_radius_px * self.px)))
@@ -327,9 +328,9 @@ class CandidateFinder:
         cy = float(weights.sum(axis=1) @ ys / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
         width = _spot_width(diff, cx, cy, background, contrast)
-        saturated = float(on[py, px]) >= self.full * 0.98
+        saturated = float(on[py, px]) >= self.clip
         clipped = (int(np.count_nonzero(on[_window(on.shape, px, py, SPOT_RADIUS)]
-                                        >= self.full * 0.98)) if saturated else 0)
+                                        >= self.clip)) if saturated else 0)
         point = self._point_width(clipped)
         if drop_rejected and width >= point + WIDTH_RAMP_PX:
             return None  # too wide to be a lens: its score is zero

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
-from detector.rf.pooling import pooled_mean, pooled_percentile
+from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
     DEFAULT_FLOORS,
@@ -101,8 +101,8 @@ class RfAnalyzer:
         self.pending: dict[str, Pending] = {}  # band -> being confirmed
         self.alerts: list[RfAlert] = []
         self.proximity = 0.0
-        # Each window's findings (by the window's id), with its newest sweep at the time.
-        self._rule_results: dict[int, tuple[Sweep | None, dict[str, Finding]]] = {}
+        # Each sweep rule's findings (by receiver), with its window's newest sweep then.
+        self._rule_results: dict[str, tuple[Sweep | None, dict[str, Finding]]] = {}
 
     # ---- input ----------------------------------------------------------------------
     def add(self, reading: dict[str, Any]) -> list[RfAlert]:
@@ -185,20 +185,20 @@ class RfAnalyzer:
         found: dict[str, Finding] = {}
         # The 2.4 and 5.8 GHz rules read only their own window of sweeps: worked out
         # again when a sweep arrives there, not on every reading in between.
-        found.update(self._window_rule(self.cc, self._find_2g4))
-        found.update(self._window_rule(self.rx, self._find_5g8))
+        found.update(self._window_rule("2g4", self.cc, self._find_2g4))
+        found.update(self._window_rule("5g8", self.rx, self._find_5g8))
         self._find_broadband(found)
         return found
 
-    def _window_rule(self, window: deque[Sweep], rule: Callable[[dict], None]
+    def _window_rule(self, name: str, window: deque[Sweep], rule: Callable[[dict], None]
                      ) -> dict[str, Finding]:
         """What `rule` finds in `window`, reused until a new sweep joins it."""
         latest = window[-1] if window else None
-        cached = self._rule_results.get(id(window))
+        cached = self._rule_results.get(name)
         if cached is None or cached[0] is not latest:
             found: dict[str, Finding] = {}
             rule(found)
-            cached = self._rule_results[id(window)] = (latest, found)
+            cached = self._rule_results[name] = (latest, found)
         return cached[1]
 
     def _find_2g4(self, found: dict) -> None:
@@ -269,7 +269,7 @@ class RfAnalyzer:
             # Inside the 5 GHz Wi-Fi band a busy access point can look steady on one
             # channel for a few sweeps. An FM video carrier (18 MHz wide) also keeps a
             # neighbouring channel loud throughout; packets hitting a channel do not.
-            near = np.abs(self.rx_freqs[:, None] - self.rx_freqs[None, :]) <= NEIGHBOUR_HZ
+            near = within(self.rx_freqs, NEIGHBOUR_HZ)
             np.fill_diagonal(near, False)
             backed = (near & loud[None, :]).any(axis=1)
             carrier &= ~in_wifi | backed

@@ -62,8 +62,13 @@ def pooled_percentile_near(arr: np.ndarray, q: Sequence[float], freqs_hz: np.nda
     evenly spaced (the RX5808's 39 video channels): neighbours by frequency, not index."""
     own = np.percentile(arr, q, axis=0)
     out = np.array(own, dtype=float, ndmin=2)
-    near = np.abs(freqs_hz[:, None] - freqs_hz[None, :]) <= within_hz
+    near = within(freqs_hz, within_hz)
     for i in np.flatnonzero(pool):
         columns = np.flatnonzero(near[i] & pool)
         out[:, i] = np.percentile(arr[:, columns], q)
     return out
+
+
+def within(freqs_hz: np.ndarray, hz: float) -> np.ndarray:
+    """[i, j]: channel j lies within `hz` of channel i (each channel of itself too)."""
+    return np.abs(freqs_hz[:, None] - freqs_hz[None, :]) <= hz
