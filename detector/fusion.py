@@ -123,7 +123,7 @@ class Fusion:
         self.lens_seen: dict[int, LensTrackView] = {}  # confirmed tracks, latest view
         self.lens_alert_json: dict[int, dict[str, Any]] = {}
         self.candidates: dict[int, LensTrackView] = {}
-        self.rf: dict[str, RfView] = {}
+        self.rf: list[RfView] = []  # the active RF alerts (a band can hold several)
         self.proximity: deque[tuple[int, float]] = deque()
         self.wifi: dict[str, WifiView] = {}
         self._below_since: int | None = None
@@ -143,7 +143,7 @@ class Fusion:
                 self.candidates[track.track_id] = track
 
     def set_rf(self, active: list[RfView], proximity: float, t_ns: int) -> None:
-        self.rf = {a.band: a for a in active}
+        self.rf = list(active)
         self.proximity.append((t_ns, proximity))
         while self.proximity and t_ns - self.proximity[0][0] > self.p.rising_window_s * 1e9:
             self.proximity.popleft()
@@ -166,7 +166,8 @@ class Fusion:
         """The level the evidence alone supports now, and the causes behind it:
         (cause key, level, evidence) for each thing that would raise an alert."""
         causes: list[tuple[str, Level, dict[str, Any]]] = []
-        for band, rf in self.rf.items():
+        for rf in self.rf:
+            band = rf.band
             causes.append((f"rf:{band}:{rf.start_ns}", Level.RF_ACTIVITY, {"rf": rf.evidence | {
                 "band": band, "kind": rf.kind, "level_dbm": round(rf.level_dbm, 1)}}))
             if band in ANALOG_VIDEO_BANDS:
@@ -191,7 +192,7 @@ class Fusion:
                 trace = [round(p, 3) for _t, p in self.proximity][-20:]
                 causes.append((f"likely:lens{lens.track_id}", Level.CAMERA_LIKELY, {
                     "rule": "confirmed lens with RF rising toward it", **lens_evidence,
-                    "rf_bands": sorted(self.rf), "proximity_rise": round(rise, 3),
+                    "rf_bands": sorted({rf.band for rf in self.rf}), "proximity_rise": round(rise, 3),
                     "proximity_trace": trace}))
             elif near_wifi:
                 nearest = max(near_wifi, key=lambda w: w.rssi_dbm or -200.0)

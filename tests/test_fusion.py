@@ -120,3 +120,15 @@ def test_params_from_config():
 
     config = load_config(None, ["fusion.fall_hold_s=4.5"])
     assert FusionParams.of(config).fall_hold_s == 4.5
+
+
+def test_two_rf_alerts_in_one_band_are_two_causes():
+    """A phone and a camera both alerting at 2.4 GHz: each RF alert is its own cause and
+    its own evidence (neither hides the other because they share a band)."""
+    f = Fusion()
+    f.set_rf([rf(start=S, level=-70.0), rf(start=2 * S, level=-50.0)], 0.3, 2 * S)
+    _level, causes = f.raw_level(2 * S)
+    rf_causes = sorted(key for key, _lvl, _ev in causes if key.startswith("rf:"))
+    assert rf_causes == [f"rf:wifi-2g4:{S}", f"rf:wifi-2g4:{2 * S}"]
+    levels = sorted(ev["rf"]["level_dbm"] for key, _lvl, ev in causes if key.startswith("rf:"))
+    assert levels == [-70.0, -50.0]

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
+from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, without_skirts
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
@@ -98,7 +99,10 @@ class RfAnalyzer:
         self.rx_freqs: np.ndarray | None = None
         self.bb: deque[BroadbandReading] = deque()
         self.active: dict[str, RfAlert] = {}
-        self.pending: dict[str, Pending] = {}  # band -> being confirmed
+        # Keyed by band, or for 2.4 GHz Wi-Fi by band and episode ("wifi-2g4@3"):
+        # every emitter there is followed on its own.
+        self.pending: dict[str, Pending] = {}  # being confirmed
+        self.episodes = EpisodeKeys(self.p.emitter_spacing_mhz)
         self.alerts: list[RfAlert] = []
         self.proximity = 0.0
         # Each sweep rule's findings (by receiver), with its window's newest sweep then.
@@ -235,24 +239,23 @@ class RfAnalyzer:
         # baseline already held it (a camera on the same channel as an access point that
         # was as loud at the door and is behind a wall now).
         busy |= now90 >= self.p.near_wifi_dbm
-        best = None
-        for start, end in _runs(busy):
-            if end - start < need:
-                continue
-            excess = float(np.max(levels[:, start:end].max(axis=0)
-                                  - self.baseline.threshold(self.cc_source, len(occupancy),
-                                                            0.0, self.floors[self.cc_source])
-                                  [start:end]))
-            if best is None or excess > best[2]:
-                best = (start, end, excess)
-        if best is not None:
-            start, end, excess = best
-            found["wifi-2g4"] = Finding(
+        # Every emitter is its own finding (a phone on channel 1 and a camera on channel
+        # 11 are two alerts): pieces of one run joined, skirts of a loud one left out
+        # (rf/emitters.py); `_update` follows each by its frequency.
+        door = self.baseline.threshold(self.cc_source, len(occupancy), 0.0,
+                                       self.floors[self.cc_source])
+        runs = [(start, end) for start, end in _runs(busy) if end - start >= need]
+        emitters = []
+        for start, end in group_pieces(runs, int(self.p.piece_gap_mhz / step_mhz)):
+            emitters.append(Finding(
                 "Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
-                float(np.percentile(levels[:, start:end], 90)), excess,
+                float(np.percentile(levels[:, start:end], 90)),
+                float(np.max(levels[:, start:end].max(axis=0) - door[start:end])),
                 {"width_mhz": round((end - start) * step_mhz, 1),
                  "occupancy": round(float(occupancy[start:end].mean()), 2),
-                 "door_rise_db": round(float(rise[start:end].max()), 1)})
+                 "door_rise_db": round(float(rise[start:end].max()), 1)}))
+        for f in without_skirts(emitters, self.p.skirt_db):
+            found[f"wifi-2g4@{f.freq_hz / 1e6:.0f}"] = f
 
     def _find_5g8(self, found: dict) -> None:
         if len(self.rx) < self.p.carrier_sweeps or self.rx_freqs is None:
@@ -341,29 +344,30 @@ class RfAnalyzer:
 
     def _update(self, t: int) -> list[RfAlert]:
         started = []
-        found = self._findings()
-        for band, pending in list(self.pending.items()):
-            if band in found:
+        found = self.episodes.follow(self._findings(), [*self.pending, *self.active])
+        for key, pending in list(self.pending.items()):
+            if key in found:
                 pending.seen_ns = t
             elif t - pending.seen_ns > PENDING_GRACE_S * 1e9:
-                del self.pending[band]
-        for band, f in found.items():
-            alert = self.active.get(band)
+                del self.pending[key]
+        for key, f in found.items():
+            band = band_of(key)
+            alert = self.active.get(key)
             if alert is None:
-                since = self.pending.setdefault(band, Pending(t, t)).since_ns
+                since = self.pending.setdefault(key, Pending(t, t)).since_ns
                 if t - since < self._confirm_s(band, f) * 1e9:
                     continue
                 alert = RfAlert(band, f.kind, t, f.freq_hz, f.level_dbm, f.excess_db, last_ns=t,
                                 evidence=f.evidence)
-                self.active[band] = alert
+                self.active[key] = alert
                 self.alerts.append(alert)
                 started.append(alert)
             alert.last_ns, alert.level_dbm, alert.excess_db = t, f.level_dbm, f.excess_db
             alert.kind, alert.freq_hz, alert.evidence = f.kind, f.freq_hz, f.evidence
-        for band, alert in list(self.active.items()):
-            if band not in found and t - alert.last_ns > self.p.hold_s * 1e9:
+        for key, alert in list(self.active.items()):
+            if key not in found and t - alert.last_ns > self.p.hold_s * 1e9:
                 alert.end_ns = alert.last_ns
-                del self.active[band]
+                del self.active[key]
         target = max((self._closeness(a) for a in self.active.values()), default=0.0)
         self.proximity += 0.3 * (target - self.proximity)
         for alert in self.active.values():

@@ -59,7 +59,7 @@ class Radio:
         """Per receiver band: how far the latest reading stands above the door's level
         (0-1), and whether an RF alert is active in that band."""
         a = self.analyzer
-        alerting = {BAR_OF_BAND.get(band) for band in a.active}
+        alerting = {BAR_OF_BAND.get(alert.band) for alert in a.active.values()}
         out: dict[str, tuple[float, bool]] = {}
         for key, rows, source in (("2.4", a.cc, a.cc_source), ("5.8", a.rx, Receiver.RX5808)):
             if not rows:

@@ -41,6 +41,9 @@ class RfParams(Section):
     rise_db: float
     carrier_occupancy: float
     wifi_width_mhz: int
+    piece_gap_mhz: float
+    skirt_db: float
+    emitter_spacing_mhz: float
     loud_2g4_dbm: float
     near_wifi_dbm: float
     near_wifi5_dbm: float

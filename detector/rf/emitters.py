@@ -1,0 +1,100 @@
+"""Telling 2.4 GHz Wi-Fi emitters apart, so that each is an alert of its own: a camera on
+channel 11 is not folded into the alert of a phone on channel 1 (docs/rf.md, "One alert
+per emitter").
+
+Three things make one emitter look like several runs of hot channels, and each has a
+rule here:
+- *Pieces.* Packets hit parts of a 20 MHz run, so a sweep window can hold it as two
+  runs a channel or three apart: runs that close are one emitter (`group_pieces`).
+- *Skirts.* A loud emitter leaks into channels far from its own (the transmitter's
+  spectral mask, the receiver's adjacent-channel rejection), and those channels read
+  hot too: a run far weaker than the loudest is its skirt (`without_skirts`).
+- *Wandering.* A run's centre moves as packets hit different parts of it: a run
+  continues the episode whose frequency it covers (`EpisodeKeys.follow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from detector.rf.records import Finding
+
+WIFI_2G4 = "wifi-2g4"
+
+
+def group_pieces(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """[start, end) runs of channels, in order, with runs at most `gap` channels apart
+    joined into one span."""
+    out: list[tuple[int, int]] = []
+    for start, end in runs:
+        if out and start - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def without_skirts(findings: list[Finding], skirt_db: float) -> list[Finding]:
+    """The findings no more than `skirt_db` below the loudest (by their 90th percentile
+    level): the others may be its leakage, not emitters of their own."""
+    if not findings:
+        return []
+    loudest = max(f.level_dbm for f in findings)
+    return [f for f in findings if f.level_dbm >= loudest - skirt_db]
+
+
+def band_of(key: str) -> str:
+    """The band of a finding's or an episode's key ("wifi-2g4@3" is wifi-2g4)."""
+    return key.split("@")[0]
+
+
+class EpisodeKeys:
+    """Gives each 2.4 GHz Wi-Fi emitter's finding a key that stays the same while the
+    emitter does ("wifi-2g4@1", "wifi-2g4@2", ...); other bands keep their band as key.
+    Remembers the span of channels each episode's emitter was last heard on."""
+
+    def __init__(self, spacing_mhz: float) -> None:
+        self.spacing_hz = spacing_mhz * 1e6
+        self.count = 0
+        self.spans: dict[str, tuple[float, float]] = {}  # key -> (low, high) Hz
+
+    def _covers(self, span: tuple[float, float], episode: tuple[float, float]) -> bool:
+        """Whether a run over `span` is the emitter of an episode last heard over
+        `episode`: their centres within the spacing, or they share at least half of
+        the narrower span."""
+        centres = abs(sum(span) - sum(episode)) / 2
+        shared = min(span[1], episode[1]) - max(span[0], episode[0])
+        narrower = min(span[1] - span[0], episode[1] - episode[0])
+        return centres <= self.spacing_hz or shared >= narrower / 2
+
+    def follow(self, found: Mapping[str, Finding], alive: Iterable[str]) -> dict[str, Finding]:
+        """`found` keyed by the episode each continues; `alive` are the keys of the
+        pending and active episodes. A run continues the episodes it covers, or starts
+        one of its own. A run that covers two (two emitters heard as one run) keeps both
+        going, each at its own frequency and span; a second run over an episode that a
+        stronger run continues is a piece of the same emitter and starts nothing."""
+        alive = set(alive)
+        self.spans = {key: span for key, span in self.spans.items() if key in alive}
+        out = {key: f for key, f in found.items() if band_of(key) != WIFI_2G4}
+        runs = sorted((f for key, f in found.items() if band_of(key) == WIFI_2G4),
+                      key=lambda f: -f.excess_db)
+        heard: dict[str, tuple[float, float]] = {}  # the spans heard now, kept after
+        for f in runs:
+            half = f.evidence["width_mhz"] * 1e6 / 2
+            span = (f.freq_hz - half, f.freq_hz + half)
+            covered = [key for key, episode in self.spans.items() if self._covers(span, episode)]
+            free = [key for key in covered if key not in out]
+            if len(free) > 1:
+                for key in free:
+                    low, high = self.spans[key]
+                    out[key] = replace(f, freq_hz=(low + high) / 2)
+            elif free:
+                out[free[0]] = f
+                heard[free[0]] = span
+            elif not covered:
+                self.count += 1
+                out[f"{WIFI_2G4}@{self.count}"] = f
+                heard[f"{WIFI_2G4}@{self.count}"] = span
+        self.spans.update(heard)
+        return out

@@ -1,0 +1,61 @@
+"""Telling 2.4 GHz Wi-Fi emitters apart (rf/emitters.py): pieces of one run, a loud
+emitter's skirts, and episodes followed by the channels they cover."""
+
+from detector.rf.emitters import EpisodeKeys, group_pieces, without_skirts
+from detector.rf.records import Finding
+
+MHZ = 1e6
+
+
+def run(centre_mhz, width_mhz=20.0, level=-50.0, excess=20.0):
+    return Finding("Wi-Fi", centre_mhz * MHZ, level, excess, {"width_mhz": width_mhz})
+
+
+def test_runs_a_few_channels_apart_are_one_emitter_and_a_channel_apart_are_two():
+    # a 20 MHz emitter read as two pieces with a 2-channel hole; then channels 1 and 6
+    assert group_pieces([(2, 10), (12, 22)], gap=3) == [(2, 22)]
+    assert group_pieces([(2, 23), (27, 48)], gap=3) == [(2, 23), (27, 48)]
+    assert group_pieces([(2, 10), (12, 22), (40, 60)], gap=3) == [(2, 22), (40, 60)]
+
+
+def test_a_run_far_below_the_loudest_is_its_skirt():
+    loud, camera, skirt = run(2412, level=-40.0), run(2437, level=-55.0), run(2470, level=-70)
+    assert without_skirts([loud, camera, skirt], skirt_db=20.0) == [loud, camera]
+    assert without_skirts([], skirt_db=20.0) == []
+
+
+def test_each_emitter_keeps_its_key_while_its_run_wanders():
+    keys = EpisodeKeys(spacing_mhz=12.0)
+    first = keys.follow({"wifi-2g4@2412": run(2412), "wifi-2g4@2462": run(2462)}, [])
+    phone, camera = sorted(first, key=lambda k: first[k].freq_hz)
+    later = keys.follow({"wifi-2g4@2416": run(2416, 14.0), "wifi-2g4@2458": run(2458, 16.0)},
+                        [phone, camera])
+    assert later[phone].freq_hz == 2416 * MHZ and later[camera].freq_hz == 2458 * MHZ
+    assert keys.count == 2  # no new episode
+
+
+def test_a_run_covering_two_emitters_keeps_both_at_their_own_frequencies():
+    keys = EpisodeKeys(spacing_mhz=12.0)
+    first = keys.follow({"wifi-2g4@2412": run(2412), "wifi-2g4@2437": run(2437)}, [])
+    merged = keys.follow({"wifi-2g4@2424": run(2424, 45.0)}, list(first))
+    assert sorted(f.freq_hz / MHZ for f in merged.values()) == [2412, 2437]
+    # when they part again each continues its own episode
+    parted = keys.follow({"wifi-2g4@2412": run(2412), "wifi-2g4@2437": run(2437)}, list(first))
+    assert set(parted) == set(first)
+
+
+def test_a_weaker_second_run_over_a_followed_emitter_starts_nothing():
+    keys = EpisodeKeys(spacing_mhz=12.0)
+    first = keys.follow({"wifi-2g4@2450": run(2450, 60.0)}, [])  # one wide run
+    key = next(iter(first))
+    pieces = keys.follow({"wifi-2g4@2440": run(2440, 30.0, excess=25.0),
+                          "wifi-2g4@2472": run(2472, 12.0, excess=10.0)}, [key])
+    assert list(pieces) == [key] and pieces[key].freq_hz == 2440 * MHZ
+    assert keys.count == 1
+
+
+def test_an_emitter_whose_episode_ended_is_new_when_it_returns_and_other_bands_keep_theirs():
+    keys = EpisodeKeys(spacing_mhz=12.0)
+    first = keys.follow({"wifi-2g4@2437": run(2437)}, [])
+    again = keys.follow({"wifi-2g4@2437": run(2437), "cellular": run(0)}, [])
+    assert set(again) == {"cellular", "wifi-2g4@2"} and set(first) == {"wifi-2g4@1"}
