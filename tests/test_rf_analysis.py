@@ -9,6 +9,7 @@ from detector_firmware.channels import scan_list
 MS = 1_000_000
 START = 1_000_000_000
 RX_FREQS = [f * 1_000_000 for f in scan_list()]
+PER_EMITTER = RfParams.defaults().with_(alert_per_emitter=True)
 
 
 def cc(t_ms, levels):
@@ -104,14 +105,20 @@ def test_a_camera_streaming_already_at_the_door_counts_once_it_is_stronger():
 
 
 def test_a_camera_on_another_channel_than_an_alerting_phone_gets_its_own_alert():
-    """A neighbour's phone on channel 1 has alerted; a camera on channel 11 starts
-    streaming while the phone's alert lasts. Each emitter is its own alert, raised at
-    its own channel (the camera's is not folded into the phone's episode)."""
-    world = World(7)
-    world.wifi.append((2412, -55, 0.4, 3_000, 30_000))  # the phone, on for the whole sweep
-    world.wifi.append((2462, -45, 0.3, 10_000, 30_000))  # the camera starts later
-    analyzer = RfAnalyzer(START, 3.0)
-    started = world.run(analyzer, 30_000)
+    """With `alert_per_emitter`: a neighbour's phone on channel 1 has alerted; a camera
+    on channel 11 starts streaming while the phone's alert lasts. Each emitter is its own
+    alert, raised at its own channel (by default the camera joins the band's one
+    alert, which the phone raised)."""
+    def phone_then_camera():
+        world = World(7)
+        world.wifi.append((2412, -55, 0.4, 3_000, 30_000))  # the phone, on all through
+        world.wifi.append((2462, -45, 0.3, 10_000, 30_000))  # the camera starts later
+        return world
+
+    band = phone_then_camera().run(RfAnalyzer(START, 3.0), 30_000)
+    assert [round(a.raised_freq_hz / 1e6) for a in band] in ([2411], [2412], [2413])
+    analyzer = RfAnalyzer(START, 3.0, PER_EMITTER)
+    started = phone_then_camera().run(analyzer, 30_000)
     assert [round(a.raised_freq_hz / 1e6) for a in started] in ([2412, 2462], [2411, 2462],
                                                                  [2412, 2461], [2413, 2462])
     phone, camera = started
@@ -125,7 +132,7 @@ def test_one_emitter_stays_one_alert_while_its_run_wanders_and_splits():
     for seed in range(4):
         world = World(30 + seed)
         world.wifi.append((2437, -50, 0.15, 4_000, 30_000))  # sparse: a run that breaks up
-        started = world.run(RfAnalyzer(START, 3.0), 30_000)
+        started = world.run(RfAnalyzer(START, 3.0, PER_EMITTER), 30_000)
         assert len(started) == 1
         assert abs(started[0].raised_freq_hz - 2437e6) <= 6e6
 
@@ -389,7 +396,17 @@ def test_a_slow_scanner_still_finds_a_new_wifi_emitter():
     for t in range(0, 40_000, 250):
         started += analyzer.add(cc(t, world.cc_levels(t)))
         started += analyzer.add(bb(t, world.bb_level()))
-    assert {a.band for a in started} == {"wifi-2g4"}
+    assert [a.band for a in started] == ["wifi-2g4"]
+    assert abs(started[0].freq_hz - 2462e6) <= 3e6
+    # with an alert per emitter, the new emitter is an alert of its own at its channel
+    per_emitter = RfAnalyzer(START, 3.0, PER_EMITTER)
+    world = World(5)
+    world.wifi.append((2437, -60, 0.3, 0, 40_000))
+    world.wifi.append((2462, -45, 0.3, 8_000, 40_000))
+    started = []
+    for t in range(0, 40_000, 250):
+        started += per_emitter.add(cc(t, world.cc_levels(t)))
+        started += per_emitter.add(bb(t, world.bb_level()))
     assert any(abs(a.raised_freq_hz - 2462e6) <= 3e6 for a in started)
 
 
@@ -408,8 +425,8 @@ def slow_sweeps(world, analyzer, until_ms, from_ms=0):
 def test_a_slow_sweep_finds_a_wifi_emitter_whose_channels_it_hits_one_by_one():
     """In the ten sweeps a slow sweep keeps, some channels of a camera on the air a
     third of the time are hit once or never; its run of channels must hold together,
-    and the alert must name its channel. When it breaks into two runs for a while, the
-    weaker is a piece of the same emitter, not a second alert."""
+    and the alert must name its channel. With an alert per emitter, a run that breaks
+    into two for a while is still one emitter, not a second alert."""
     confirm = RfParams.defaults().wifi_confirm_s
     for seed in range(6):
         world = World(20 + seed)
@@ -515,8 +532,9 @@ def test_sweep_rules_run_once_per_new_sweep_and_alert_as_if_run_on_every_reading
 
 
 def test_the_live_views_band_bar_lights_while_an_alert_is_active_there():
-    """The 2.4 GHz bar shows an alert whichever episode key the analysis files it under
-    ("wifi-2g4@1"): the bar follows the alert's band."""
+    """The 2.4 GHz bar shows an alert whichever key the analysis files it under (an
+    emitter's episode, "wifi-2g4@1", with an alert per emitter): the bar follows the
+    alert's band."""
     from detector.rf.radio import Radio
 
     class Client:
@@ -532,7 +550,7 @@ def test_the_live_views_band_bar_lights_while_an_alert_is_active_there():
     world = World(1)
     world.wifi.append((2462, -45, 0.3, 6_000, 30_000))
     client = Client()
-    radio = Radio(client, RfAnalyzer(START, 3.0))
+    radio = Radio(client, RfAnalyzer(START, 3.0, PER_EMITTER))
     lit = []
     for t in range(0, 14_000, 33):
         client.queue = [cc(t, world.cc_levels(t)), bb(t, world.bb_level())]

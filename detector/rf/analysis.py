@@ -6,7 +6,8 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   `wifi_width_mhz` wide that is loud in `carrier_occupancy` of the sweeps is an analog
   carrier (`analog-2g4`), baseline or not; one that is hot (`margin_db` above the door's
   95th percentile) in `min_occupancy` of the sweeps, or whose 90th percentile rose
-  `rise_db` above the door's, is Wi-Fi (`wifi-2g4`). Bluetooth forms no run. A slow
+  `rise_db` above the door's, is Wi-Fi (`wifi-2g4`), each emitter's run its own finding
+  and alert (rf/emitters.py). Bluetooth forms no run. A slow
   sweep (few sweeps at the door, the window held at MIN_2G4_SWEEPS) pools neighbouring
   channels for its percentiles, and holds a Wi-Fi finding as much longer as its window
   reaches back beyond `window_s`.
@@ -185,7 +186,8 @@ class RfAnalyzer:
 
     # ---- detection ------------------------------------------------------------------
     def _findings(self) -> dict[str, Finding]:
-        """band -> what the rules find now."""
+        """band -> what the rules find now; 2.4 GHz Wi-Fi has one finding per emitter,
+        keyed "wifi-2g4@<its centre in MHz>" (`_update` keys it by its episode)."""
         found: dict[str, Finding] = {}
         # The 2.4 and 5.8 GHz rules read only their own window of sweeps: worked out
         # again when a sweep arrives there, not on every reading in between.
@@ -239,21 +241,28 @@ class RfAnalyzer:
         # baseline already held it (a camera on the same channel as an access point that
         # was as loud at the door and is behind a wall now).
         busy |= now90 >= self.p.near_wifi_dbm
-        # Every emitter is its own finding (a phone on channel 1 and a camera on channel
-        # 11 are two alerts): pieces of one run joined, skirts of a loud one left out
-        # (rf/emitters.py); `_update` follows each by its frequency.
         door = self.baseline.threshold(self.cc_source, len(occupancy), 0.0,
                                        self.floors[self.cc_source])
-        runs = [(start, end) for start, end in _runs(busy) if end - start >= need]
-        emitters = []
-        for start, end in group_pieces(runs, int(self.p.piece_gap_mhz / step_mhz)):
-            emitters.append(Finding(
+
+        def finding(start: int, end: int) -> Finding:
+            return Finding(
                 "Wi-Fi", float(self.cc_freqs[(start + end - 1) // 2]),
                 float(np.percentile(levels[:, start:end], 90)),
                 float(np.max(levels[:, start:end].max(axis=0) - door[start:end])),
                 {"width_mhz": round((end - start) * step_mhz, 1),
                  "occupancy": round(float(occupancy[start:end].mean()), 2),
-                 "door_rise_db": round(float(rise[start:end].max()), 1)}))
+                 "door_rise_db": round(float(rise[start:end].max()), 1)})
+
+        runs = [(start, end) for start, end in _runs(busy) if end - start >= need]
+        if not self.p.alert_per_emitter:  # the band's one finding: its strongest run
+            if runs:
+                found["wifi-2g4"] = max((finding(*run) for run in runs), key=lambda f: f.excess_db)
+            return
+        # Every emitter its own finding (a phone on channel 1 and a camera on channel 11
+        # are two alerts): pieces of one run joined, skirts of a loud one left out
+        # (rf/emitters.py); `_update` follows each by its frequency.
+        emitters = [finding(*span) for span in group_pieces(runs, int(self.p.piece_gap_mhz
+                                                                      / step_mhz))]
         for f in without_skirts(emitters, self.p.skirt_db):
             found[f"wifi-2g4@{f.freq_hz / 1e6:.0f}"] = f
 

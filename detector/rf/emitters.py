@@ -50,8 +50,10 @@ def band_of(key: str) -> str:
 
 
 class EpisodeKeys:
-    """Gives each 2.4 GHz Wi-Fi emitter's finding a key that stays the same while the
-    emitter does ("wifi-2g4@1", "wifi-2g4@2", ...); other bands keep their band as key.
+    """Gives each 2.4 GHz Wi-Fi emitter's finding (keyed "wifi-2g4@<MHz>") a key that
+    stays the same while the emitter does ("wifi-2g4@1", "wifi-2g4@2", ...); a band's
+    one finding (every other band, and 2.4 GHz Wi-Fi without `alert_per_emitter`) keeps
+    its band as key.
     Remembers the span of channels each episode's emitter was last heard on."""
 
     def __init__(self, spacing_mhz: float) -> None:
@@ -76,9 +78,8 @@ class EpisodeKeys:
         stronger run continues is a piece of the same emitter and starts nothing."""
         alive = set(alive)
         self.spans = {key: span for key, span in self.spans.items() if key in alive}
-        out = {key: f for key, f in found.items() if band_of(key) != WIFI_2G4}
-        runs = sorted((f for key, f in found.items() if band_of(key) == WIFI_2G4),
-                      key=lambda f: -f.excess_db)
+        out = {key: f for key, f in found.items() if "@" not in key}
+        runs = sorted((f for key, f in found.items() if "@" in key), key=lambda f: -f.excess_db)
         heard: dict[str, tuple[float, float]] = {}  # the spans heard now, kept after
         for f in runs:
             half = f.evidence["width_mhz"] * 1e6 / 2

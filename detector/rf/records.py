@@ -41,6 +41,7 @@ class RfParams(Section):
     rise_db: float
     carrier_occupancy: float
     wifi_width_mhz: int
+    alert_per_emitter: bool
     piece_gap_mhz: float
     skirt_db: float
     emitter_spacing_mhz: float
