@@ -22,6 +22,9 @@ def test_a_run_far_below_the_loudest_is_its_skirt():
     loud, camera, skirt = run(2412, level=-40.0), run(2437, level=-55.0), run(2470, level=-70)
     assert without_skirts([loud, camera, skirt], skirt_db=20.0) == [loud, camera]
     assert without_skirts([], skirt_db=20.0) == []
+    # an emitter the door already heard makes no run, but its skirts may: its channel
+    # is what they are measured against
+    assert without_skirts([camera, skirt], skirt_db=20.0, loudest_channel_dbm=-40.0) == [camera]
 
 
 def test_each_emitter_keeps_its_key_while_its_run_wanders():

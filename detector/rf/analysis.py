@@ -259,11 +259,12 @@ class RfAnalyzer:
                 found["wifi-2g4"] = max((finding(*run) for run in runs), key=lambda f: f.excess_db)
             return
         # Every emitter its own finding (a phone on channel 1 and a camera on channel 11
-        # are two alerts): pieces of one run joined, skirts of a loud one left out
-        # (rf/emitters.py); `_update` follows each by its frequency.
+        # are two alerts): pieces of one run joined, skirts of a loud one left out (the
+        # loudest run or channel: a door-learned emitter's own channels are not busy);
+        # `_update` follows each by its frequency (rf/emitters.py).
         emitters = [finding(*span) for span in group_pieces(runs, int(self.p.piece_gap_mhz
                                                                       / step_mhz))]
-        for f in without_skirts(emitters, self.p.skirt_db):
+        for f in without_skirts(emitters, self.p.skirt_db, float(now90.max())):
             found[f"wifi-2g4@{f.freq_hz / 1e6:.0f}"] = f
 
     def _find_5g8(self, found: dict) -> None:

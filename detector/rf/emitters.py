@@ -8,13 +8,15 @@ rule here:
   runs a channel or three apart: runs that close are one emitter (`group_pieces`).
 - *Skirts.* A loud emitter leaks into channels far from its own (the transmitter's
   spectral mask, the receiver's adjacent-channel rejection), and those channels read
-  hot too: a run far weaker than the loudest is its skirt (`without_skirts`).
+  hot too: a run far weaker than the loudest run or channel is its skirt
+  (`without_skirts`).
 - *Wandering.* A run's centre moves as packets hit different parts of it: a run
   continues the episode whose frequency it covers (`EpisodeKeys.follow`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
@@ -35,12 +37,15 @@ def group_pieces(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]
     return out
 
 
-def without_skirts(findings: list[Finding], skirt_db: float) -> list[Finding]:
-    """The findings no more than `skirt_db` below the loudest (by their 90th percentile
-    level): the others may be its leakage, not emitters of their own."""
+def without_skirts(findings: list[Finding], skirt_db: float,
+                   loudest_channel_dbm: float = -math.inf) -> list[Finding]:
+    """The findings no more than `skirt_db` below the loudest finding or the loudest
+    channel of the window (by 90th percentile levels): the others may be its leakage,
+    not emitters of their own. The loudest channel counts because an emitter the door
+    already heard makes no run of its own, while its skirts can."""
     if not findings:
         return []
-    loudest = max(f.level_dbm for f in findings)
+    loudest = max(max(f.level_dbm for f in findings), loudest_channel_dbm)
     return [f for f in findings if f.level_dbm >= loudest - skirt_db]
 
 
