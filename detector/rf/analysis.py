@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
-from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, without_skirts
+from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, run_key, without_skirts
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
@@ -187,7 +187,7 @@ class RfAnalyzer:
     # ---- detection ------------------------------------------------------------------
     def _findings(self) -> dict[str, Finding]:
         """band -> what the rules find now; 2.4 GHz Wi-Fi has one finding per emitter,
-        keyed "wifi-2g4@<its centre in MHz>" (`_update` keys it by its episode)."""
+        keyed by `run_key` (`_update` keys it by its episode)."""
         found: dict[str, Finding] = {}
         # The 2.4 and 5.8 GHz rules read only their own window of sweeps: worked out
         # again when a sweep arrives there, not on every reading in between.
@@ -265,7 +265,7 @@ class RfAnalyzer:
         emitters = [finding(*span) for span in group_pieces(runs, int(self.p.piece_gap_mhz
                                                                       / step_mhz))]
         for f in without_skirts(emitters, self.p.skirt_db, float(now90.max())):
-            found[f"wifi-2g4@{f.freq_hz / 1e6:.0f}"] = f
+            found[run_key(f)] = f
 
     def _find_5g8(self, found: dict) -> None:
         if len(self.rx) < self.p.carrier_sweeps or self.rx_freqs is None:

@@ -49,17 +49,22 @@ def without_skirts(findings: list[Finding], skirt_db: float,
     return [f for f in findings if f.level_dbm >= loudest - skirt_db]
 
 
+def run_key(finding: Finding) -> str:
+    """The key of one emitter's run among a window's findings ("wifi-2g4@2437"), before
+    `EpisodeKeys.follow` gives it its episode's."""
+    return f"{WIFI_2G4}@{finding.freq_hz / 1e6:.0f}"
+
+
 def band_of(key: str) -> str:
     """The band of a finding's or an episode's key ("wifi-2g4@3" is wifi-2g4)."""
     return key.split("@")[0]
 
 
 class EpisodeKeys:
-    """Gives each 2.4 GHz Wi-Fi emitter's finding (keyed "wifi-2g4@<MHz>") a key that
-    stays the same while the emitter does ("wifi-2g4@1", "wifi-2g4@2", ...); a band's
-    one finding (every other band, and 2.4 GHz Wi-Fi without `alert_per_emitter`) keeps
-    its band as key.
-    Remembers the span of channels each episode's emitter was last heard on."""
+    """Gives each 2.4 GHz Wi-Fi emitter's finding (keyed by `run_key`) a key that stays
+    the same while the emitter does ("wifi-2g4@1", "wifi-2g4@2", ...), and remembers the
+    span of channels each was last heard on. A band's one finding (every other band,
+    and 2.4 GHz Wi-Fi without `alert_per_emitter`) keeps its band as key."""
 
     def __init__(self, spacing_mhz: float) -> None:
         self.spacing_hz = spacing_mhz * 1e6
