@@ -219,3 +219,28 @@ def test_the_pair_lobes_median_is_numpys(size, spread):
     for _ in range(10):
         values = rng.integers(-spread, spread + 1, size).astype(np.int32)
         assert _integer_median(values) == float(np.median(values))
+
+
+def test_spread_tells_a_faint_disc_from_a_point_where_the_width_does_not():
+    # A drop at arm's length: a disc (sigma 1.0 px) with a weak off-axis copy (its wide
+    # return cone), which the max filter spreads and the difference image's width then
+    # reads as nearly a point. The on-axis fit sees the disc; the lens stays a point.
+    for seed in range(4):
+        on, off = wall(seed), wall(seed)
+        spot(on, 150.3, 100.6, 60, sigma=0.7)
+        spot(on, 400.7, 200.2, 60, sigma=1.0)
+        spot(off, 400.7, 200.2, 15, sigma=1.0)
+        cands = find_candidates(*frame_set(on, off, seed=seed), keep_rejected=True)
+        (drop,), (lens,) = near(cands, 400.7, 200.2), near(cands, 150.3, 100.6)
+        assert drop.width < 0.95 and drop.spread >= 0.95
+        assert lens.spread == 0.0 or lens.spread <= 0.8  # 0: too compact to fit at all
+
+
+def test_spread_is_not_measured_on_a_clipped_spot_or_at_the_edge():
+    on, off = wall(), wall()
+    spot(on, 300.0, 150.0, 400, sigma=0.7)
+    spot(on, 1.0, 200.0, 60, sigma=1.0)
+    cands = find_candidates(*frame_set(on, off), keep_rejected=True)
+    (clipped,), (edge,) = near(cands, 300.0, 150.0), near(cands, 1.0, 200.0, 3.0)
+    assert clipped.saturated and clipped.spread == 0.0
+    assert edge.spread == 0.0

@@ -1,14 +1,16 @@
 """Frame sets, tracking and confirmation over a stream of synthetic labelled frames."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from detector.hw.camera import Frame
 from detector.optics import FrameSetBuilder, LensDetector, LensParams
 from detector.optics.align import Shift
 from detector.optics.candidates import Candidate, CandidateFinder
-from detector.optics.tracking import Tracker
+from detector.optics.tracking import SPREAD_RAMP_PX, Tracker, point_spread_term
 from tests.frames import shifted, spot, to_frame, wall
 
 PERIOD_NS = 16_666_667
@@ -182,3 +184,37 @@ def test_without_a_recent_step_a_missed_shift_starts_a_new_track():
     # A track seen once has no step of its own: after a wrong shift it is lost, as before.
     tracker, _ = fast_pan([None, (-5.0, 2.0), None, None])
     assert sorted(len(t.hits) for t in tracker.all_tracks()) == [1, 3]
+
+
+def steady_spot(spread, motion=(0.5, -0.3), sets=12):
+    """A tracker fed one otherwise perfect lens-like spot with this on-axis spread, the
+    image moving `motion` px per set; its alerts, its best score and its last."""
+    tracker = Tracker(LensParams.defaults(), 1280)
+    alerts, x, y = [], 600.0, 300.0
+    for k in range(sets):
+        x, y = x + motion[0], y + motion[1]
+        cand = replace(lens_at(x, y), spread=spread)
+        alerts += tracker.update([cand], Shift(*motion, 0.4), 3 * k, k * SET_NS)
+    (track,) = tracker.all_tracks()
+    return alerts, max(h[4] for h in track.history), track.score
+
+
+def test_a_spot_as_wide_as_a_drop_is_never_confirmed():
+    assert steady_spot(0.72)[0] and steady_spot(0.0)[0]  # a point; a spot too compact to fit
+    alerts, best, last = steady_spot(1.0)  # beyond max_point_spread_px + SPREAD_RAMP_PX
+    assert alerts == [] and best < 0.6 and last == 0.0
+    alerts, best, last = steady_spot(0.92)  # on the ramp: held back, not zeroed
+    assert alerts == [] and 0.0 < last <= best < 0.6
+
+
+def test_spreads_taken_while_the_image_moves_fast_are_not_counted():
+    # A pan smears a point as wide as a drop: those spreads say nothing of the spot.
+    alerts, best, _ = steady_spot(1.0, motion=(-30.0, 4.0))
+    assert alerts and best > 0.9
+
+
+def test_the_point_spread_term_needs_three_spreads_and_uses_their_median():
+    assert point_spread_term([1.2, 1.2], 0.85) == 1.0
+    assert point_spread_term([0.7, 1.2, 0.75], 0.85) == 1.0
+    assert point_spread_term([1.0, 0.7, 1.0, 1.0], 0.85) == 0.0
+    assert point_spread_term([0.9, 0.9, 0.9], 0.85) == pytest.approx(1 - 0.05 / SPREAD_RAMP_PX)

@@ -71,6 +71,7 @@ class Candidate:
     pair: float
     saturated: bool
     clipped: int = 0  # on-axis pixels at full scale around the spot
+    spread: float = 0.0  # Gaussian sigma of the on-axis spot (px); 0 when not measurable
 
     def features(self) -> dict[str, float | int | bool]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -360,10 +361,11 @@ class CandidateFinder:
         s_point = float(np.clip((point + WIDTH_RAMP_PX - width) / WIDTH_RAMP_PX, 0, 1))
         score = (s_snr * s_ratio * s_size * s_shape * s_point * _ramp_down(pair, p.pair_fraction_max)
                  * _ramp_down(dark_frac, p.dark_fraction_max))
+        spread = 0.0 if saturated else _spot_spread(on, px, py, self.clip)
         return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
                          peak=peak, integrated=integrated, area=area, width=width,
                          compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,
-                         saturated=saturated, clipped=clipped)
+                         saturated=saturated, clipped=clipped, spread=spread)
 
     def _point_width(self, clipped: int) -> float:
         """The widest second-moment radius a point source can show with `clipped` pixels
@@ -395,6 +397,51 @@ def _spot_width(diff: np.ndarray, cx: float, cy: float, background: float,
     mass = float(spot.sum())
     return (float(np.sqrt((spot.sum(axis=0) @ dx2 + spot.sum(axis=1) @ dy2) / mass))
             if mass > 0 else 0.0)
+
+
+# The 3x3 neighbourhood's offsets, and the design of the log-Gaussian fit through it:
+# log I = a + b*x + c*y + d*(x^2 + y^2), so sigma^2 = -1 / (2d).
+_NEIGHBOURS = np.array([(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], dtype=np.float64)
+_SPREAD_DESIGN = np.column_stack([np.ones(9), _NEIGHBOURS[:, 0], _NEIGHBOURS[:, 1],
+                                  (_NEIGHBOURS ** 2).sum(axis=1)])
+SPREAD_FLOOR = 0.2  # pixels below this fraction of the peak carry no shape, only noise
+SPREAD_WIDE = 3.0  # the most a spread reads: a spot with no peak inside its 3x3 is a disc
+SPREAD_RING = 3  # the spread's background: the median of the ring this far out
+
+
+def _spot_spread(on: np.ndarray, px: int, py: int, clip: float) -> float:
+    """Gaussian sigma (px) of the on-axis spot at (px, py), fitted in the log domain
+    through its 3x3 neighbourhood (each pixel weighted by its level, so the faint corners
+    count little), with a free centre, above the median of the ring 3 px out (further
+    out, tile and grout make the level; nearer, a drop's own disc).
+
+    The second-moment width of the difference image is biased toward a point for faint
+    spots: the off-axis copy of a drop, spread by the max filter, flattens its tails. The
+    fit on the on-axis frame keeps a 2-3 px disc apart from the optics' blur. At most
+    SPREAD_WIDE. 0: not measurable (within 3 px of the frame's edge, a pixel of the 3x3
+    at `clip` or above, or fewer than five pixels above SPREAD_FLOOR of the peak)."""
+    h, w = on.shape
+    if not (SPREAD_RING <= px < w - SPREAD_RING and SPREAD_RING <= py < h - SPREAD_RING):
+        return 0.0
+    background = _ring_median(on[_window(on.shape, px, py, SPREAD_RING)].astype(np.float32))
+    core = on[py - 1:py + 2, px - 1:px + 2]
+    if core.max() >= clip:
+        return 0.0  # a clipped top says nothing of the shape
+    levels = core.astype(np.float64).ravel() - background
+    peak = levels.max()
+    used = levels > SPREAD_FLOOR * peak
+    if peak <= 0 or int(used.sum()) < 5:
+        return 0.0
+    weights = levels[used]
+    design = _SPREAD_DESIGN[used] * weights[:, None]
+    # The normal equations of the weighted least squares (4x4): several times cheaper
+    # than lstsq's SVD for so small a system.
+    try:
+        solution = np.linalg.solve(design.T @ design, design.T @ (np.log(weights) * weights))
+    except np.linalg.LinAlgError:  # the used pixels do not pin the fit down
+        return 0.0
+    curvature = solution[3]
+    return min(math.sqrt(-0.5 / curvature), SPREAD_WIDE) if curvature < 0 else SPREAD_WIDE
 
 
 def finder_for(params: LensParams, image: np.ndarray) -> CandidateFinder:

@@ -24,6 +24,7 @@ class LensParams(Section):
     max_area_px: float
     max_point_width_px: float
     max_point_width_saturated_px: float
+    max_point_spread_px: float
     ratio_min: float
     ratio_full: float
     dark_fraction_max: float

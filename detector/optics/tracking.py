@@ -33,6 +33,12 @@ from detector.optics.params import REFERENCE_WIDTH, LensParams
 RECENT = 8  # hits that the quality, stability and size terms look at
 TRAVEL_FULL_PX = 20.0
 MAX_STEP_GAP_NS = 200_000_000  # a track's own step says little over a longer gap
+SPREAD_RAMP_PX = 0.15  # the point-spread term falls from 1 to 0 over this much extra spread
+MIN_SPREADS = 3  # measured spreads a track needs before the term applies
+# A spot's spread is kept only while the image moves less than this per set (pixels at
+# 1280 wide): faster, the exposure smears a point as wide as a drop (a 30 deg/s pan moves
+# ~25 px per set and smears ~1 px in a 2 ms exposure).
+SPREAD_MAX_STEP_PX = 8.0
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,14 @@ class Track:
     travel: float = 0.0
     score: float = 0.0
     confirmed: bool = False
+    # Spreads of the unsaturated hits (Candidate.spread), kept across saturated stretches:
+    # a drop that saturates as the device comes close was already seen to be a disc.
+    spreads: list[float] = field(default_factory=list)
     # (index, t_ns, x, y, score, hits) after every hit: lets `detector eval` replay
     # the confirmation rule at other thresholds without re-running detection.
     history: list[tuple[int, int, float, float, float, int]] = field(default_factory=list)
 
-    def evidence(self) -> float:
+    def evidence(self, max_spread_px: float = math.inf) -> float:
         recent = [h.candidate for h in self.hits[-RECENT:]]
         n = len(self.hits)
         quality = float(np.mean([c.score for c in recent]))
@@ -69,7 +78,19 @@ class Track:
         areas = np.array([c.area for c in recent], dtype=float)
         size = float(np.clip(1.2 - 0.5 * areas.std() / max(areas.mean(), 1.0), 0.6, 1.0))
         view = 0.85 + 0.15 * min(self.travel / TRAVEL_FULL_PX, 1.0)
-        return quality * persistence * rate * stability * size * view
+        point = point_spread_term(self.spreads[-RECENT:], max_spread_px)
+        return quality * persistence * rate * stability * size * view * point
+
+
+def point_spread_term(spreads: list[float], max_spread_px: float) -> float:
+    """1 while the median of a track's measured spreads is within the optics' blur,
+    falling to 0 over SPREAD_RAMP_PX. One hit's spread is too noisy at a faint spot's
+    signal-to-noise to tell a 2-3 px drop from a point; the median of several is not
+    (docs/lens-detection.md, water drops)."""
+    if len(spreads) < MIN_SPREADS:
+        return 1.0
+    excess = float(np.median(spreads)) - max_spread_px
+    return float(np.clip(1.0 - excess / SPREAD_RAMP_PX, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -117,12 +138,15 @@ class Tracker:
         self.tracks: list[Track] = []
         self.finished: list[Track] = []
         self.next_id = 1
+        self.still_px = SPREAD_MAX_STEP_PX * width / REFERENCE_WIDTH
+        self.set_step = 0.0  # this set's image motion (pixels)
 
     def update(self, candidates: list[Candidate], motion: Shift, index: int,
                t_ns: int) -> list[LensAlert]:
         """Advance every track by `motion`, match this set's candidates, and return the
         alerts of tracks confirmed by this set."""
         step = math.hypot(motion.dx, motion.dy)
+        self.set_step = step
         for track in self.tracks:
             track.x += motion.dx
             track.y += motion.dy
@@ -198,7 +222,9 @@ class Tracker:
         track.missed = 0
         track.travel += step
         track.hits.append(Hit(index, t_ns, cand))
-        track.score = track.evidence()
+        if cand.spread > 0 and max(step, self.set_step) <= self.still_px:
+            track.spreads.append(cand.spread)
+        track.score = track.evidence(self.p.max_point_spread_px)
         track.history.append((index, t_ns, cand.x, cand.y, track.score, len(track.hits)))
 
     def _confirm(self, track: Track, index: int, t_ns: int) -> LensAlert:
