@@ -159,13 +159,13 @@ def test_bad_arrays_get_a_clear_error(args, message):
 def test_a_window_around_a_point_far_outside_the_frame_is_empty():
     """The dark frame's search window follows the motion and can leave the frame; its
     slices must then be empty rather than wrap around through negative indices."""
-    from detector.optics.candidates import _window
+    from detector.optics.spot_shape import window
 
     frame = np.arange(100).reshape(10, 10)
-    assert frame[_window(frame.shape, -20, 5, 3)].size == 0
-    assert frame[_window(frame.shape, 5, 30, 3)].size == 0
-    assert frame[_window(frame.shape, -2, 5, 3)].shape == (7, 2)
-    assert frame[_window(frame.shape, 9, 9, 1)].shape == (2, 2)
+    assert frame[window(frame.shape, -20, 5, 3)].size == 0
+    assert frame[window(frame.shape, 5, 30, 3)].size == 0
+    assert frame[window(frame.shape, -2, 5, 3)].shape == (7, 2)
+    assert frame[window(frame.shape, 9, 9, 1)].shape == (2, 2)
 
 
 def test_dropping_rejected_spots_early_leaves_the_same_candidates():

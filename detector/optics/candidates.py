@@ -23,11 +23,11 @@ import numpy as np
 from detector.errors import DetectorError
 from detector.optics.align import NO_SHIFT, Shift, estimate_shift, overlap, shrink_central
 from detector.optics.params import REFERENCE_WIDTH, LensParams, resolve_params
+from detector.optics.spot_shape import SPOT_RADIUS, ring_median, spot_spread, spot_width, window
 
 POOL = 4  # max-pooling factor of the mask that is labelled
 NOISE_STEP = 12  # subsampling of the difference image for the noise estimate
 WIDTH_RAMP_PX = 0.2  # the point-width score falls from 1 to 0 over this much extra width
-SPOT_RADIUS = 4  # window half-size for the spot's second-moment width
 PAIR_NOISE_SIGMAS = 4.0  # a negative lobe must clear the noise by this much to count
 ALIGN_TOLERANCE_PX = 4.0  # measured on/off shift this close to the predicted one is kept
 MAX_FRAME_MOTION_PX = 40.0  # a faster pan than ~150 deg/s between two frames is implausible
@@ -129,18 +129,6 @@ def _ramp_down(value: float, limit: float) -> float:
     return float(np.clip(1.5 - value / limit, 0.0, 1.0)) if limit > 0 else 1.0
 
 
-def _ring_median(window: np.ndarray) -> float:
-    """Median of the window's border pixels (np.median's value, without its overhead:
-    this runs several times per candidate)."""
-    border = np.concatenate([window[0], window[-1], window[1:-1, 0], window[1:-1, -1]])
-    n = border.size
-    k = n // 2
-    if n % 2:
-        return float(np.partition(border, k)[k])
-    part = np.partition(border, (k - 1, k))
-    return float((part[k - 1] + part[k]) / 2.0)
-
-
 def _mad(first: np.ndarray, second: np.ndarray) -> float:
     """Median absolute deviation of first - second from its median, as np.median gives
     it (the mean of the middle two of an even count). For 8-bit frames the differences
@@ -175,15 +163,6 @@ def _counted_median(counts: np.ndarray) -> float:
     low = int(np.searchsorted(cumulative, (n - 1) // 2 + 1))  # order statistic (n-1)//2
     high = int(np.searchsorted(cumulative, n // 2 + 1))  # order statistic n//2
     return (low + high) / 2.0
-
-
-def _window(shape: tuple[int, int], x: int, y: int, radius: int) -> tuple[slice, slice]:
-    """The square of `radius` around (x, y), clipped to the frame: empty when the point
-    lies further outside than the radius (never a negative index, which would wrap)."""
-    h, w = shape
-    y0, x0 = min(max(0, y - radius), h), min(max(0, x - radius), w)
-    return (slice(y0, max(min(h, y + radius + 1), y0)),
-            slice(x0, max(min(w, x + radius + 1), x0)))
 
 
 class CandidateFinder:
@@ -299,17 +278,17 @@ class CandidateFinder:
         px += roi[1].start
         peak = float(diff[py, px])
         reach = max(sub.shape) // 2 + 4
-        bg_win = _window(diff.shape, px, py, reach)
-        background = _ring_median(diff[bg_win].astype(np.float32))
+        bg_win = window(diff.shape, px, py, reach)
+        background = ring_median(diff[bg_win].astype(np.float32))
         contrast = peak - background
         if contrast <= threshold:
             return None
         # On/off-axis response, each above its own local background.
-        win = _window(on.shape, px, py, reach)
-        on_c = float(on[py, px]) - _ring_median(on[win].astype(np.float32))
+        win = window(on.shape, px, py, reach)
+        on_c = float(on[py, px]) - ring_median(on[win].astype(np.float32))
         # Twice the max-filter radius: a misaligned off-axis spot must still be found.
-        near = _window(off.shape, px, py, 2 * self.radius)
-        off_c = float(off[near].max()) - _ring_median(off[win].astype(np.float32))
+        near = window(off.shape, px, py, 2 * self.radius)
+        off_c = float(off[near].max()) - ring_median(off[win].astype(np.float32))
         ratio = max(on_c, 0.0) / max(off_c, noise)
         if drop_rejected and ratio <= p.ratio_min:
             return None  # its score is zero: most rejected spots end here, cheaply
@@ -328,9 +307,9 @@ class CandidateFinder:
         cx = float(weights.sum(axis=0) @ xs / total) if total > 0 else float(px)
         cy = float(weights.sum(axis=1) @ ys / total) if total > 0 else float(py)
         integrated = float(np.clip(sub - background, 0, None)[sub > threshold].sum())
-        width = _spot_width(diff, cx, cy, background, contrast)
+        width = spot_width(diff, cx, cy, background, contrast)
         saturated = float(on[py, px]) >= self.clip
-        clipped = (int(np.count_nonzero(on[_window(on.shape, px, py, SPOT_RADIUS)]
+        clipped = (int(np.count_nonzero(on[window(on.shape, px, py, SPOT_RADIUS)]
                                         >= self.clip)) if saturated else 0)
         point = self._point_width(clipped)
         if drop_rejected and width >= point + WIDTH_RAMP_PX:
@@ -340,13 +319,13 @@ class CandidateFinder:
         if dark_view is not None:
             dark, ddx, ddy, slack = dark_view
             dxp, dyp = int(round(px + ddx)), int(round(py + ddy))
-            search = _window(dark.shape, dxp, dyp, self.radius + 1 + int(slack * 0.25))
-            big = _window(dark.shape, dxp, dyp, reach + int(slack * 0.25))
+            search = window(dark.shape, dxp, dyp, self.radius + 1 + int(slack * 0.25))
+            big = window(dark.shape, dxp, dyp, reach + int(slack * 0.25))
             if dark[search].size and dark[big].shape[0] > 2 and dark[big].shape[1] > 2:
-                level = float(dark[search].max()) - _ring_median(dark[big].astype(np.float32))
+                level = float(dark[search].max()) - ring_median(dark[big].astype(np.float32))
                 dark_frac = max(level, 0.0) / contrast
 
-        pw = _window(on.shape, px, py, self.pair_radius)
+        pw = window(on.shape, px, py, self.pair_radius)
         on_pw = cv2.dilate(on[pw], _square(self.radius)).astype(np.int32)
         neg = off[pw].astype(np.int32) - on_pw
         lobe = float(neg.max()) - _integer_median(neg) - PAIR_NOISE_SIGMAS * noise
@@ -361,7 +340,7 @@ class CandidateFinder:
         s_point = float(np.clip((point + WIDTH_RAMP_PX - width) / WIDTH_RAMP_PX, 0, 1))
         score = (s_snr * s_ratio * s_size * s_shape * s_point * _ramp_down(pair, p.pair_fraction_max)
                  * _ramp_down(dark_frac, p.dark_fraction_max))
-        spread = 0.0 if saturated else _spot_spread(on, px, py, self.clip)
+        spread = 0.0 if saturated else spot_spread(on, px, py, self.clip)
         return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
                          peak=peak, integrated=integrated, area=area, width=width,
                          compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,
@@ -383,65 +362,6 @@ def _moved(c: Candidate, ox: int, oy: int) -> Candidate:
 @lru_cache(maxsize=8)
 def _finder(params: LensParams, width: int, dtype_name: str) -> CandidateFinder:
     return CandidateFinder(params, width, np.dtype(dtype_name))
-
-
-def _spot_width(diff: np.ndarray, cx: float, cy: float, background: float,
-                contrast: float) -> float:
-    """Second-moment radius of the spot at (cx, cy): a lens is a point (the optics'
-    blur), a water drop or a bead is a disc several pixels wide at close range."""
-    sw = _window(diff.shape, int(round(cx)), int(round(cy)), SPOT_RADIUS)
-    spot = np.clip(diff[sw].astype(np.float32) - background, 0, None)
-    spot[spot < 0.2 * contrast] = 0.0
-    dx2 = (np.arange(sw[1].start, sw[1].stop) - cx) ** 2
-    dy2 = (np.arange(sw[0].start, sw[0].stop) - cy) ** 2
-    mass = float(spot.sum())
-    return (float(np.sqrt((spot.sum(axis=0) @ dx2 + spot.sum(axis=1) @ dy2) / mass))
-            if mass > 0 else 0.0)
-
-
-# The 3x3 neighbourhood's offsets, and the design of the log-Gaussian fit through it:
-# log I = a + b*x + c*y + d*(x^2 + y^2), so sigma^2 = -1 / (2d).
-_NEIGHBOURS = np.array([(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], dtype=np.float64)
-_SPREAD_DESIGN = np.column_stack([np.ones(9), _NEIGHBOURS[:, 0], _NEIGHBOURS[:, 1],
-                                  (_NEIGHBOURS ** 2).sum(axis=1)])
-SPREAD_FLOOR = 0.2  # pixels below this fraction of the peak carry no shape, only noise
-SPREAD_WIDE = 3.0  # the most a spread reads: a spot with no peak inside its 3x3 is a disc
-SPREAD_RING = 3  # the spread's background: the median of the ring this far out
-
-
-def _spot_spread(on: np.ndarray, px: int, py: int, clip: float) -> float:
-    """Gaussian sigma (px) of the on-axis spot at (px, py), fitted in the log domain
-    through its 3x3 neighbourhood (each pixel weighted by its level, so the faint corners
-    count little), with a free centre, above the median of the ring 3 px out (further
-    out, tile and grout make the level; nearer, a drop's own disc).
-
-    The second-moment width of the difference image is biased toward a point for faint
-    spots: the off-axis copy of a drop, spread by the max filter, flattens its tails. The
-    fit on the on-axis frame keeps a 2-3 px disc apart from the optics' blur. At most
-    SPREAD_WIDE. 0: not measurable (within 3 px of the frame's edge, a pixel of the 3x3
-    at `clip` or above, or fewer than five pixels above SPREAD_FLOOR of the peak)."""
-    h, w = on.shape
-    if not (SPREAD_RING <= px < w - SPREAD_RING and SPREAD_RING <= py < h - SPREAD_RING):
-        return 0.0
-    background = _ring_median(on[_window(on.shape, px, py, SPREAD_RING)].astype(np.float32))
-    core = on[py - 1:py + 2, px - 1:px + 2]
-    if core.max() >= clip:
-        return 0.0  # a clipped top says nothing of the shape
-    levels = core.astype(np.float64).ravel() - background
-    peak = levels.max()
-    used = levels > SPREAD_FLOOR * peak
-    if peak <= 0 or int(used.sum()) < 5:
-        return 0.0
-    weights = levels[used]
-    design = _SPREAD_DESIGN[used] * weights[:, None]
-    # The normal equations of the weighted least squares (4x4): several times cheaper
-    # than lstsq's SVD for so small a system.
-    try:
-        solution = np.linalg.solve(design.T @ design, design.T @ (np.log(weights) * weights))
-    except np.linalg.LinAlgError:  # the used pixels do not pin the fit down
-        return 0.0
-    curvature = solution[3]
-    return min(math.sqrt(-0.5 / curvature), SPREAD_WIDE) if curvature < 0 else SPREAD_WIDE
 
 
 def finder_for(params: LensParams, image: np.ndarray) -> CandidateFinder:

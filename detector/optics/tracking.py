@@ -222,6 +222,8 @@ class Tracker:
         track.missed = 0
         track.travel += step
         track.hits.append(Hit(index, t_ns, cand))
+        # The set's motion as well as the track's own step: a new track's step is 0, and
+        # a track found by its own step in a fast pan may have moved little itself.
         if cand.spread > 0 and max(step, self.set_step) <= self.still_px:
             track.spreads.append(cand.spread)
         track.score = track.evidence(self.p.max_point_spread_px)
