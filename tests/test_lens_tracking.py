@@ -200,7 +200,9 @@ def steady_spot(spread, motion=(0.5, -0.3), sets=12):
 
 
 def test_a_spot_as_wide_as_a_drop_is_never_confirmed():
-    assert steady_spot(0.72)[0] and steady_spot(0.0)[0]  # a point; a spot too compact to fit
+    (point,), (compact,) = steady_spot(0.72)[0], steady_spot(0.0)[0]
+    assert point.features["spread"] == 0.72  # what the term judged, for the logbook
+    assert compact.features["spread"] == 0.0  # too compact to fit: nothing measured
     alerts, best, last = steady_spot(1.0)  # beyond max_point_spread_px + SPREAD_RAMP_PX
     assert alerts == [] and best < 0.6 and last == 0.0
     alerts, best, last = steady_spot(0.92)  # on the ramp: held back, not zeroed

@@ -22,6 +22,7 @@ A track is confirmed as a lens when its score reaches `confirm_score` with at le
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,7 +115,9 @@ class LensAlert:
                 "features": self.features}
 
 
-def summarise(hits: list[Hit]) -> dict:
+def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
+    """The median features of a track's hits, for its alert; `spread` is the median the
+    point-spread term last judged (0 with no spread measured)."""
     cands = [h.candidate for h in hits]
     return {"contrast": round(float(np.median([c.contrast for c in cands])), 1),
             "snr": round(float(np.median([c.snr for c in cands])), 1),
@@ -124,7 +127,8 @@ def summarise(hits: list[Hit]) -> dict:
             "dark": round(float(max(c.dark for c in cands)), 2),
             "pair": round(float(max(c.pair for c in cands)), 2),
             "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
-            "clipped": int(max(c.clipped for c in cands))}
+            "clipped": int(max(c.clipped for c in cands)),
+            "spread": round(float(np.median(spreads[-RECENT:])), 2) if spreads else 0.0}
 
 
 class Tracker:
@@ -233,7 +237,7 @@ class Tracker:
         track.confirmed = True
         return LensAlert(track_id=track.id, t_ns=t_ns, index=index, x=track.x, y=track.y,
                          score=track.score, hits=len(track.hits),
-                         first_seen_t_ns=track.first_t_ns, features=summarise(track.hits))
+                         first_seen_t_ns=track.first_t_ns, features=summarise(track.hits, track.spreads))
 
     def all_tracks(self) -> list[Track]:
         return self.finished + self.tracks
