@@ -117,7 +117,7 @@ class LensAlert:
 
 def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
     """The median features of a track's hits, for its alert; `spread` is the median the
-    point-spread term last judged (0 with no spread measured)."""
+    point-spread term last judged (0 while it had fewer than MIN_SPREADS to judge)."""
     cands = [h.candidate for h in hits]
     return {"contrast": round(float(np.median([c.contrast for c in cands])), 1),
             "snr": round(float(np.median([c.snr for c in cands])), 1),
@@ -128,7 +128,8 @@ def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
             "pair": round(float(max(c.pair for c in cands)), 2),
             "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
             "clipped": int(max(c.clipped for c in cands)),
-            "spread": round(float(np.median(spreads[-RECENT:])), 2) if spreads else 0.0}
+            "spread": (round(float(np.median(spreads[-RECENT:])), 2)
+                       if len(spreads) >= MIN_SPREADS else 0.0)}
 
 
 class Tracker:
