@@ -340,7 +340,7 @@ class CandidateFinder:
         s_point = float(np.clip((point + WIDTH_RAMP_PX - width) / WIDTH_RAMP_PX, 0, 1))
         score = (s_snr * s_ratio * s_size * s_shape * s_point * _ramp_down(pair, p.pair_fraction_max)
                  * _ramp_down(dark_frac, p.dark_fraction_max))
-        spread = 0.0 if saturated else spot_spread(on, px, py, self.clip)
+        spread = spot_spread(on, px, py, self.clip)  # 0 on a clipped top
         return Candidate(x=cx, y=cy, score=round(score, 4), contrast=contrast, snr=snr,
                          peak=peak, integrated=integrated, area=area, width=width,
                          compactness=compactness, ratio=ratio, dark=dark_frac, pair=pair,

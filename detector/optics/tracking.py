@@ -79,19 +79,26 @@ class Track:
         areas = np.array([c.area for c in recent], dtype=float)
         size = float(np.clip(1.2 - 0.5 * areas.std() / max(areas.mean(), 1.0), 0.6, 1.0))
         view = 0.85 + 0.15 * min(self.travel / TRAVEL_FULL_PX, 1.0)
-        point = point_spread_term(self.spreads[-RECENT:], max_spread_px)
+        point = point_spread_term(self.spreads, max_spread_px)
         return quality * persistence * rate * stability * size * view * point
 
 
-def point_spread_term(spreads: list[float], max_spread_px: float) -> float:
+def median_spread(spreads: Sequence[float]) -> float | None:
+    """The median of a track's last RECENT measured spreads; None with fewer than
+    MIN_SPREADS, too few to judge."""
+    recent = spreads[-RECENT:]
+    return float(np.median(recent)) if len(recent) >= MIN_SPREADS else None
+
+
+def point_spread_term(spreads: Sequence[float], max_spread_px: float) -> float:
     """1 while the median of a track's measured spreads is within the optics' blur,
     falling to 0 over SPREAD_RAMP_PX. One hit's spread is too noisy at a faint spot's
     signal-to-noise to tell a 2-3 px drop from a point; the median of several is not
     (docs/lens-detection.md, water drops)."""
-    if len(spreads) < MIN_SPREADS:
+    median = median_spread(spreads)
+    if median is None:
         return 1.0
-    excess = float(np.median(spreads)) - max_spread_px
-    return float(np.clip(1.0 - excess / SPREAD_RAMP_PX, 0.0, 1.0))
+    return float(np.clip(1.0 - (median - max_spread_px) / SPREAD_RAMP_PX, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,7 @@ def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
             "pair": round(float(max(c.pair for c in cands)), 2),
             "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
             "clipped": int(max(c.clipped for c in cands)),
-            "spread": (round(float(np.median(spreads[-RECENT:])), 2)
-                       if len(spreads) >= MIN_SPREADS else 0.0)}
+            "spread": round(median_spread(spreads) or 0.0, 2)}
 
 
 class Tracker:

@@ -55,6 +55,11 @@ def run_key(finding: Finding) -> str:
     return f"{WIFI_2G4}@{finding.freq_hz / 1e6:.0f}"
 
 
+def is_run_key(key: str) -> bool:
+    """Whether a window's finding is one emitter's run (`run_key`), not a band's one."""
+    return key.startswith(f"{WIFI_2G4}@")
+
+
 def band_of(key: str) -> str:
     """The band of a finding's or an episode's key ("wifi-2g4@3" is wifi-2g4)."""
     return key.split("@")[0]
@@ -88,8 +93,9 @@ class EpisodeKeys:
         stronger run continues is a piece of the same emitter and starts nothing."""
         alive = set(alive)
         self.spans = {key: span for key, span in self.spans.items() if key in alive}
-        out = {key: f for key, f in found.items() if "@" not in key}
-        runs = sorted((f for key, f in found.items() if "@" in key), key=lambda f: -f.excess_db)
+        out = {key: f for key, f in found.items() if not is_run_key(key)}
+        runs = sorted((f for key, f in found.items() if is_run_key(key)),
+                      key=lambda f: -f.excess_db)
         heard: dict[str, tuple[float, float]] = {}  # the spans heard now, kept after
         for f in runs:
             half = f.evidence["width_mhz"] * 1e6 / 2
