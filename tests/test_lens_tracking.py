@@ -10,7 +10,13 @@ from detector.hw.camera import Frame
 from detector.optics import FrameSetBuilder, LensDetector, LensParams
 from detector.optics.align import Shift
 from detector.optics.candidates import Candidate, CandidateFinder
-from detector.optics.tracking import SPREAD_RAMP_PX, Tracker, point_spread_term
+from detector.optics.tracking import (
+    FLAT_TOP_RATIO_RAMP,
+    SPREAD_RAMP_PX,
+    Tracker,
+    flat_top_ratio_term,
+    point_spread_term,
+)
 from tests.frames import shifted, spot, to_frame, wall
 
 PERIOD_NS = 16_666_667
@@ -220,3 +226,42 @@ def test_the_point_spread_term_needs_three_spreads_and_uses_their_median():
     assert point_spread_term([0.7, 1.2, 0.75], 0.85) == 1.0
     assert point_spread_term([1.0, 0.7, 1.0, 1.0], 0.85) == 0.0
     assert point_spread_term([0.9, 0.9, 0.9], 0.85) == pytest.approx(1 - 0.05 / SPREAD_RAMP_PX)
+
+
+def bright_spot(ratios, clipped=10, params=None):
+    """A tracker fed one still spot, clipped in `clipped` pixels, with these on/off ratios
+    set after set; its alerts and its last score."""
+    tracker = Tracker(params or LensParams.defaults(), 1280)
+    alerts = []
+    for k, ratio in enumerate(ratios):
+        cand = replace(lens_at(600.0, 300.0), saturated=True, clipped=clipped, ratio=ratio,
+                       width=1.2)
+        alerts += tracker.update([cand], Shift(0.0, 0.0, 0.4), 3 * k, k * SET_NS)
+    (track,) = tracker.all_tracks()
+    return alerts, track.score
+
+
+def test_a_flat_top_with_an_off_axis_copy_is_never_confirmed():
+    # A drop over a bright wall clips while its wide cone still lights the off-axis
+    # group (ratio 5-6), then reads like a lens as the device draws back.
+    alerts, last = bright_spot([5.0, 5.5, 6.0] + [15.0] * 12)
+    assert alerts == [] and last == 0.0
+    # A lens clipped as hard keeps its off-axis copy in the noise.
+    (alert,), _ = bright_spot([15.0] * 15)
+    assert alert.features["flat_top_ratio"] == 15.0  # what the term judged
+    # One low hit alone (the off-axis frame caught something beside the spot) is not enough.
+    assert bright_spot([5.0] + [15.0] * 14)[0]
+
+
+def test_a_low_ratio_counts_only_on_a_flat_top_and_the_limit_can_be_turned_off():
+    # Three clipped pixels are no flat top: the on-axis level may be the spot's own.
+    assert bright_spot([5.0, 5.5, 6.0] + [15.0] * 12, clipped=3)[0]
+    off = replace(LensParams.defaults(), min_flat_top_ratio=0.0)
+    assert bright_spot([5.0, 5.5, 6.0] + [15.0] * 12, params=off)[0]
+
+
+def test_the_flat_top_term_judges_the_second_lowest_ratio():
+    assert flat_top_ratio_term([3.0], 8.0) == 1.0
+    assert flat_top_ratio_term([3.0, 9.0], 8.0) == 1.0
+    assert flat_top_ratio_term([3.0, 6.0], 8.0) == 0.0
+    assert flat_top_ratio_term([7.0, 7.25], 8.0) == pytest.approx(1 - 0.75 / FLAT_TOP_RATIO_RAMP)

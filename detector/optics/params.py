@@ -27,6 +27,7 @@ class LensParams(Section):
     max_point_spread_px: float
     ratio_min: float
     ratio_full: float
+    min_flat_top_ratio: float
     dark_fraction_max: float
     pair_radius_px: float
     pair_fraction_max: float

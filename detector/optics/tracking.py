@@ -14,7 +14,10 @@ Evidence score of a track (0-1), the product of:
 - hit rate: hits over the sets the track lived through (x1.25, capped at 1);
 - ratio stability and size consistency over the last hits: a lens's on/off ratio and
   size change slowly, a glint or a moving reflection flickers;
-- viewpoints: a small bonus once the spot has held while the image moved by 20 px.
+- viewpoints: a small bonus once the spot has held while the image moved by 20 px;
+- point spread: a spot seen wider than the optics' blur is a disc (a drop), no lens;
+- flat-top ratio: a spot that clipped in a flat top while its off-axis copy held more
+  than an eighth of it has a wide return cone (a drop), no lens.
 A track is confirmed as a lens when its score reaches `confirm_score` with at least
 `confirm_min_hits` hits; it then raises one alert.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detector.optics.align import Shift
-from detector.optics.candidates import Candidate
+from detector.optics.candidates import FLAT_TOP_PX, Candidate
 from detector.optics.params import REFERENCE_WIDTH, LensParams
 
 RECENT = 8  # hits that the quality, stability and size terms look at
@@ -40,6 +43,7 @@ MIN_SPREADS = 3  # measured spreads a track needs before the term applies
 # 1280 wide): faster, the exposure smears a point as wide as a drop (a 30 deg/s pan moves
 # ~25 px per set and smears ~1 px in a 2 ms exposure).
 SPREAD_MAX_STEP_PX = 8.0
+FLAT_TOP_RATIO_RAMP = 1.5  # the flat-top term falls from 1 to 0 over this much lower ratio
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,15 @@ class Track:
     # Spreads of the unsaturated hits (Candidate.spread), kept across saturated stretches:
     # a drop that saturates as the device comes close was already seen to be a disc.
     spreads: list[float] = field(default_factory=list)
+    # The two lowest on/off ratios of its flat-topped hits (FLAT_TOP_PX clipped pixels or
+    # more). Such a spot's on-axis level is at least full scale, so its ratio can only
+    # be higher than measured; a lens that bright shows no off-axis copy to speak of.
+    flat_top_ratios: list[float] = field(default_factory=list)
     # (index, t_ns, x, y, score, hits) after every hit: lets `detector eval` replay
     # the confirmation rule at other thresholds without re-running detection.
     history: list[tuple[int, int, float, float, float, int]] = field(default_factory=list)
 
-    def evidence(self, max_spread_px: float = math.inf) -> float:
+    def evidence(self, max_spread_px: float = math.inf, min_flat_top_ratio: float = 0.0) -> float:
         recent = [h.candidate for h in self.hits[-RECENT:]]
         n = len(self.hits)
         quality = float(np.mean([c.score for c in recent]))
@@ -80,7 +88,8 @@ class Track:
         size = float(np.clip(1.2 - 0.5 * areas.std() / max(areas.mean(), 1.0), 0.6, 1.0))
         view = 0.85 + 0.15 * min(self.travel / TRAVEL_FULL_PX, 1.0)
         point = point_spread_term(self.spreads, max_spread_px)
-        return quality * persistence * rate * stability * size * view * point
+        flat = flat_top_ratio_term(self.flat_top_ratios, min_flat_top_ratio)
+        return quality * persistence * rate * stability * size * view * point * flat
 
 
 def median_spread(spreads: Sequence[float]) -> float | None:
@@ -99,6 +108,17 @@ def point_spread_term(spreads: Sequence[float], max_spread_px: float) -> float:
     if median is None:
         return 1.0
     return float(np.clip(1.0 - (median - max_spread_px) / SPREAD_RAMP_PX, 0.0, 1.0))
+
+
+def flat_top_ratio_term(lowest: Sequence[float], min_ratio: float) -> float:
+    """1 until a track's second-lowest flat-top ratio (one hit alone may have caught
+    something beside it in the off-axis frame) is below `min_ratio`, falling to 0 over
+    FLAT_TOP_RATIO_RAMP. A lens bright enough to clip in a flat top returns almost
+    nothing to the off-axis group; a drop, whose cone is wider, does
+    (docs/lens-detection.md, water drops)."""
+    if len(lowest) < 2:
+        return 1.0
+    return float(np.clip(1.0 - (min_ratio - lowest[1]) / FLAT_TOP_RATIO_RAMP, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -122,9 +142,11 @@ class LensAlert:
                 "features": self.features}
 
 
-def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
+def summarise(hits: list[Hit], spreads: Sequence[float] = (),
+              flat_top_ratios: Sequence[float] = ()) -> dict:
     """The median features of a track's hits, for its alert; `spread` is the median the
-    point-spread term last judged (0 while it had fewer than MIN_SPREADS to judge)."""
+    point-spread term last judged (0 while it had fewer than MIN_SPREADS to judge), and
+    `flat_top_ratio` the ratio the flat-top term judged (0 while it had fewer than two)."""
     cands = [h.candidate for h in hits]
     return {"contrast": round(float(np.median([c.contrast for c in cands])), 1),
             "snr": round(float(np.median([c.snr for c in cands])), 1),
@@ -135,7 +157,8 @@ def summarise(hits: list[Hit], spreads: Sequence[float] = ()) -> dict:
             "pair": round(float(max(c.pair for c in cands)), 2),
             "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
             "clipped": int(max(c.clipped for c in cands)),
-            "spread": round(median_spread(spreads) or 0.0, 2)}
+            "spread": round(median_spread(spreads) or 0.0, 2),
+            "flat_top_ratio": round(flat_top_ratios[1], 2) if len(flat_top_ratios) > 1 else 0.0}
 
 
 class Tracker:
@@ -237,14 +260,17 @@ class Tracker:
         # a track found by its own step in a fast pan may have moved little itself.
         if cand.spread > 0 and max(step, self.set_step) <= self.still_px:
             track.spreads.append(cand.spread)
-        track.score = track.evidence(self.p.max_point_spread_px)
+        if cand.clipped >= FLAT_TOP_PX:
+            track.flat_top_ratios = sorted([*track.flat_top_ratios, cand.ratio])[:2]
+        track.score = track.evidence(self.p.max_point_spread_px, self.p.min_flat_top_ratio)
         track.history.append((index, t_ns, cand.x, cand.y, track.score, len(track.hits)))
 
     def _confirm(self, track: Track, index: int, t_ns: int) -> LensAlert:
         track.confirmed = True
+        features = summarise(track.hits, track.spreads, track.flat_top_ratios)
         return LensAlert(track_id=track.id, t_ns=t_ns, index=index, x=track.x, y=track.y,
                          score=track.score, hits=len(track.hits),
-                         first_seen_t_ns=track.first_t_ns, features=summarise(track.hits, track.spreads))
+                         first_seen_t_ns=track.first_t_ns, features=features)
 
     def all_tracks(self) -> list[Track]:
         return self.finished + self.tracks
