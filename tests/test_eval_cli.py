@@ -2,6 +2,7 @@
 on the wall 1.5 m in front of the device, a screw beside it."""
 
 import json
+import warnings
 
 import cv2
 import pytest
@@ -47,6 +48,16 @@ def test_eval_of_one_scenario_writes_json_table_and_plots(scenario_dir, tmp_path
         assert image is not None and image.shape[0] > 200
     text = capsys.readouterr().out
     assert "unit" in text and "TOTAL" in text and "recall by distance band" in text
+
+
+def test_eval_of_a_room_without_a_camera_draws_its_plots_without_complaint(scenario_dir,
+                                                                         tmp_path):
+    # No camera, no recall: the threshold curve has no configured point to name.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert main(["eval", str(scenario_dir / "clean.toml"), "--json",
+                     str(tmp_path / "eval.json")]) == 0
+    assert cv2.imread(str(tmp_path / "eval-threshold-curve.png")) is not None
 
 
 def test_eval_of_a_directory_runs_every_scenario_with_every_seed(scenario_dir, tmp_path,

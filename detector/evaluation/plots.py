@@ -33,6 +33,7 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
     if t["recall"] is not None:
         ax.plot([t["false_alerts_per_sweep"]], [t["recall"]], "*", color="#c0392b",
                 markersize=12, label=f"configured threshold {result['threshold']:.2f}")
+        ax.legend(loc="lower right", fontsize=8)  # no legend without cameras to recall
     ax.axhline(0.97, color="#888", lw=0.8, ls="--")
     ax.axvline(0.1, color="#888", lw=0.8, ls="--")
     ax.set_xlabel("false alerts per sweep")
@@ -43,7 +44,6 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.text(0.01, 0.02, "point labels: confirmation threshold", transform=ax.transAxes,
             fontsize=7, color="#555")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     path = out_dir / "eval-threshold-curve.png"
     fig.savefig(path)
