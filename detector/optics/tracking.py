@@ -39,10 +39,11 @@ TRAVEL_FULL_PX = 20.0
 MAX_STEP_GAP_NS = 200_000_000  # a track's own step says little over a longer gap
 SPREAD_RAMP_PX = 0.15  # the point-spread term falls from 1 to 0 over this much extra spread
 MIN_SPREADS = 3  # measured spreads a track needs before the term applies
-# A spot's spread is kept only while the image moves less than this per set (pixels at
-# 1280 wide): faster, the exposure smears a point as wide as a drop (a 30 deg/s pan moves
-# ~25 px per set and smears ~1 px in a 2 ms exposure).
-SPREAD_MAX_STEP_PX = 8.0
+# A spot's spread is kept only while the image moves at most this per set (pixels at
+# 1280 wide; about 18 deg/s at 20 sets/s): a 2 ms exposure then smears a point by 0.6 px
+# at most, which widens its fitted sigma by about 0.01 px. Faster, the smear grows to a
+# drop's width (a 30 deg/s pan moves ~25 px per set and smears ~1 px).
+SPREAD_MAX_STEP_PX = 15.0
 FLAT_TOP_RATIO_RAMP = 1.5  # the flat-top term falls from 1 to 0 over this much lower ratio
 
 
