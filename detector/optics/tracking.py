@@ -77,7 +77,7 @@ class Track:
     # the confirmation rule at other thresholds without re-running detection.
     history: list[tuple[int, int, float, float, float, int]] = field(default_factory=list)
 
-    def evidence(self, max_spread_px: float = math.inf, min_flat_top_ratio: float = 0.0) -> float:
+    def evidence(self, params: LensParams) -> float:
         recent = [h.candidate for h in self.hits[-RECENT:]]
         n = len(self.hits)
         quality = float(np.mean([c.score for c in recent]))
@@ -88,8 +88,8 @@ class Track:
         areas = np.array([c.area for c in recent], dtype=float)
         size = float(np.clip(1.2 - 0.5 * areas.std() / max(areas.mean(), 1.0), 0.6, 1.0))
         view = 0.85 + 0.15 * min(self.travel / TRAVEL_FULL_PX, 1.0)
-        point = point_spread_term(self.spreads, max_spread_px)
-        flat = flat_top_ratio_term(self.flat_top_ratios, min_flat_top_ratio)
+        point = point_spread_term(self.spreads, params.max_point_spread_px)
+        flat = flat_top_ratio_term(self.flat_top_ratios, params.min_flat_top_ratio)
         return quality * persistence * rate * stability * size * view * point * flat
 
 
@@ -111,15 +111,21 @@ def point_spread_term(spreads: Sequence[float], max_spread_px: float) -> float:
     return float(np.clip(1.0 - (median - max_spread_px) / SPREAD_RAMP_PX, 0.0, 1.0))
 
 
+def judged_flat_top_ratio(lowest: Sequence[float]) -> float | None:
+    """The second-lowest of a track's flat-top ratios (one hit alone may have caught
+    something beside the spot in the off-axis frame); None with fewer than two."""
+    return lowest[1] if len(lowest) > 1 else None
+
+
 def flat_top_ratio_term(lowest: Sequence[float], min_ratio: float) -> float:
-    """1 until a track's second-lowest flat-top ratio (one hit alone may have caught
-    something beside it in the off-axis frame) is below `min_ratio`, falling to 0 over
+    """1 until a track's judged flat-top ratio is below `min_ratio`, falling to 0 over
     FLAT_TOP_RATIO_RAMP. A lens bright enough to clip in a flat top returns almost
     nothing to the off-axis group; a drop, whose cone is wider, does
     (docs/lens-detection.md, water drops)."""
-    if len(lowest) < 2:
+    judged = judged_flat_top_ratio(lowest)
+    if judged is None:
         return 1.0
-    return float(np.clip(1.0 - (min_ratio - lowest[1]) / FLAT_TOP_RATIO_RAMP, 0.0, 1.0))
+    return float(np.clip(1.0 - (min_ratio - judged) / FLAT_TOP_RATIO_RAMP, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def summarise(hits: list[Hit], spreads: Sequence[float] = (),
             "saturated": round(float(np.mean([c.saturated for c in cands])), 2),
             "clipped": int(max(c.clipped for c in cands)),
             "spread": round(median_spread(spreads) or 0.0, 2),
-            "flat_top_ratio": round(flat_top_ratios[1], 2) if len(flat_top_ratios) > 1 else 0.0}
+            "flat_top_ratio": round(judged_flat_top_ratio(flat_top_ratios) or 0.0, 2)}
 
 
 class Tracker:
@@ -263,7 +269,7 @@ class Tracker:
             track.spreads.append(cand.spread)
         if cand.clipped >= FLAT_TOP_PX:
             track.flat_top_ratios = sorted([*track.flat_top_ratios, cand.ratio])[:2]
-        track.score = track.evidence(self.p.max_point_spread_px, self.p.min_flat_top_ratio)
+        track.score = track.evidence(self.p)
         track.history.append((index, t_ns, cand.x, cand.y, track.score, len(track.hits)))
 
     def _confirm(self, track: Track, index: int, t_ns: int) -> LensAlert:
