@@ -5,8 +5,8 @@ Each step is a computation on what the device measures, handed in as a function,
 same code runs on the Pi (the technician places the reference target and presses
 Enter) and in simulation (sim/rig.py renders the same set-ups):
 
-- camera: exposure and gain that keep the reference lens unsaturated at 0.5 m and above
-  the detection threshold at 3 m, and the dark level and noise;
+- camera: exposure and gain that keep the reference lens a point at 0.7 m and above the
+  detection threshold at 3 m, and the dark level and noise;
 - lights: the off-axis group's brightness against the on-axis ring on a diffuse target
   (they must agree within 5 % for the on/off subtraction to cancel diffuse surfaces);
 - rf: the noise floor of each receiver's channels, and the AD8318's slope and intercept
@@ -95,17 +95,19 @@ class CameraResult:
 
 
 def calibrate_camera(capture: Callable[[float, float, float], list[tuple[str, np.ndarray]]],
-                     exposure_us: float, gain: float, near_m: float = 0.5,
+                     exposure_us: float, gain: float, near_m: float = 0.7,
                      far_m: float = 3.0) -> CameraResult:
     """`capture(distance_m, exposure_us, gain)` returns labelled frames of the reference
     target at that distance.
 
-    A lens returns the LEDs' light as 1/d^4: from 0.5 m to 3 m its peak falls by 1296,
+    A lens returns the LEDs' light as 1/d^4: from 0.7 m to 3 m its peak falls by 337,
     more than 8 bits hold. So the exposure is set for the far lens (SNR_MARGIN times the
     detection threshold, no more: every extra microsecond blows the near one up further),
     and the near lens must then be unsaturated or saturated only in a point-like core of
     at most MAX_SATURATED_PX pixels, which the lens detector's saturated-spot rule reads
-    as a lens. Gain is raised only when the exposure reaches its limit."""
+    as a lens. The near distance is 0.7 m, not closer: with the lens held at 2 m
+    (camera.focus_m), a lens at 0.5 m is a 3.9 px defocus disc whatever the exposure.
+    Gain is raised only when the exposure reaches its limit."""
     steps = []
     far = measure_lens(capture(far_m, exposure_us, gain))
     for _ in range(4):

@@ -42,6 +42,7 @@ class CameraSettings(Section):
     hfov_deg: float
     readout_ms: float
     sensor_mode: tuple[int, int]
+    focus_m: float
 
 
 @dataclass(frozen=True)

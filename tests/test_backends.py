@@ -166,6 +166,33 @@ def test_pi_camera_fixes_controls_and_labels_from_metadata():
     camera.stop()
 
 
+class FocusingPicamera2(FakePicamera2):
+    """A camera whose lens can focus (Camera Module 3): it offers AfMode and LensPosition."""
+
+    def __init__(self):
+        super().__init__()
+        self.camera_controls = {"AfMode": (0, 2, 0), "LensPosition": (0.0, 15.0, 1.0),
+                                "ExposureTime": (1, 66666, 20000)}
+
+
+@pytest.mark.parametrize("module_class, focused", [(FocusingPicamera2, True),
+                                                   (FakePicamera2, False)])
+def test_pi_camera_holds_a_focusing_lens_at_the_configured_distance(module_class, focused):
+    from detector.hw.sim.lights import SimLights
+
+    camera = PiCamera(SimLights(SimClock(start_ns=0)), resolution=(1280, 720), fps=60,
+                      exposure_us=2000, analogue_gain=4, readout_ms=8, focus_m=1.6,
+                      picamera2_module=SimpleNamespace(Picamera2=module_class))
+    camera.start()
+    controls = module_class.instances[-1].config["controls"]
+    if focused:
+        assert controls["AfMode"] == 0  # manual: autofocus would refocus mid-sweep
+        assert controls["LensPosition"] == pytest.approx(1 / 1.6)  # dioptres
+    else:  # a fixed-focus module (v2) has no such controls to set
+        assert "AfMode" not in controls and "LensPosition" not in controls
+    camera.stop()
+
+
 def test_sensor_mode_choice_and_errors():
     modes = FakePicamera2().sensor_modes
     assert choose_sensor_mode(modes, (1280, 720), 30)["size"] == (1536, 864)

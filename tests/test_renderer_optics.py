@@ -23,8 +23,9 @@ def scenario_from(objects_toml="", base=FULL):
     return _scenario_from(objects_toml, base=base)
 
 
-def render(scenario, state, noise=False, t=0.5):
-    renderer = Renderer(scenario, CameraModel.from_scenario(scenario), noise=noise)
+def render(scenario, state, noise=False, t=0.5, focus_m=1.0):
+    renderer = Renderer(scenario, CameraModel.from_scenario(scenario, focus_m=focus_m),
+                        noise=noise)
     weights = {state: 1.0}
     grid = {state: np.ones(renderer.gh)}
     return renderer.render(t, lambda row: weights, grid).image.astype(float)
@@ -75,6 +76,31 @@ def test_lens_return_falls_with_distance():
     far = scenario_from(far_text, base=_moved_device(0.5))  # 2.5 m from the lens, not 1.5 m
     assert peak_above_background(render(near, "onaxis")) > 2 * peak_above_background(
         render(far, "onaxis"))
+
+
+def spot_sigma(image, at=CENTER, radius=6):
+    """Second-moment sigma (px) of the spot around `at`, above the window's border."""
+    u, v = int(round(at[0])), int(round(at[1]))
+    window = image[v - radius:v + radius + 1, u - radius:u + radius + 1]
+    border = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+    w = np.clip(window - np.median(border), 0, None)
+    ys, xs = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    mx, my = (w * xs).sum() / w.sum(), (w * ys).sum() / w.sum()
+    var = (w * ((xs - mx) ** 2 + (ys - my) ** 2)).sum() / w.sum() / 2
+    return float(np.sqrt(var))
+
+
+def test_a_lens_out_of_focus_images_as_a_wider_disc():
+    sc = scenario_from(LENS_FACING_DEVICE)  # the lens 1.5 m ahead
+    model = CameraModel.from_scenario(sc, focus_m=1.5)
+    sharp = spot_sigma(render(sc, "onaxis", focus_m=1.5))
+    near_focus = spot_sigma(render(sc, "onaxis", focus_m=0.5))
+    assert sharp == pytest.approx(model.point_sigma_px(1.5, 0.0), abs=0.1)
+    # Focused at 0.5 m, a point at 1.5 m is a disc fx*A*(2 - 0.67) px across: ~3.4 px.
+    assert near_focus > sharp + 0.4
+    # Brightness is spread, not lost.
+    assert render(sc, "onaxis", focus_m=0.5).sum() == pytest.approx(
+        render(sc, "onaxis", focus_m=1.5).sum(), rel=0.01)
 
 
 def _moved_device(y):

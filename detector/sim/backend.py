@@ -74,7 +74,8 @@ class SimBuilder(Builder):
         return SimCamera(scenario, ctx.lights, ctx.clock, gain=cam.analogue_gain,
                          readout_ms=cam.readout_ms, switch_latency_ms=sim.switch_latency_ms,
                          switch_late_prob=sim.switch_late_prob,
-                         switch_late_ms=sim.switch_late_ms, seconds=ctx.options.get("seconds"))
+                         switch_late_ms=sim.switch_late_ms, seconds=ctx.options.get("seconds"),
+                         focus_m=cam.focus_m)
 
     def buzzer(self, ctx: BuildContext) -> Buzzer:
         from detector.hw.sim.devices import SimBuzzer

@@ -23,6 +23,7 @@ class CameraModel:
     readout_ms: float
     ring_mm: float
     offaxis_mm: float
+    focus_m: float = 1.0  # where the lens is focused (camera.focus_m)
 
     @property
     def fx(self) -> float:
@@ -36,6 +37,12 @@ class CameraModel:
     def cy(self) -> float:
         return (self.height - 1) / 2.0
 
+    def point_sigma_px(self, distance_m: float, size_px: float) -> float:
+        """Sigma of a point source's image: the optics' blur, the source's own size (a
+        disc of `size_px`) and the defocus at its distance, added in quadrature."""
+        defocus = om.defocus_sigma_px(self.fx, distance_m, self.focus_m)
+        return float(np.sqrt(om.PSF_SIGMA_PX**2 + (size_px / 4.0)**2 + defocus**2))
+
     @property
     def dn_scale(self) -> float:
         """DN10 per unit (albedo × irradiance) for this exposure and gain."""
@@ -44,14 +51,14 @@ class CameraModel:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, gain: float = 4.0,
-                      readout_ms: float = 8.0) -> CameraModel:
+                      readout_ms: float = 8.0, focus_m: float = 1.0) -> CameraModel:
         d = scenario.device
         frame_ms = 1000.0 / d.fps
         # The readout cannot outlast the frame minus the exposure.
         readout = min(readout_ms, max(frame_ms - d.exposure_us / 1000.0 - 0.5, 0.0))
         return cls(width=d.resolution[0], height=d.resolution[1], hfov_deg=d.hfov_deg,
                    fps=d.fps, exposure_us=d.exposure_us, gain=gain, readout_ms=readout,
-                   ring_mm=d.ring_mm, offaxis_mm=d.offaxis_mm)
+                   ring_mm=d.ring_mm, offaxis_mm=d.offaxis_mm, focus_m=focus_m)
 
 
 @dataclass

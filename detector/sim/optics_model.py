@@ -77,7 +77,13 @@ HOLE_ALBEDO = 0.08
 SURFACE_SPECULAR = {"steel": (0.25, 12.0)}
 
 # Camera-side constants (IMX708-class sensor in a 2x2 binned mode).
-PSF_SIGMA_PX = 0.7
+PSF_SIGMA_PX = 0.7  # the optics' blur of a point in focus
+# Depth of field. The Camera Module 3's lens (4.74 mm at f/1.8) has a 2.63 mm aperture. A
+# point at distance d seen through a lens focused at distance F images as a blur disc
+# fx·A·|1/d - 1/F| pixels across (thin lens, d much longer than the focal length); a
+# uniform disc's sigma is a quarter of its diameter. At 1280 wide (fx 985 px) a point
+# 0.5 m away with the lens focused at 1 m is a 2.6 px disc.
+APERTURE_M = 4.74e-3 / 1.8
 ELECTRONS_PER_DN_AT_UNIT_GAIN = 4.4  # ~4500 e- full well over 10 bits
 READ_NOISE_E = 1.6
 VIGNETTING_POWER = 4  # cos^4 falloff of image irradiance with field angle
@@ -184,3 +190,10 @@ def lens_cone_factor(facing: np.ndarray, lens: np.ndarray, camera: np.ndarray,
     half = fov_deg / 2.0
     factor = float(np.clip((half + LENS_CONE_EDGE_DEG / 2 - angle) / LENS_CONE_EDGE_DEG, 0, 1))
     return factor, cos_view
+
+
+def defocus_sigma_px(fx: float, distance_m: float, focus_m: float) -> float:
+    """Sigma (pixels) of the blur disc of a point at `distance_m` through the lens focused
+    at `focus_m`, for a camera whose focal length is `fx` pixels."""
+    diameter = fx * APERTURE_M * abs(1.0 / max(distance_m, 1e-3) - 1.0 / focus_m)
+    return diameter / 4.0

@@ -362,7 +362,7 @@ class Renderer:
                 distance = float(np.linalg.norm(point - pose.position))
                 flux = self._flux_dn(intensity, distance)
                 size_px = cam.fx * diameter / max(distance, 1e-3)
-                sigma = float(np.hypot(om.PSF_SIGMA_PX, size_px / 4.0))
+                sigma = cam.point_sigma_px(distance, size_px)
                 u0, v0, _ = self.project(start, point)
                 u1, v1, _ = self.project(end, point)
                 if np.isfinite(u0) and np.isfinite(u1):

@@ -47,7 +47,8 @@ class PiBuilder(Builder):
         cam = CameraSettings.of(ctx.config)
         return PiCamera(ctx.lights, resolution=cam.resolution, fps=cam.fps,
                         exposure_us=cam.exposure_us, analogue_gain=cam.analogue_gain,
-                        readout_ms=cam.readout_ms, sensor_mode=cam.sensor_mode)
+                        readout_ms=cam.readout_ms, sensor_mode=cam.sensor_mode,
+                        focus_m=cam.focus_m)
 
     def buzzer(self, ctx: BuildContext) -> Buzzer:
         from detector.hw.pi.gpio import GpioBuzzer

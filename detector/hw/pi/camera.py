@@ -17,6 +17,7 @@ from detector.hw.camera import Camera, Frame
 from detector.hw.lights import Lights
 from detector.hw.timing import label_frame
 
+AF_MODE_MANUAL = 0  # libcamera's AfModeEnum.Manual
 INSTALL_HINT = ("install Raspberry Pi OS's python3-picamera2 (sudo apt install "
                 "python3-picamera2) and create the venv with --system-site-packages")
 
@@ -44,7 +45,8 @@ def choose_sensor_mode(modes: list[dict[str, Any]], resolution: tuple[int, int],
 class PiCamera(Camera):
     def __init__(self, lights: Lights, *, resolution: tuple[int, int], fps: float,
                  exposure_us: float, analogue_gain: float, readout_ms: float,
-                 sensor_mode: tuple[int, int] = (0, 0), picamera2_module: Any = None) -> None:
+                 sensor_mode: tuple[int, int] = (0, 0), focus_m: float = 1.0,
+                 picamera2_module: Any = None) -> None:
         self.lights = lights
         self._resolution = (int(resolution[0]), int(resolution[1]))
         self.fps = fps
@@ -52,6 +54,7 @@ class PiCamera(Camera):
         self.gain = analogue_gain
         self.readout_ns = int(readout_ms * 1e6)
         self.wanted_mode = tuple(sensor_mode)
+        self.focus_m = focus_m
         self._module = picamera2_module
         self.picam2: Any = None
         self.mode: dict[str, Any] | None = None
@@ -74,17 +77,24 @@ class PiCamera(Camera):
         self.mode = choose_sensor_mode(self.sensor_modes(), self._resolution, self.fps,
                                        self.wanted_mode)
         frame_us = int(round(1e6 / self.fps))
+        controls: dict[str, Any] = {
+            "FrameDurationLimits": (frame_us, frame_us),
+            "ExposureTime": int(self.exposure_us),
+            "AnalogueGain": float(self.gain),
+            "AeEnable": False,
+            "AwbEnable": False,
+        }
+        if "LensPosition" in (getattr(self.picam2, "camera_controls", None) or {}):
+            # A lens that can focus (Camera Module 3) is held at camera.focus_m: autofocus
+            # would refocus mid-sweep and change every spot's blur, which the point-spread
+            # test judges. A fixed-focus module keeps the focus it was built with.
+            controls["AfMode"] = AF_MODE_MANUAL
+            controls["LensPosition"] = 1.0 / self.focus_m
         config = self.picam2.create_video_configuration(
             main={"size": self._resolution, "format": "YUV420"},
             sensor={"output_size": tuple(self.mode["size"]),
                     "bit_depth": self.mode.get("bit_depth", 10)},
-            controls={
-                "FrameDurationLimits": (frame_us, frame_us),
-                "ExposureTime": int(self.exposure_us),
-                "AnalogueGain": float(self.gain),
-                "AeEnable": False,
-                "AwbEnable": False,
-            },
+            controls=controls,
             buffer_count=6,
         )
         self.picam2.configure(config)

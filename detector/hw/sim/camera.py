@@ -37,11 +37,13 @@ class SimCamera(Camera):
     def __init__(self, scenario: Scenario, lights: Lights, clock: SimClock, *,
                  gain: float = 4.0, readout_ms: float = 8.0, switch_latency_ms: float = 2.0,
                  switch_late_prob: float = 0.02, switch_late_ms: float = 6.0,
-                 noise: bool = True, seconds: float | None = None) -> None:
+                 noise: bool = True, seconds: float | None = None,
+                 focus_m: float = 1.0) -> None:
         self.scenario = scenario
         self.lights = lights
         self.clock = clock
-        self.model = CameraModel.from_scenario(scenario, gain=gain, readout_ms=readout_ms)
+        self.model = CameraModel.from_scenario(scenario, gain=gain, readout_ms=readout_ms,
+                                               focus_m=focus_m)
         self.renderer = Renderer(scenario, self.model, noise=noise)
         self.latency_ns = switch_latency_ms * 1e6
         self.late_prob = switch_late_prob
