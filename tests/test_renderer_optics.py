@@ -5,9 +5,12 @@ import math
 import numpy as np
 import pytest
 
+from detector.config import load_config
 from detector.hw.clock import SimClock
 from detector.hw.sim.camera import SimCamera
 from detector.hw.sim.lights import SimLights
+from detector.settings import CameraSettings
+from detector.sim import optics_model as om
 from detector.sim.camera_model import CameraModel
 from detector.sim.renderer import Renderer
 from tests.conftest import SMALL
@@ -23,7 +26,7 @@ def scenario_from(objects_toml="", base=FULL):
     return _scenario_from(objects_toml, base=base)
 
 
-def render(scenario, state, noise=False, t=0.5, focus_m=1.0):
+def render(scenario, state, noise=False, t=0.5, focus_m=om.DEVICE_FOCUS_M):
     renderer = Renderer(scenario, CameraModel.from_scenario(scenario, focus_m=focus_m),
                         noise=noise)
     weights = {state: 1.0}
@@ -101,6 +104,12 @@ def test_a_lens_out_of_focus_images_as_a_wider_disc():
     # Brightness is spread, not lost.
     assert render(sc, "onaxis", focus_m=0.5).sum() == pytest.approx(
         render(sc, "onaxis", focus_m=1.5).sum(), rel=0.01)
+
+
+def test_simulated_camera_is_focused_where_the_device_holds_its_lens():
+    # Code that builds a simulated camera without a configuration (benchmarks, tests)
+    # must see the frames the device would.
+    assert CameraSettings.of(load_config(None, [])).focus_m == om.DEVICE_FOCUS_M
 
 
 def _moved_device(y):

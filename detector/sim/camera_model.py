@@ -23,7 +23,7 @@ class CameraModel:
     readout_ms: float
     ring_mm: float
     offaxis_mm: float
-    focus_m: float = 1.0  # where the lens is focused (camera.focus_m)
+    focus_m: float = om.DEVICE_FOCUS_M  # where the lens is focused (camera.focus_m)
 
     @property
     def fx(self) -> float:
@@ -51,7 +51,8 @@ class CameraModel:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, gain: float = 4.0,
-                      readout_ms: float = 8.0, focus_m: float = 1.0) -> CameraModel:
+                      readout_ms: float = 8.0,
+                      focus_m: float = om.DEVICE_FOCUS_M) -> CameraModel:
         d = scenario.device
         frame_ms = 1000.0 / d.fps
         # The readout cannot outlast the frame minus the exposure.

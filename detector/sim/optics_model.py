@@ -84,6 +84,7 @@ PSF_SIGMA_PX = 0.7  # the optics' blur of a point in focus
 # uniform disc's sigma is a quarter of its diameter. At 1280 wide (fx 985 px) a point
 # 0.5 m away with the lens focused at 1 m is a 2.6 px disc.
 APERTURE_M = 4.74e-3 / 1.8
+DEVICE_FOCUS_M = 2.0  # where the device holds its lens: camera.focus_m's default
 ELECTRONS_PER_DN_AT_UNIT_GAIN = 4.4  # ~4500 e- full well over 10 bits
 READ_NOISE_E = 1.6
 VIGNETTING_POWER = 4  # cos^4 falloff of image irradiance with field angle

@@ -45,7 +45,7 @@ def choose_sensor_mode(modes: list[dict[str, Any]], resolution: tuple[int, int],
 class PiCamera(Camera):
     def __init__(self, lights: Lights, *, resolution: tuple[int, int], fps: float,
                  exposure_us: float, analogue_gain: float, readout_ms: float,
-                 sensor_mode: tuple[int, int] = (0, 0), focus_m: float = 1.0,
+                 sensor_mode: tuple[int, int] = (0, 0), focus_m: float = 2.0,
                  picamera2_module: Any = None) -> None:
         self.lights = lights
         self._resolution = (int(resolution[0]), int(resolution[1]))

@@ -23,6 +23,7 @@ from detector.hw.clock import SimClock
 from detector.hw.lights import Lights
 from detector.hw.sim.lights import SimLights
 from detector.hw.timing import label_frame, row_state_weights
+from detector.sim import optics_model as om
 from detector.sim.camera_model import CameraModel
 from detector.sim.renderer import Renderer
 from detector.sim.scenario import Scenario
@@ -38,7 +39,7 @@ class SimCamera(Camera):
                  gain: float = 4.0, readout_ms: float = 8.0, switch_latency_ms: float = 2.0,
                  switch_late_prob: float = 0.02, switch_late_ms: float = 6.0,
                  noise: bool = True, seconds: float | None = None,
-                 focus_m: float = 1.0) -> None:
+                 focus_m: float = om.DEVICE_FOCUS_M) -> None:
         self.scenario = scenario
         self.lights = lights
         self.clock = clock
