@@ -180,14 +180,12 @@ class Tracker:
         self.finished: list[Track] = []
         self.next_id = 1
         self.still_px = SPREAD_MAX_STEP_PX * width / REFERENCE_WIDTH
-        self.set_step = 0.0  # this set's image motion (pixels)
 
     def update(self, candidates: list[Candidate], motion: Shift, index: int,
                t_ns: int) -> list[LensAlert]:
         """Advance every track by `motion`, match this set's candidates, and return the
         alerts of tracks confirmed by this set."""
         step = math.hypot(motion.dx, motion.dy)
-        self.set_step = step
         for track in self.tracks:
             track.x += motion.dx
             track.y += motion.dy
@@ -201,9 +199,9 @@ class Tracker:
                     pairs.append((d, ti, ci, step))
         used_t: set[int] = set()
         used_c: set[int] = set()
-        self._assign(pairs, candidates, used_t, used_c, index, t_ns)
+        self._assign(pairs, candidates, used_t, used_c, index, t_ns, step)
         self._assign(self._second_look(candidates, used_t, used_c, t_ns), candidates,
-                     used_t, used_c, index, t_ns)
+                     used_t, used_c, index, t_ns, step)
         for ti, track in enumerate(self.tracks):
             if ti not in used_t:
                 track.missed += 1
@@ -211,7 +209,7 @@ class Tracker:
             if ci not in used_c:
                 track = Track(id=self.next_id, x=cand.x, y=cand.y, first_t_ns=t_ns)
                 self.next_id += 1
-                self._hit(track, cand, index, t_ns, 0.0)
+                self._hit(track, cand, index, t_ns, 0.0, step)
                 self.tracks.append(track)
         alive = []
         for track in self.tracks:
@@ -222,7 +220,8 @@ class Tracker:
                 and t.score >= self.p.confirm_score and len(t.hits) >= self.p.confirm_min_hits]
 
     def _assign(self, pairs: list[tuple[float, int, int, float]], candidates: list[Candidate],
-                used_t: set[int], used_c: set[int], index: int, t_ns: int) -> None:
+                used_t: set[int], used_c: set[int], index: int, t_ns: int,
+                set_step: float) -> None:
         """Hit tracks with candidates from (distance, track, candidate, step) pairs,
         nearest first, each track and candidate once."""
         for _d, ti, ci, step in sorted(pairs):
@@ -230,7 +229,7 @@ class Tracker:
                 continue
             used_t.add(ti)
             used_c.add(ci)
-            self._hit(self.tracks[ti], candidates[ci], index, t_ns, step)
+            self._hit(self.tracks[ti], candidates[ci], index, t_ns, step, set_step)
 
     def _second_look(self, candidates: list[Candidate], used_t: set[int], used_c: set[int],
                      t_ns: int) -> list[tuple[float, int, int, float]]:
@@ -256,7 +255,10 @@ class Tracker:
                     pairs.append((d, ti, ci, math.hypot(dx, dy)))
         return pairs
 
-    def _hit(self, track: Track, cand: Candidate, index: int, t_ns: int, step: float) -> None:
+    def _hit(self, track: Track, cand: Candidate, index: int, t_ns: int, step: float,
+             set_step: float) -> None:
+        """`step`: how far the track itself moved to this hit; `set_step`: how far the
+        whole image moved since the last set (pixels)."""
         if not track.hits:
             track.sets = 1
         track.x, track.y = cand.x, cand.y
@@ -265,7 +267,7 @@ class Tracker:
         track.hits.append(Hit(index, t_ns, cand))
         # The set's motion as well as the track's own step: a new track's step is 0, and
         # a track found by its own step in a fast pan may have moved little itself.
-        if cand.spread > 0 and max(step, self.set_step) <= self.still_px:
+        if cand.spread > 0 and max(step, set_step) <= self.still_px:
             track.spreads.append(cand.spread)
         if cand.clipped >= FLAT_TOP_PX:
             track.flat_top_ratios = sorted([*track.flat_top_ratios, cand.ratio])[:2]
