@@ -17,12 +17,14 @@ from detector.backends import build_devices
 from detector.capture import capture_frames, labelled_images
 from detector.config import Config, log_dir
 from detector.errors import DetectorError
+from detector.hw.camera import lens_position
 from detector.hw.lights import LightSequencer
 from detector.rf.frontend import FrontEnd, Response
 from detector.rf.readings import frequencies
 from detector.settings import CalibrationSettings, CameraSettings, LightsSettings, SimSettings
 
-STEPS = ("camera", "lights", "rf")
+# Focus first: the camera step measures the reference lens through the focused lens.
+STEPS = ("focus", "camera", "lights", "rf")
 SELFTEST_DISTANCE_M = 1.0
 SELFTEST_S = 1.5  # the reference lens must be confirmed within this long
 FLOOR_TOLERANCE_DB = 6.0
@@ -50,6 +52,10 @@ class DeviceBench:
         finally:
             devices.close()
 
+    def use(self, config: Config) -> None:
+        """Capture with `config` from now on (a later step sees what an earlier one set)."""
+        self.config = config
+
     def _frames(self, config: Config, seconds: float = 0.5) -> list[tuple[str, np.ndarray]]:
         devices = build_devices(config)
         try:
@@ -63,6 +69,13 @@ class DeviceBench:
                  f"to it, and press Enter ")
         return self._frames(self.config.with_values(camera={"exposure_us": exposure_us,
                                                             "analogue_gain": gain}))
+
+    def focus_frames(self, distance_m: float) -> Callable[[float], list]:
+        """Frames of the reference target at `distance_m` for each lens offset tried."""
+        self.ask(f"Put the reference target {distance_m:g} m in front of the camera, square "
+                 f"to it, and press Enter ")
+        return lambda offset: self._frames(
+            self.config.with_values(calibration={"lens_offset_dioptres": offset}), 0.2)
 
     def grey_target(self):
         self.ask("Hold the grey card 0.8 m in front of the camera, filling the view, and "
@@ -126,6 +139,12 @@ class SimBench:
         self.rig = SimRig(config, resolution)
         self.reference = self.rig.reference
         self.grey_target = self.rig.grey_target
+        self.focus_frames = self.rig.focus_frames
+
+    def use(self, config: Config) -> None:
+        """Capture with `config` from now on (a later step sees what an earlier one set)."""
+        self.config = config
+        self.rig.config = config
 
     def quiet_readings(self, seconds: float = 3.0) -> list[dict[str, Any]]:
         from detector.hw.clock import SimClock
@@ -180,6 +199,16 @@ class StepReport:
     values: dict[str, dict[str, Any]]
 
 
+def step_focus(bench, config: Config) -> StepReport:
+    """The lens offset that focuses this unit's lens at camera.focus_m, from the reference
+    target at that distance."""
+    focus_m = CameraSettings.of(config).focus_m
+    result = C.calibrate_focus(bench.focus_frames(focus_m), 1.0 / focus_m)
+    return StepReport("focus", result.steps + [
+        f"lens position {lens_position(focus_m, result.offset_dioptres):.2f} D focuses at "
+        f"{focus_m:g} m"], {"calibration": {"lens_offset_dioptres": result.offset_dioptres}})
+
+
 def step_camera(bench, config: Config) -> StepReport:
     result = C.calibrate_camera(bench.reference, CameraSettings.of(config).exposure_us,
                                 CameraSettings.of(config).analogue_gain)
@@ -228,7 +257,7 @@ def step_rf(bench, _config: Config) -> StepReport:
     return StepReport("rf", lines, {"calibration": values})
 
 
-STEP_FUNCTIONS = {"camera": step_camera, "lights": step_lights, "rf": step_rf}
+STEP_FUNCTIONS = {"focus": step_focus, "camera": step_camera, "lights": step_lights, "rf": step_rf}
 
 
 def profile_dir(config: Config) -> Path:
@@ -255,6 +284,8 @@ def calibrate_command(config: Config, steps: list[str], sim: bool, out: Path | N
             print(f"{name}: {line}")
         for section, entries in report.values.items():
             values.setdefault(section, {}).update(entries)
+        config = config.with_values(**report.values)
+        bench.use(config)
     directory = out or profile_dir(config)
     key_dir = directory.parent if out is not None else log_dir(config)
     device = DeviceKey.load_or_create(key_dir / KEY_NAME).id

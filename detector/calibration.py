@@ -5,6 +5,8 @@ Each step is a computation on what the device measures, handed in as a function,
 same code runs on the Pi (the technician places the reference target and presses
 Enter) and in simulation (sim/rig.py renders the same set-ups):
 
+- focus: the lens position that focuses this unit's lens where the device holds it
+  (camera.focus_m): a module's dioptre scale is only approximate;
 - camera: exposure and gain that keep the reference lens a point at 0.7 m and above the
   detection threshold at 3 m, and the dark level and noise;
 - lights: the off-axis group's brightness against the on-axis ring on a diffuse target
@@ -42,6 +44,10 @@ SNR_MARGIN = 1.5  # and by this much, for lenses dimmer than the reference
 # as a point, a disc of about pi * (2 * 1.4)^2 = 25 pixels.
 MAX_SATURATED_PX = 25
 BALANCE_TOLERANCE = 0.05
+# The focus search: lens positions this far either side of the nominal one, in steps.
+FOCUS_SPAN_DIOPTRES = 1.0
+FOCUS_STEP_DIOPTRES = 0.1
+FOCUS_MIN_CHANGE = 0.05
 EXPOSURE_RANGE_US = (100.0, 5000.0)
 GAIN_RANGE = (1.0, 16.0)
 # What the firmware assumes (firmware/ad8318.py).
@@ -135,6 +141,67 @@ def calibrate_camera(capture: Callable[[float, float, float], list[tuple[str, np
     stack = np.array(dark, dtype=float)
     return CameraResult(exposure_us, gain, near, far, float(stack.mean()),
                         float((stack - stack.mean(axis=0)).std()), steps)
+
+
+def spot_concentration(frames: Sequence[tuple[str, np.ndarray]], box: int = 8) -> float:
+    """The reference lens's peak (on-axis minus off-axis, above the box's border) over its
+    summed return in the box around the image centre: about 1/(2*pi*(sigma^2 + 1/12)) for
+    a spot of blur sigma, so its inverse is quadratic in the lens's focus error."""
+    by: dict[str, list[np.ndarray]] = {}
+    for label, image in frames:
+        h, w = image.shape[:2]
+        by.setdefault(label, []).append(
+            image[h // 2 - box:h // 2 + box + 1, w // 2 - box:w // 2 + box + 1].astype(float))
+    if "onaxis" not in by or "offaxis" not in by:
+        raise CalibrationError("frames of both LED groups are needed to measure the focus")
+    diff = np.mean(by["onaxis"], axis=0) - np.mean(by["offaxis"], axis=0)
+    border = np.concatenate([diff[0], diff[-1], diff[1:-1, 0], diff[1:-1, -1]])
+    spot = np.clip(diff - np.median(border), 0.0, None)
+    total = float(spot.sum())
+    if total <= 0:
+        raise CalibrationError("no reference lens in the middle of the view: check that the "
+                               "target faces the camera and the ring lights")
+    return float(spot.max()) / total
+
+
+@dataclass
+class FocusResult:
+    offset_dioptres: float  # what the lens position adds to 1/focus_m
+    steps: list[str] = field(default_factory=list)
+
+
+def calibrate_focus(capture: Callable[[float], Sequence[tuple[str, np.ndarray]]],
+                    nominal_dioptres: float, span_dioptres: float = FOCUS_SPAN_DIOPTRES,
+                    step_dioptres: float = FOCUS_STEP_DIOPTRES) -> FocusResult:
+    """`capture(offset)` returns labelled frames of the reference lens at the focus
+    distance, the lens set `offset` dioptres from `nominal_dioptres`, where it nominally
+    focuses there. Offsets that would set the lens past its infinity stop (a position
+    below 0) are not tried: the lens would not move, and the curve would flatten.
+
+    A defocus of d dioptres adds a blur disc proportional to d, in quadrature with the
+    optics' blur, so the inverse of the spot's concentration is a parabola in the offset
+    with its minimum where the lens is in focus: fitted over every offset tried, that
+    minimum is finer than the steps and not thrown by one noisy capture."""
+    lowest = max(-span_dioptres, -nominal_dioptres)
+    offsets = np.arange(lowest, span_dioptres + step_dioptres / 2, step_dioptres)
+    spread = np.array([1.0 / spot_concentration(capture(float(o))) for o in offsets])
+    curvature, slope, _ = np.polyfit(offsets, spread, 2)
+    # A lens that focuses spreads its spot by half or more over the search; a fixed one
+    # (or a target out of place) changes by noise alone.
+    if curvature * (offsets[-1] - offsets[0]) ** 2 < FOCUS_MIN_CHANGE * float(np.mean(spread)):
+        raise CalibrationError("the reference lens is as sharp at every lens position: check "
+                               "that the camera's lens can focus and the target is in place")
+    best = float(np.clip(-slope / (2 * curvature), lowest, span_dioptres))
+    steps = [f"lens offsets {offsets[0]:+.1f} to {offsets[-1]:+.1f} D: sharpest at "
+             f"{best:+.2f} D"]
+    if best <= lowest + step_dioptres and lowest <= -nominal_dioptres:
+        raise CalibrationError("the lens is sharpest at its infinity stop and cannot focus "
+                               "as far as the target: check the target's distance, else the "
+                               "camera module is faulty")
+    if best >= span_dioptres - step_dioptres or best <= lowest + step_dioptres:
+        raise CalibrationError(f"the sharpest lens position is at the end of the search "
+                               f"({best:+.2f} D): check the target's distance")
+    return FocusResult(round(best, 3), steps)
 
 
 def light_balance(frames: Sequence[tuple[str, np.ndarray]]) -> float:

@@ -228,10 +228,11 @@ def _checks_commands(sub: Any) -> None:
                         help="check simulated parts instead (training, development)")
     doctor.add_argument("--dir", type=Path, help="logbook directory (default: the device's)")
 
-    cal = sub.add_parser("calibrate", help="calibrate the camera, the light balance and the "
-                                           "RF receivers; writes a calibration profile")
-    cal.add_argument("steps", nargs="*", choices=("camera", "lights", "rf", []),
-                     metavar="STEP", help="camera, lights, rf (default: all three)")
+    cal = sub.add_parser("calibrate", help="calibrate the focus, the camera, the light "
+                                           "balance and the RF receivers; writes a "
+                                           "calibration profile")
+    cal.add_argument("steps", nargs="*", choices=("focus", "camera", "lights", "rf", []),
+                     metavar="STEP", help="focus, camera, lights, rf (default: all four)")
     cal.add_argument("--sim", action="store_true", help="on the simulated bench")
     cal.add_argument("--out", type=Path, help="profile directory (default: the logbook's "
                                               "calibration/)")

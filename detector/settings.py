@@ -102,6 +102,7 @@ class SimSettings(Section):
     switch_late_ms: float
     unit: int
     wifi: bool
+    focus_error_dioptres: float
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class CalibrationSettings(Section):
     dark_level_dn: float
     dark_noise_dn: float
     offaxis_balance: float
+    lens_offset_dioptres: float
     ad8318_slope_mv_per_db: float
     ad8318_intercept_dbm: float
     rx5808_scale: float

@@ -182,12 +182,14 @@ def test_pi_camera_holds_a_focusing_lens_at_the_configured_distance(module_class
 
     camera = PiCamera(SimLights(SimClock(start_ns=0)), resolution=(1280, 720), fps=60,
                       exposure_us=2000, analogue_gain=4, readout_ms=8, focus_m=1.6,
+                      lens_offset_dioptres=0.1,
                       picamera2_module=SimpleNamespace(Picamera2=module_class))
     camera.start()
     controls = module_class.instances[-1].config["controls"]
     if focused:
         assert controls["AfMode"] == 0  # manual: autofocus would refocus mid-sweep
-        assert controls["LensPosition"] == pytest.approx(1 / 1.6)  # dioptres
+        # Dioptres: 1/1.6 m, plus this module's calibrated offset.
+        assert controls["LensPosition"] == pytest.approx(1 / 1.6 + 0.1)
     else:  # a fixed-focus module (v2) has no such controls to set
         assert "AfMode" not in controls and "LensPosition" not in controls
     camera.stop()

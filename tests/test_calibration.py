@@ -6,7 +6,15 @@ import pytest
 
 from detector import calibration as C
 from detector.backends import build_devices
-from detector.calibrate import NARROW_SOURCE_MHZ, SimBench, selftest, step_lights, step_rf
+from detector.calibrate import (
+    NARROW_SOURCE_MHZ,
+    SimBench,
+    calibrate_command,
+    selftest,
+    step_focus,
+    step_lights,
+    step_rf,
+)
 from detector.capture import capture_frames
 from detector.cli import main
 from detector.config import load_config
@@ -58,6 +66,69 @@ def test_camera_step_on_the_simulated_bench():
     config = load_config(None, [])
     result = C.calibrate_camera(SimBench(config).reference, 2000.0, 4.0)
     assert result.far.snr >= C.MIN_SNR and result.near.saturated_px <= C.MAX_SATURATED_PX
+
+
+def blurred_lens(true_offset: float, noise: float = 0.5, seed: int = 1):
+    """A capture function for the focus step: a lens spot whose blur grows with the
+    distance between the offset tried and `true_offset` (0.65 px of sigma per dioptre, in
+    quadrature with 0.7 px), on a noisy wall."""
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:33, 0:33] - 16.0
+
+    def capture(offset):
+        sigma2 = 0.49 + (0.65 * (offset - true_offset)) ** 2
+        spot = 400.0 / (2 * np.pi * sigma2) * np.exp(-(xs**2 + ys**2) / (2 * sigma2))
+        return [("onaxis", 20 + spot + rng.normal(0, noise, spot.shape)),
+                ("offaxis", 20 + rng.normal(0, noise, spot.shape))]
+
+    return capture
+
+
+@pytest.mark.parametrize("true_offset", [-0.3, 0.0, 0.45])
+def test_focus_step_finds_where_the_lens_is_sharpest(true_offset):
+    result = C.calibrate_focus(blurred_lens(true_offset), nominal_dioptres=0.5)
+    assert result.offset_dioptres == pytest.approx(true_offset, abs=0.03)
+
+
+def test_focus_step_says_when_the_lens_cannot_focus_that_far_or_does_not_focus():
+    # Sharpest below the infinity stop: the module cannot focus as far as the target.
+    with pytest.raises(C.CalibrationError, match="infinity stop"):
+        C.calibrate_focus(blurred_lens(-0.9), nominal_dioptres=0.5)
+    with pytest.raises(C.CalibrationError, match="end of the search"):
+        C.calibrate_focus(blurred_lens(1.3), nominal_dioptres=0.5)
+
+    def fixed_focus(_offset):
+        return blurred_lens(0.0)(0.0)
+
+    with pytest.raises(C.CalibrationError, match="as sharp at every lens position"):
+        C.calibrate_focus(fixed_focus, nominal_dioptres=0.5)
+
+
+def test_focus_step_on_the_simulated_bench_recovers_a_units_focus_error():
+    # The simulated module focuses 0.3 D nearer than its lens position says.
+    config = load_config(None, ["sim.focus_error_dioptres=0.3"])
+    report = step_focus(SimBench(config), config)
+    assert report.values["calibration"]["lens_offset_dioptres"] == pytest.approx(-0.3, abs=0.05)
+
+
+def test_calibration_steps_see_what_earlier_steps_set(tmp_path, monkeypatch):
+    import detector.calibrate as calibrate
+
+    seen = []
+
+    def first(_bench, _config):
+        return calibrate.StepReport("focus", [], {"calibration": {"lens_offset_dioptres": -0.2}})
+
+    def second(bench, config):
+        seen.append((config.get("calibration.lens_offset_dioptres"),
+                     bench.config.get("calibration.lens_offset_dioptres")))
+        return calibrate.StepReport("camera", [], {})
+
+    monkeypatch.setitem(calibrate.STEP_FUNCTIONS, "focus", first)
+    monkeypatch.setitem(calibrate.STEP_FUNCTIONS, "camera", second)
+    assert calibrate_command(load_config(None, []), ["focus", "camera"], True,
+                             tmp_path / "calibration") == 0
+    assert seen == [(-0.2, -0.2)]
 
 
 def test_light_balance_and_the_resistor_to_fit():

@@ -65,3 +65,9 @@ class Camera(ABC):
     def __iter__(self):
         while (frame := self.read()) is not None:
             yield frame
+
+
+def lens_position(focus_m: float, offset_dioptres: float) -> float:
+    """The lens position (dioptres, libcamera's LensPosition; 0 is infinity) that focuses
+    a module whose calibrated offset is `offset_dioptres` at `focus_m`."""
+    return max(0.0, 1.0 / focus_m + offset_dioptres)

@@ -10,6 +10,7 @@ and recordings to attach.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,11 +21,18 @@ from detector.errors import DetectorError
 from detector.feeds import NOTHING, LockstepFeed
 from detector.hw.buttons import Buttons
 from detector.hw.buzzer import Buzzer
-from detector.hw.camera import Camera, Frame
+from detector.hw.camera import Camera, Frame, lens_position
 from detector.hw.clock import Clock, SimClock
 from detector.hw.display import Display
 from detector.hw.lights import Lights
-from detector.settings import ButtonsSettings, CameraSettings, DisplaySettings, RfSettings, SimSettings
+from detector.settings import (
+    ButtonsSettings,
+    CalibrationSettings,
+    CameraSettings,
+    DisplaySettings,
+    RfSettings,
+    SimSettings,
+)
 from detector.sim.faults import InjectedFault, StalledFrames, parse_fault
 from detector.sim.scenario import Scenario, load_scenario
 
@@ -71,11 +79,14 @@ class SimBuilder(Builder):
             scenario = load_scenario(scenario)
         assert isinstance(ctx.clock, SimClock)
         cam, sim = CameraSettings.of(ctx.config), SimSettings.of(ctx.config)
+        # The module focuses where its lens is set, off by its own error (sim.focus_error).
+        offset = CalibrationSettings.of(ctx.config).lens_offset_dioptres
+        dioptres = lens_position(cam.focus_m, offset) + sim.focus_error_dioptres
         return SimCamera(scenario, ctx.lights, ctx.clock, gain=cam.analogue_gain,
                          readout_ms=cam.readout_ms, switch_latency_ms=sim.switch_latency_ms,
                          switch_late_prob=sim.switch_late_prob,
                          switch_late_ms=sim.switch_late_ms, seconds=ctx.options.get("seconds"),
-                         focus_m=cam.focus_m)
+                         focus_m=1.0 / dioptres if dioptres else math.inf)
 
     def buzzer(self, ctx: BuildContext) -> Buzzer:
         from detector.hw.sim.devices import SimBuzzer

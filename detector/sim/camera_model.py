@@ -23,7 +23,8 @@ class CameraModel:
     readout_ms: float
     ring_mm: float
     offaxis_mm: float
-    focus_m: float = om.DEVICE_FOCUS_M  # where the lens is focused (camera.focus_m)
+    # Where the lens is focused: 1/focus_m in dioptres (inf at infinity; negative, past it).
+    focus_m: float = om.DEVICE_FOCUS_M
 
     @property
     def fx(self) -> float:

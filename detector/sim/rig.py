@@ -57,6 +57,14 @@ class SimRig:
         return capture(self.config, reference_scenario(distance_m, exposure_us,
                                                        self.resolution), gain)
 
+    def focus_frames(self, distance_m: float):
+        """Frames of the reference target at `distance_m` for each lens offset tried."""
+        cam = CameraSettings.of(self.config)
+        scenario = reference_scenario(distance_m, cam.exposure_us, self.resolution, seconds=0.2)
+        return lambda offset: capture(
+            self.config.with_values(calibration={"lens_offset_dioptres": offset}), scenario,
+            cam.analogue_gain)
+
     def grey_target(self) -> list[tuple[str, np.ndarray]]:
         return capture(self.config, reference_scenario(
             0.8, CameraSettings.of(self.config).exposure_us, self.resolution, lens=False),

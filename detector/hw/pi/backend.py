@@ -19,6 +19,7 @@ from detector.hw.lights import Lights
 from detector.settings import (
     ButtonsSettings,
     BuzzerSettings,
+    CalibrationSettings,
     CameraSettings,
     DisplaySettings,
     LightsSettings,
@@ -45,10 +46,11 @@ class PiBuilder(Builder):
         from detector.hw.pi.camera import PiCamera
 
         cam = CameraSettings.of(ctx.config)
+        offset = CalibrationSettings.of(ctx.config).lens_offset_dioptres
         return PiCamera(ctx.lights, resolution=cam.resolution, fps=cam.fps,
                         exposure_us=cam.exposure_us, analogue_gain=cam.analogue_gain,
                         readout_ms=cam.readout_ms, sensor_mode=cam.sensor_mode,
-                        focus_m=cam.focus_m)
+                        focus_m=cam.focus_m, lens_offset_dioptres=offset)
 
     def buzzer(self, ctx: BuildContext) -> Buzzer:
         from detector.hw.pi.gpio import GpioBuzzer

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from detector.errors import DetectorError, require
-from detector.hw.camera import Camera, Frame
+from detector.hw.camera import Camera, Frame, lens_position
 from detector.hw.lights import Lights
 from detector.hw.timing import label_frame
 
@@ -46,7 +46,7 @@ class PiCamera(Camera):
     def __init__(self, lights: Lights, *, resolution: tuple[int, int], fps: float,
                  exposure_us: float, analogue_gain: float, readout_ms: float,
                  sensor_mode: tuple[int, int] = (0, 0), focus_m: float = 2.0,
-                 picamera2_module: Any = None) -> None:
+                 lens_offset_dioptres: float = 0.0, picamera2_module: Any = None) -> None:
         self.lights = lights
         self._resolution = (int(resolution[0]), int(resolution[1]))
         self.fps = fps
@@ -55,6 +55,7 @@ class PiCamera(Camera):
         self.readout_ns = int(readout_ms * 1e6)
         self.wanted_mode = tuple(sensor_mode)
         self.focus_m = focus_m
+        self.lens_offset = lens_offset_dioptres
         self._module = picamera2_module
         self.picam2: Any = None
         self.mode: dict[str, Any] | None = None
@@ -89,7 +90,7 @@ class PiCamera(Camera):
             # would refocus mid-sweep and change every spot's blur, which the point-spread
             # test judges. A fixed-focus module keeps the focus it was built with.
             controls["AfMode"] = AF_MODE_MANUAL
-            controls["LensPosition"] = 1.0 / self.focus_m
+            controls["LensPosition"] = lens_position(self.focus_m, self.lens_offset)
         config = self.picam2.create_video_configuration(
             main={"size": self._resolution, "format": "YUV420"},
             sensor={"output_size": tuple(self.mode["size"]),
