@@ -49,6 +49,7 @@ class DeviceBench:
         devices = build_devices(config)
         try:
             devices.camera.start()
+            self.can_focus = devices.camera.can_focus
         finally:
             devices.close()
 
@@ -203,6 +204,8 @@ def step_focus(bench, config: Config) -> StepReport:
     """The lens offset that focuses this unit's lens at camera.focus_m, from the reference
     target at that distance."""
     focus_m = CameraSettings.of(config).focus_m
+    if not getattr(bench, "can_focus", True):
+        return StepReport("focus", ["a fixed-focus camera: its focus is the factory's"], {})
     result = C.calibrate_focus(bench.focus_frames(focus_m), 1.0 / focus_m)
     return StepReport("focus", result.steps + [
         f"lens position {lens_position(focus_m, result.offset_dioptres):.2f} D focuses at "

@@ -186,6 +186,7 @@ def test_pi_camera_holds_a_focusing_lens_at_the_configured_distance(module_class
                       picamera2_module=SimpleNamespace(Picamera2=module_class))
     camera.start()
     controls = module_class.instances[-1].config["controls"]
+    assert camera.can_focus is focused
     if focused:
         assert controls["AfMode"] == 0  # manual: autofocus would refocus mid-sweep
         # Dioptres: 1/1.6 m, plus this module's calibrated offset.

@@ -111,6 +111,17 @@ def test_focus_step_on_the_simulated_bench_recovers_a_units_focus_error():
     assert report.values["calibration"]["lens_offset_dioptres"] == pytest.approx(-0.3, abs=0.05)
 
 
+def test_focus_step_leaves_a_fixed_focus_camera_as_it_was():
+    class FixedFocusBench:
+        can_focus = False
+
+        def focus_frames(self, _distance):
+            raise AssertionError("a fixed-focus lens has no positions to try")
+
+    report = step_focus(FixedFocusBench(), load_config(None, []))
+    assert report.values == {} and "fixed-focus" in report.lines[0]
+
+
 def test_calibration_steps_see_what_earlier_steps_set(tmp_path, monkeypatch):
     import detector.calibrate as calibrate
 

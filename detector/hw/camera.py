@@ -51,6 +51,11 @@ class Camera(ABC):
     def resolution(self) -> tuple[int, int]:
         raise NotImplementedError
 
+    @property
+    def can_focus(self) -> bool:
+        """Whether the lens position can be set (after start())."""
+        return False
+
     def sensor_modes(self) -> list[dict[str, Any]]:
         """The sensor's modes as reported at run time (empty if unknown)."""
         return []

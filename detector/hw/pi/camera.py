@@ -65,6 +65,10 @@ class PiCamera(Camera):
     def resolution(self) -> tuple[int, int]:
         return self._resolution
 
+    @property
+    def can_focus(self) -> bool:
+        return "LensPosition" in (getattr(self.picam2, "camera_controls", None) or {})
+
     def sensor_modes(self) -> list[dict[str, Any]]:
         return list(self.picam2.sensor_modes) if self.picam2 is not None else []
 
@@ -85,7 +89,7 @@ class PiCamera(Camera):
             "AeEnable": False,
             "AwbEnable": False,
         }
-        if "LensPosition" in (getattr(self.picam2, "camera_controls", None) or {}):
+        if self.can_focus:
             # A lens that can focus (Camera Module 3) is held at camera.focus_m: autofocus
             # would refocus mid-sweep and change every spot's blur, which the point-spread
             # test judges. A fixed-focus module keeps the focus it was built with.

@@ -60,6 +60,10 @@ class SimCamera(Camera):
     def resolution(self) -> tuple[int, int]:
         return self.model.width, self.model.height
 
+    @property
+    def can_focus(self) -> bool:
+        return True  # the simulated module is a Camera Module 3
+
     def sensor_modes(self) -> list[dict]:
         return [{"size": (self.model.width, self.model.height), "fps": self.model.fps,
                  "bit_depth": 8}]
