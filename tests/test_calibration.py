@@ -285,3 +285,18 @@ def test_the_documented_nominal_profile_matches_the_defaults():
     for section in ("camera", "calibration"):
         for key, value in nominal[section].items():
             assert config.get(f"{section}.{key}") == value, f"{section}.{key}"
+
+
+def test_each_evaluation_run_meets_a_camera_module_focused_on_the_bench():
+    from detector.evaluation.units import calibrated_config, unit_number
+    from detector.sim.camera_model import focus_error_of
+
+    seed = 1  # unit 2, whose module focuses about 0.2 D off
+    error = focus_error_of(unit_number(seed))
+    assert abs(error) > 0.1
+    config = calibrated_config(load_config(None, []), seed, camera=True)
+    assert config.get("sim.focus_error_dioptres") == error
+    # The focus step's offset cancels the module's error.
+    assert config.get("calibration.lens_offset_dioptres") == pytest.approx(-error, abs=0.05)
+    radio_only = calibrated_config(load_config(None, []), seed)
+    assert radio_only.get("sim.focus_error_dioptres") == 0.0

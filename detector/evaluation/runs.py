@@ -96,7 +96,8 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     positions: dict[int, list[float]] = {}
-    config = calibrated_config(config, scenario.seed).with_values(sim={"display": "none"})
+    config = calibrated_config(config, scenario.seed, camera=True).with_values(
+        sim={"display": "none"})
     unit = unit_of(scenario.seed)
     mislabelled = 0
 

@@ -1,8 +1,9 @@
 """The scanner unit each evaluation run uses, calibrated on the simulated bench.
 
 Every run meets its own unit (number seed + 1: no run gets the nominal parts), calibrated
-as a technician would calibrate it (`detector calibrate rf`), so the figures hold for a
-fleet of calibrated devices rather than for one perfect one.
+as a technician would calibrate it (`detector calibrate rf`, and for runs that render
+frames `detector calibrate focus`: the unit's camera module focuses off by its own error),
+so the figures hold for a fleet of calibrated devices rather than for one perfect one.
 """
 
 from __future__ import annotations
@@ -34,10 +35,29 @@ def calibration_of(number: int) -> dict[str, Any]:
     return dict(report.values["calibration"])
 
 
-def calibrated_config(config: Config, seed: int) -> Config:
-    """`config` for a run on unit `unit_number(seed)` with that unit's calibration."""
+@lru_cache(maxsize=128)
+def focus_calibration_of(number: int) -> tuple[float, float]:
+    """(the focus error of unit `number`'s camera module, the lens offset that
+    `detector calibrate focus --sim` finds for it)."""
+    from detector.calibrate import SimBench, step_focus
+    from detector.sim.camera_model import focus_error_of
+
+    error = focus_error_of(number)
+    config = load_config(None, []).with_values(sim={"focus_error_dioptres": error})
+    report = step_focus(SimBench(config), config)
+    return error, float(report.values["calibration"]["lens_offset_dioptres"])
+
+
+def calibrated_config(config: Config, seed: int, camera: bool = False) -> Config:
+    """`config` for a run on unit `unit_number(seed)` with that unit's calibration; with
+    `camera`, also its camera module's focus error and focus calibration."""
     number = unit_number(seed)
-    return config.with_values(sim={"unit": number}, calibration=calibration_of(number))
+    config = config.with_values(sim={"unit": number}, calibration=calibration_of(number))
+    if not camera:
+        return config
+    error, offset = focus_calibration_of(number)
+    return config.with_values(sim={"focus_error_dioptres": error},
+                              calibration={"lens_offset_dioptres": offset})
 
 
 def frontend_for(seed: int) -> FrontEnd:

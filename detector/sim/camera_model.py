@@ -11,6 +11,22 @@ from detector.sim import optics_model as om
 from detector.sim.motion import Pose, Trajectory
 from detector.sim.scenario import Scenario
 
+# How far a simulated module focuses from where its lens is set (dioptres, either way).
+# No datasheet gives it: the picamera2 maintainers call the Camera Module 3's dioptre
+# values best effort, its modules differ, and users report modules that need positions
+# 2 D apart to focus at the same macro distance. At the device's 0.5 D a spread of 0.3 D
+# moves the focus between 1.25 m and 5 m, beyond the 0.17 D the detector tolerates
+# (docs/lens-detection.md, depth of field), so each unit must be focused on the bench.
+FOCUS_ERROR_SPREAD_D = 0.3
+
+
+def focus_error_of(unit: int) -> float:
+    """The focus error of simulated unit `unit` (0: the nominal module, none)."""
+    if unit == 0:
+        return 0.0
+    rng = np.random.default_rng([unit, 0xF0C5])
+    return float(rng.uniform(-FOCUS_ERROR_SPREAD_D, FOCUS_ERROR_SPREAD_D))
+
 
 @dataclass(frozen=True)
 class CameraModel:
