@@ -141,6 +141,7 @@ class SimBench:
         self.reference = self.rig.reference
         self.grey_target = self.rig.grey_target
         self.focus_frames = self.rig.focus_frames
+        self.can_focus = True  # the simulated module is a Camera Module 3
 
     def use(self, config: Config) -> None:
         """Capture with `config` from now on (a later step sees what an earlier one set)."""
@@ -204,7 +205,7 @@ def step_focus(bench, config: Config) -> StepReport:
     """The lens offset that focuses this unit's lens at camera.focus_m, from the reference
     target at that distance."""
     focus_m = CameraSettings.of(config).focus_m
-    if not getattr(bench, "can_focus", True):
+    if not bench.can_focus:
         return StepReport("focus", ["a fixed-focus camera: its focus is the factory's"], {})
     result = C.calibrate_focus(bench.focus_frames(focus_m), 1.0 / focus_m)
     return StepReport("focus", result.steps + [

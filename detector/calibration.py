@@ -33,6 +33,7 @@ import numpy as np
 from detector import __version__
 from detector.config import toml_value
 from detector.errors import DetectorError
+from detector.optics.spot_shape import ring_median
 from detector.rf.frontend import NOMINAL_AD8318_INTERCEPT, NOMINAL_AD8318_SLOPE, Response
 
 PROFILE_FORMAT = 1
@@ -71,14 +72,23 @@ class LensMeasure:
         return self.contrast_dn / max(self.noise_dn, 1e-6)
 
 
+def centre_crops(frames: Sequence[tuple[str, np.ndarray]], box: int,
+                 odd: bool = False) -> dict[str, list[np.ndarray]]:
+    """Each light state's frames, cropped to the square of half-size `box` around the
+    image centre (with `odd`, one pixel more, so the centre pixel is the middle one)."""
+    by: dict[str, list[np.ndarray]] = {}
+    end = box + 1 if odd else box
+    for label, image in frames:
+        h, w = image.shape[:2]
+        by.setdefault(label, []).append(
+            image[h // 2 - box:h // 2 + end, w // 2 - box:w // 2 + end].astype(float))
+    return by
+
+
 def measure_lens(frames: Sequence[tuple[str, np.ndarray]], box: int = 24) -> LensMeasure:
     """The reference lens straight ahead (image centre): its on-axis peak, on/off contrast
     and the dark frames' noise, from labelled frames."""
-    by: dict[str, list[np.ndarray]] = {}
-    for label, image in frames:
-        h, w = image.shape[:2]
-        crop = image[h // 2 - box:h // 2 + box, w // 2 - box:w // 2 + box].astype(float)
-        by.setdefault(label, []).append(crop)
+    by = centre_crops(frames, box)
     if not all(k in by for k in ("onaxis", "offaxis", "dark")):
         raise CalibrationError(f"frames of every light state are needed, got {sorted(by)}")
     on, off = np.mean(by["onaxis"], axis=0), np.mean(by["offaxis"], axis=0)
@@ -147,16 +157,11 @@ def spot_concentration(frames: Sequence[tuple[str, np.ndarray]], box: int = 8) -
     """The reference lens's peak (on-axis minus off-axis, above the box's border) over its
     summed return in the box around the image centre: about 1/(2*pi*(sigma^2 + 1/12)) for
     a spot of blur sigma, so its inverse is quadratic in the lens's focus error."""
-    by: dict[str, list[np.ndarray]] = {}
-    for label, image in frames:
-        h, w = image.shape[:2]
-        by.setdefault(label, []).append(
-            image[h // 2 - box:h // 2 + box + 1, w // 2 - box:w // 2 + box + 1].astype(float))
+    by = centre_crops(frames, box, odd=True)
     if "onaxis" not in by or "offaxis" not in by:
         raise CalibrationError("frames of both LED groups are needed to measure the focus")
     diff = np.mean(by["onaxis"], axis=0) - np.mean(by["offaxis"], axis=0)
-    border = np.concatenate([diff[0], diff[-1], diff[1:-1, 0], diff[1:-1, -1]])
-    spot = np.clip(diff - np.median(border), 0.0, None)
+    spot = np.clip(diff - ring_median(diff), 0.0, None)
     total = float(spot.sum())
     if total <= 0:
         raise CalibrationError("no reference lens in the middle of the view: check that the "
@@ -194,11 +199,12 @@ def calibrate_focus(capture: Callable[[float], Sequence[tuple[str, np.ndarray]]]
     best = float(np.clip(-slope / (2 * curvature), lowest, span_dioptres))
     steps = [f"lens offsets {offsets[0]:+.1f} to {offsets[-1]:+.1f} D: sharpest at "
              f"{best:+.2f} D"]
-    if best <= lowest + step_dioptres and lowest <= -nominal_dioptres:
+    at_low_end = best <= lowest + step_dioptres
+    if at_low_end and lowest <= -nominal_dioptres:
         raise CalibrationError("the lens is sharpest at its infinity stop and cannot focus "
                                "as far as the target: check the target's distance, else the "
                                "camera module is faulty")
-    if best >= span_dioptres - step_dioptres or best <= lowest + step_dioptres:
+    if at_low_end or best >= span_dioptres - step_dioptres:
         raise CalibrationError(f"the sharpest lens position is at the end of the search "
                                f"({best:+.2f} D): check the target's distance")
     return FocusResult(round(best, 3), steps)
