@@ -134,6 +134,11 @@ class Session:
     wifi: Any = None  # a WifiMonitor (wifi/monitor.py), None without an adapter
     closers: list[Callable[[], None]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # With both, the RF analysis asks the Wi-Fi monitor what its traffic explains.
+        if self.radio is not None and self.wifi is not None:
+            self.radio.analyzer.use_explainer(self.wifi.analyzer)
+
     def close(self) -> None:
         first: Exception | None = None
         radio = [self.radio.close] if self.radio is not None else []

@@ -124,7 +124,7 @@ def _eval_commands(sub: Any) -> None:
     ev.add_argument("--radio", default="", metavar="CONDITION",
                     help="with --rf-only: radio conditions to run under, e.g. "
                          "scans=4,offset_db=10 (scans, packet_us, occupancy, offset_db, "
-                         "uncalibrated; docs/rf.md)")
+                         "uncalibrated, no_wifi; docs/rf.md)")
 
     rp = sub.add_parser("replay", help="run lens detection on a recorded session and print "
                                        "the alerts")

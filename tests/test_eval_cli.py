@@ -165,7 +165,8 @@ def test_radio_conditions_parse_into_the_scanners_settings():
     assert slow.world.cc_dwell_us == 2936 and slow.world.packet_us == 300
     assert slow.world.occupancy_scale == 2 and slow.offset_db == -10 and not slow.calibrated
     fast = RadioCondition.parse("scans=30")
-    assert fast.world.cc_dwell_us == 357 and fast.calibrated
+    assert fast.world.cc_dwell_us == 357 and fast.calibrated and fast.wifi
+    assert not RadioCondition.parse("no_wifi").wifi and slow.wifi
     with pytest.raises(DetectorError, match="scans=40"):
         RadioCondition.parse("scans=40")
 

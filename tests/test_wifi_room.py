@@ -57,7 +57,7 @@ def test_every_wifi_emitter_sends_its_traffic_at_the_fields_level():
     found = {f.address: f for f in summarise(room_traffic(scenario))}
     cam = next(f for a, f in found.items()
                if a.startswith(DOC_PREFIX) and f.sent_kbps > 300 and f.ssid is None)
-    call = max((f for a, f in found.items() if locally_administered(a) and a != VENUE_AP),
+    call = max((f for a, f in found.items() if locally_administered(a) and not a.startswith(VENUE_AP[:-1])),
                key=lambda f: f.sent_kbps)  # the phone
     assert cam.near_mtu_share > 0.7 and cam.burst_period_s == pytest.approx(2.0, abs=0.2)
     assert 500 < call.sent_kbps < 1500 and not locally_administered(cam.address)
@@ -125,3 +125,39 @@ def test_a_recorded_simulated_session_keeps_its_wifi_capture(tmp_path, capsys):
     assert main(["replay", str(tmp_path / "rec")]) == 0
     out = capsys.readouterr().out
     assert "wifi.pcap:" in out and "class" in out  # each device heard, classified
+
+
+SYNCING = """
+[[transmitters]]
+kind = "phone"
+id = "neighbour"
+at = [-0.6, 1.0, 1.0]
+band = "wifi-2g4"
+duty = 0.3
+
+[[transmitters]]
+kind = "phone"
+id = "call"
+at = [0.5, 1.0, 1.0]
+band = "wifi-2g4"
+traffic = "video-call"
+"""
+
+
+def test_a_phone_sends_what_the_radio_field_has_it_on_the_air_for():
+    """One phone, one behaviour: an idle phone's bursts fall inside the episodes the
+    radio field keeps it on the air for (outside them only its keep-alives), and a
+    phone on a call is on the air all through, in the field as in its traffic."""
+    from detector.rf.sim.field import RadioField
+    from detector.sim.wifi_room import address_of
+
+    scenario = scenario_from(SYNCING, base=WALK)
+    field = RadioField(scenario)
+    episodes = field.phone_on_air_s("neighbour")
+    assert episodes and field.phone_on_air_s("call") is None
+    neighbour = address_of("neighbour", "phone", 0)
+    sent = [f for f in room_traffic(scenario) if f.addr2 == neighbour]
+    inside = [f for f in sent if any(a <= f.t_ns / 1e9 < b for a, b in episodes)]
+    outside = [f for f in sent if f not in inside]
+    assert sum(f.length for f in inside) > 20 * sum(f.length for f in outside)
+    assert all(f.length <= 200 for f in outside)  # keep-alives only

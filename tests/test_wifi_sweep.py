@@ -189,3 +189,17 @@ def test_a_wifi_camera_likely_alert_is_scored_by_the_emitter_at_its_address():
 
     assert run_with("cam1").camera_likely_false == 0
     assert run_with("call").camera_likely_false == 1
+
+
+@pytest.mark.parametrize("explains", [True, False])
+def test_a_sweeps_rf_analysis_asks_its_wifi_monitor(explains):
+    from detector.backends import open_session
+
+    config = load_config(None, ["sim.display=none", f"rf_rules.wifi_explains={str(explains).lower()}"])
+    session = open_session(config, rf=True, scenario=scenario_from(ROOM, base=EIGHT_SECONDS))
+    try:
+        assert session.wifi is not None and session.radio is not None
+        expected = session.wifi.analyzer if explains else None
+        assert session.radio.analyzer.wifi.explainer is expected
+    finally:
+        session.close()

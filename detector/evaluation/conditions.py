@@ -11,7 +11,9 @@ A condition is written as comma-separated settings, for example
 - offset_db: every receiver of the unit reads this much high, on top of its own spread,
   and its calibration does not know (a unit far from nominal, or one whose calibration
   has drifted);
-- uncalibrated: the unit runs on the configuration's defaults instead of its profile.
+- uncalibrated: the unit runs on the configuration's defaults instead of its profile;
+- no_wifi: the device has no Wi-Fi monitor, so nothing explains the RF analysis's Wi-Fi
+  findings (docs/rf.md, "Explained by Wi-Fi").
 """
 
 from __future__ import annotations
@@ -33,16 +35,19 @@ class RadioCondition:
     world: RadioWorld = RadioWorld()
     offset_db: float = 0.0
     calibrated: bool = True
+    wifi: bool = True
 
     @classmethod
     def parse(cls, text: str) -> RadioCondition:
         dwell_us, packet_us, occupancy = RadioWorld().cc_dwell_us, RadioWorld().packet_us, 1.0
-        offset, calibrated = 0.0, True
+        offset, calibrated, wifi = 0.0, True, True
         for item in filter(None, (part.strip() for part in text.split(","))):
             key, _, value = item.partition("=")
             try:
                 if key == "uncalibrated" and not value:
                     calibrated = False
+                elif key == "no_wifi" and not value:
+                    wifi = False
                 elif key == "scans":
                     scans = float(value)
                     if not SCANS_RANGE[0] <= scans <= SCANS_RANGE[1]:
@@ -62,7 +67,7 @@ class RadioCondition:
                     offset = float(value)
                 else:
                     raise DetectorError(f"--radio: unknown setting {key!r} (scans, packet_us, "
-                                        f"occupancy, offset_db, uncalibrated)")
+                                        f"occupancy, offset_db, uncalibrated, no_wifi)")
             except ValueError:
                 raise DetectorError(f"--radio: {item!r} is not a valid value") from None
-        return cls(RadioWorld(dwell_us, packet_us, occupancy), offset, calibrated)
+        return cls(RadioWorld(dwell_us, packet_us, occupancy), offset, calibrated, wifi)

@@ -78,7 +78,7 @@ def _run(job: Job, config: Config) -> SweepRun:
         condition = RadioCondition.parse(job.radio)
         return run_rf_only(load_scenario(job.path), seed=job.seed, world=condition.world,
                            offset_db=condition.offset_db, calibrated=condition.calibrated,
-                           config=config)
+                           wifi=condition.wifi, config=config)
     if job.kind == "scenario-wifi":
         return run_wifi_only(load_scenario(job.path), seed=job.seed)
     return run_scenario(load_scenario(job.path), config, seed=job.seed)

@@ -146,13 +146,16 @@ def run_scenario(scenario: Scenario, config: Config, seed: int | None = None,
 
 def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 / 60,
                 world: RadioWorld = DEFAULT_WORLD, offset_db: float = 0.0,
-                calibrated: bool = True, config: Config | None = None) -> SweepRun:
+                calibrated: bool = True, config: Config | None = None,
+                wifi: bool = True) -> SweepRun:
     """The radio side of a sweep alone: the run's calibrated scanner unit, client and
     analysis on a clock stepped like the camera's, without rendering a frame (RF
     evaluation in seconds instead of minutes). `world`, `offset_db` (a unit reading that
     much high, uncorrected by its calibration) and `calibrated` (False: the
     configuration's defaults) vary the conditions for robustness checks. `config` gives
-    the analysis its rules (`[rf_rules]`) and baseline; None for the defaults."""
+    the analysis its rules (`[rf_rules]`) and baseline; None for the defaults. With
+    `wifi` the device's Wi-Fi monitor hears the room too, as in a sweep, and the RF
+    analysis asks it what its traffic explains (`rf_rules.wifi_explains`)."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     unit = unit_of(scenario.seed).shifted(offset_db)
@@ -163,11 +166,16 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
     radio = SimulatedRadio(scenario, clock, unit=unit, frontend=frontend, world=world,
                            baseline_s=RfSettings.of(config).baseline_s,
                            params=RfParams.of(config))
+    monitor = _sim_monitor(scenario, clock) if wifi else None
+    if monitor is not None:
+        radio.analyzer.use_explainer(monitor.monitor.analyzer)
     started = time.perf_counter()
     steps = int(scenario.total_s / step_s)
     try:
         for k in range(steps + 1):
             clock.advance_to(clock.start_ns + int(k * step_s * 1e9))
+            if monitor is not None:
+                monitor.poll(k * step_s)
             radio.poll()
     finally:
         radio.close()
@@ -178,8 +186,36 @@ def run_rf_only(scenario: Scenario, seed: int | None = None, step_s: float = 1 /
     run.end_ns = clock.monotonic_ns()
     run.rf_alerts = credit_alerts([a.to_json() for a in radio.analyzer.alerts], scenario,
                                   clock.start_ns, unit, world)
-    run.rf_stats = radio.client.stats
+    run.rf_stats = radio.stats
     return run
+
+
+@dataclass
+class _SimMonitor:
+    """The simulated Wi-Fi adapter and its analysis on a clock, fed the device's motion
+    along the scripted path (what frame alignment measures on the device)."""
+
+    monitor: Any
+    trajectory: Any
+    clock: SimClock
+    motion_every_s: float = 1 / 30  # a frame set's interval
+    _motions: int = 0
+
+    def poll(self, t: float) -> list[dict[str, Any]]:
+        now = self.clock.monotonic_ns()
+        if t >= self._motions * self.motion_every_s - 1e-9:
+            self.monitor.add_motion(now, _turn_rate(self.trajectory, t, self.motion_every_s))
+            self._motions += 1
+        return self.monitor.poll(now).new_cameras
+
+
+def _sim_monitor(scenario: Scenario, clock: SimClock) -> _SimMonitor:
+    from detector.sim.motion import Trajectory
+    from detector.sim.wifi_source import SimWifiSource
+    from detector.wifi.monitor import WifiMonitor
+
+    source = SimWifiSource(scenario, clock.start_ns)
+    return _SimMonitor(WifiMonitor(source, clock.start_ns), Trajectory(scenario), clock)
 
 
 def run_wifi_only(scenario: Scenario, seed: int | None = None,
@@ -188,30 +224,23 @@ def run_wifi_only(scenario: Scenario, seed: int | None = None,
     analysis and the motion test on a clock stepped like the camera's, without rendering
     a frame. The device's motion is the camera's turn rate along the scripted path (what
     frame alignment measures on the device)."""
-    from detector.sim.motion import Trajectory
-    from detector.sim.wifi_source import SimWifiSource
-    from detector.wifi.monitor import WifiMonitor
-
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     clock = SimClock()
     start = clock.start_ns
-    source = SimWifiSource(scenario, start)
-    monitor = WifiMonitor(source, start)
-    trajectory = Trajectory(scenario)
+    sim = _sim_monitor(scenario, clock)
+    sim.motion_every_s = 2 * step_s  # a frame set every other frame
     started = time.perf_counter()
     alerts: list[dict[str, Any]] = []
     for k in range(int(scenario.total_s / step_s) + 1):
         t = k * step_s
         clock.advance_to(start + int(t * 1e9))
-        if k % 2 == 0:  # a frame set every other frame
-            monitor.add_motion(clock.monotonic_ns(), _turn_rate(trajectory, t, 2 * step_s))
-        alerts += monitor.poll(clock.monotonic_ns()).new_cameras
+        alerts += sim.poll(t)
     run = SweepRun(name=scenario.name, seed=scenario.seed, width=scenario.device.resolution[0],
                    truth={"cameras": [], "distractors": [], "transmitters": []},
                    frame_t_ns={}, tracks=[], alerts=[], wall_s=time.perf_counter() - started)
     run.start_ns, run.end_ns = start, clock.monotonic_ns()
-    run.wifi_truth = source.truth()
+    run.wifi_truth = sim.monitor.source.truth()
     run.wifi_alerts = credit_wifi(alerts, _addresses(run.wifi_truth))
     return run
 

@@ -20,6 +20,8 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   explains it: loud nearly always is a carrier outside the scanned bands (`analog-1g2`);
   at least `cellular_dbm` and `unexplained_db` above what the 2.4 and 5.8 GHz receivers
   hear, in `broadband_occupancy` of the readings, is `cellular`.
+A Wi-Fi finding that a Wi-Fi monitor's classified traffic explains raises nothing
+(rf/explain.py, `wifi_explains`, `wifi_wait_s`; docs/rf.md, "Explained by Wi-Fi").
 Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert,
 except an emitter already heard at the door that has grown since (the inspector walked
 toward it): `approach_rise_db` at 2.4 GHz, `broadband_approach_db` for a cellular
@@ -38,6 +40,7 @@ import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
 from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, run_key, without_skirts
+from detector.rf.explain import WIFI5_HALF_SPAN_MHZ, TrafficExplainer, WifiQuestions
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
@@ -83,8 +86,11 @@ class RfAnalyzer:
     the per-receiver rules (module docstring) on each reading."""
 
     def __init__(self, start_ns: int, baseline_s: float, params: RfParams | None = None,
-                 floors: Mapping[str, float] | None = None) -> None:
+                 floors: Mapping[str, float] | None = None,
+                 explainer: TrafficExplainer | None = None) -> None:
         self.p = params or RfParams.defaults()
+        self.wifi = WifiQuestions()  # to a Wi-Fi monitor, when the device has one
+        self.use_explainer(explainer)
         self.start_ns = start_ns
         self.baseline_min_ns = start_ns + int(baseline_s * 1e9)
         self.baseline_limit_ns = start_ns + int(max(baseline_s, BASELINE_LIMIT_S) * 1e9)
@@ -108,6 +114,11 @@ class RfAnalyzer:
         self.proximity = 0.0
         # Each sweep rule's findings (by receiver), with its window's newest sweep then.
         self._rule_results: dict[str, tuple[Sweep | None, dict[str, Finding]]] = {}
+
+    def use_explainer(self, explainer: TrafficExplainer | None) -> None:
+        """Ask this Wi-Fi monitor's analysis about Wi-Fi findings (unless `wifi_explains`
+        is off)."""
+        self.wifi.explainer = explainer if self.p.wifi_explains else None
 
     # ---- input ----------------------------------------------------------------------
     def add(self, reading: dict[str, Any]) -> list[RfAlert]:
@@ -253,10 +264,14 @@ class RfAnalyzer:
                  "occupancy": round(float(occupancy[start:end].mean()), 2),
                  "door_rise_db": round(float(rise[start:end].max()), 1)})
 
-        runs = [(start, end) for start, end in _runs(busy) if end - start >= need]
+        runs = [(start, end) for start, end in _runs(busy) if end - start >= need
+                and not self.wifi.explained(float(self.cc_freqs[start]) / 1e6,
+                                            float(self.cc_freqs[end - 1]) / 1e6, self.cc[-1].t_ns)]
         if not self.p.alert_per_emitter:  # the band's one finding: its strongest run
-            if runs:
-                found["wifi-2g4"] = max((finding(*run) for run in runs), key=lambda f: f.excess_db)
+            if runs:  # that the Wi-Fi monitor is not still classifying, if there is one
+                findings = [finding(*run) for run in runs]
+                settled = [f for f in findings if not self.wifi.examining(f, self.cc[-1].t_ns)]
+                found["wifi-2g4"] = max(settled or findings, key=lambda f: f.excess_db)
             return
         # Every emitter its own finding (a phone on channel 1 and a camera on channel 11
         # are two alerts): pieces of one run joined, skirts of a loud one left out (the
@@ -300,6 +315,12 @@ class RfAnalyzer:
         # camera above the door, the door's own loss gone once inside).
         hot_or_near = hot | (levels >= self.p.near_wifi5_dbm)
         bursty = (hot_or_near.sum(axis=0) >= WIFI5_MIN_HOT_SWEEPS) & in_wifi & ~steady
+        if bursty.sum() >= WIFI5_MIN_CHANNELS and self.wifi.explainer is not None:
+            for i in np.flatnonzero(bursty):
+                mhz = float(self.rx_freqs[i]) / 1e6
+                if self.wifi.explained(mhz - WIFI5_HALF_SPAN_MHZ, mhz + WIFI5_HALF_SPAN_MHZ,
+                                       recent[-1].t_ns):
+                    bursty[i] = False
         if bursty.sum() >= WIFI5_MIN_CHANNELS:
             i = int(np.argmax(np.where(bursty, levels.max(axis=0), -999)))
             found["wifi-5g"] = Finding("Wi-Fi", float(self.rx_freqs[i]),
@@ -364,8 +385,11 @@ class RfAnalyzer:
             band = band_of(key)
             alert = self.active.get(key)
             if alert is None:
-                since = self.pending.setdefault(key, Pending(t, t)).since_ns
-                if t - since < self._confirm_s(band, f) * 1e9:
+                pending = self.pending.setdefault(key, Pending(t, t))
+                awaiting = self.wifi.awaiting_verdict(band, f, pending, t)
+                if t - pending.since_ns < self._confirm_s(band, f) * 1e9:
+                    continue
+                if awaiting and t - (pending.asking_since_ns or t) < self.p.wifi_wait_s * 1e9:
                     continue
                 alert = RfAlert(band, f.kind, t, f.freq_hz, f.level_dbm, f.excess_db, last_ns=t,
                                 evidence=f.evidence)

@@ -39,8 +39,9 @@ class Radio:
 
     @property
     def stats(self) -> dict[str, Any]:
-        """The client's counters (readings, reconnects, bad frames)."""
-        return dict(self.client.stats)
+        """The client's counters (readings, reconnects, bad frames), and how many times
+        the Wi-Fi monitor explained a finding, by what it heard (`explained`)."""
+        return {**self.client.stats, "explained": dict(self.analyzer.wifi.counts)}
 
     @property
     def online(self) -> bool:

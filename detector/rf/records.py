@@ -62,6 +62,8 @@ class RfParams(Section):
     approach_rise_db: float
     broadband_approach_db: float
     approach_confirm_s: float
+    wifi_explains: bool
+    wifi_wait_s: float
     hold_s: float
     proximity_span_db: float
 
@@ -127,7 +129,10 @@ class Finding:
 
 @dataclass
 class Pending:
-    """A finding being confirmed: held since, last seen."""
+    """A finding being confirmed: held since, last seen; and, while the Wi-Fi monitor is
+    asked about it, since when and about which frequency (MHz)."""
 
     since_ns: int
     seen_ns: int
+    asking_since_ns: int | None = None
+    asking_mhz: float | None = None

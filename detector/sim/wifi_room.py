@@ -34,7 +34,9 @@ from detector.wifi.headers import WifiFrame
 
 WIFI_BANDS = ("wifi-2g4", "wifi-5g")
 WALKING_M_S = 0.5  # moving at least this fast changes a camera's whole picture
-VENUE_AP = bytes.fromhex("0a0000000001")  # the venue's access point (a private address)
+# The venue's access points outside the room, one per channel a station uses (a private
+# address; the channel number is its last byte).
+VENUE_AP = bytes.fromhex("0a0000000001")
 APP_PHONE = bytes.fromhex("0a0000000002")  # the phone an own-AP camera streams to
 
 
@@ -73,22 +75,31 @@ def emitter_addresses(scenario: Scenario) -> dict[bytes, tuple[str, str]]:
     field = RadioField(scenario)
     out = {address_of(e.id, e.kind, k): (e.id, e.kind) for k, e in enumerate(field.emitters)
            if e.band in WIFI_BANDS}
-    out.setdefault(VENUE_AP, ("venue-ap", "wifi-ap"))
+    for e in field.emitters:
+        if e.band in WIFI_BANDS:
+            out.setdefault(_venue_ap(field, int(round(e.centre_mhz))),
+                           ("venue-ap", "wifi-ap"))
     return out
 
 
-def _venue_ap(field: RadioField) -> bytes:
-    """The access point the room's stations use: the scenario's own, if it has one."""
+def _venue_ap(field: RadioField, freq_mhz: int) -> bytes:
+    """The access point a station on freq_mhz uses: the scenario's own when it serves
+    that channel (a station and its access point share the channel), else the venue's
+    one there."""
     for k, e in enumerate(field.emitters):
-        if e.kind == "wifi-ap" and e.band in WIFI_BANDS:
+        if e.kind == "wifi-ap" and e.band in WIFI_BANDS and int(round(e.centre_mhz)) == freq_mhz:
             return address_of(e.id, e.kind, k)
-    return VENUE_AP
+    return VENUE_AP[:-1] + bytes([channel_number(freq_mhz)])
+
+
+def channel_number(freq_mhz: int) -> int:
+    """The 802.11 channel number of a centre frequency (2.4 and 5 GHz bands)."""
+    return (freq_mhz - 2407) // 5 if freq_mhz < 3000 else (freq_mhz - 5000) // 5
 
 
 def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiFrame]:
     """Every frame of the sweep (or of its first `seconds`), in time order."""
     field = RadioField(scenario)
-    venue = _venue_ap(field)
     trajectory = Trajectory(scenario)
     seconds = min(seconds or scenario.total_s, scenario.total_s)
     cameras = {c.id: c for c in scenario.cameras}
@@ -98,7 +109,7 @@ def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiF
         if e.band not in WIFI_BANDS:
             continue
         freq = int(round(e.centre_mhz))
-        link = Link(address_of(e.id, e.kind, k), venue, freq)
+        link = Link(address_of(e.id, e.kind, k), _venue_ap(field, freq), freq)
         seed = scenario.seed * 1000 + k
 
         def rssi(t: float, e: Emitter = e) -> float:
@@ -118,7 +129,8 @@ def room_traffic(scenario: Scenario, seconds: float | None = None) -> list[WifiF
             streams.append(beacons(link.station, f"venue-{e.id}", seconds, rssi, freq,
                                    seed=seed))
         elif e.kind == "phone":
-            streams.append(phone(link, seconds, rssi, traffic[e.id].traffic, seed=seed))
+            streams.append(phone(link, seconds, rssi, traffic[e.id].traffic, seed=seed,
+                                 episodes=field.phone_on_air_s(e.id)))
         elif e.kind == "laptop":
             streams.append(laptop(link, seconds, rssi, seed=seed))
         elif e.kind == "smart-speaker":

@@ -60,6 +60,10 @@ class SimWifiSource:
 
         self.hopper.advance(now, hold, listen)
 
+    def cue(self, freq_mhz: int) -> None:
+        """Listen on this channel next (the monitor's analysis asks)."""
+        self.hopper.cue(freq_mhz)
+
     def close(self) -> None:
         pass
 

@@ -80,10 +80,15 @@ def camera_stream(link: Link, seconds: float, rssi: Rssi, activity: Activity, *,
 
 
 def phone(link: Link, seconds: float, rssi: Rssi, traffic: str = "idle", *,
-          seed: int = 0) -> Iterator[WifiFrame]:
+          seed: int = 0, episodes: list[tuple[float, float]] | None = None
+          ) -> Iterator[WifiFrame]:
     """A phone: idle (a keep-alive now and then), browse (page loads: bursts down),
     video-down (a video player fetching 2-4 s segments), video-call (about 1 Mb/s each
-    way in smaller packets, 30 a second)."""
+    way in smaller packets, 30 a second).
+
+    `episodes` (seconds) are when the radio field has an idle or browsing phone on the
+    air (rf/sim/field.py): an idle phone syncs then, exchanging bursts both ways, and a
+    browsing one loads its pages then; None leaves browsing unbounded."""
     rng = np.random.default_rng([seed, 0x50])
     frames: list[WifiFrame] = []
     if traffic == "idle":
@@ -92,14 +97,20 @@ def phone(link: Link, seconds: float, rssi: Rssi, traffic: str = "idle", *,
             frames.append(_data(int(t * S), link, 120, True, rssi(t)))
             frames.append(_data(int(t * S) + 400_000, link, 200, False, rssi(t)))
             t += float(rng.uniform(3, 15))
+        for a, b in episodes or []:
+            frames += _sync(link, a, min(b, seconds), rssi, rng)
     elif traffic == "browse":
         t = float(rng.uniform(0, 3))
         while t < seconds:
+            if episodes is not None:
+                t = _within(t, episodes)
+                if t >= seconds:
+                    break
             frames += _packetise(int(t * S), link, float(rng.uniform(0.2e6, 2e6)), False,
                                  rssi(t), 120_000)
             frames += [_data(int(t * S) + i * 3_000_000, link, 90, True, rssi(t))
                        for i in range(10)]
-            t += float(rng.exponential(6.0)) + 1.0
+            t += float(rng.exponential(6.0 if episodes is None else 1.0)) + 1.0
     elif traffic == "video-down":  # a player's segments are all of one length
         segment_s = float(rng.uniform(2, 4))
         t = float(rng.uniform(0, segment_s))
@@ -117,6 +128,28 @@ def phone(link: Link, seconds: float, rssi: Rssi, traffic: str = "idle", *,
         raise ValueError(f"phone traffic {traffic!r}: expected idle, browse, video-down or "
                          f"video-call")
     yield from sorted(frames, key=lambda f: f.t_ns)
+
+
+def _within(t: float, episodes: list[tuple[float, float]]) -> float:
+    """t, or the start of the next episode when t falls outside them (inf: none left)."""
+    for a, b in episodes:
+        if t < b:
+            return max(t, a)
+    return float("inf")
+
+
+def _sync(link: Link, start: float, end: float, rssi: Rssi,
+          rng: np.random.Generator) -> list[WifiFrame]:
+    """A phone syncing: apps fetch and send in bursts both ways, a few a second (messages,
+    mail, thumbnails up and down), about 1 Mb/s down and 0.7 Mb/s up while it lasts."""
+    frames: list[WifiFrame] = []
+    t = start + float(rng.uniform(0, 0.1))
+    while t < end:
+        frames += _packetise(int(t * S), link, float(rng.uniform(2e3, 60e3)), False, rssi(t))
+        frames += _packetise(int(t * S) + 2_000_000, link, float(rng.uniform(1e3, 40e3)), True,
+                             rssi(t))
+        t += float(rng.uniform(0.05, 0.4))
+    return frames
 
 
 def laptop(link: Link, seconds: float, rssi: Rssi, *, seed: int = 0) -> Iterator[WifiFrame]:

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from detector.wifi.adapter import CHANNEL_MHZ
 from detector.wifi.classify import STREAM_KBPS, DeviceClass, Verdict, classify
 from detector.wifi.features import TrafficFeatures, features_of
-from detector.wifi.headers import DATA, WifiFrame, mac_text
+from detector.wifi.headers import BEACON, DATA, MGMT, WifiFrame, mac_text
 from detector.wifi.motion import MotionResponse, binned, motion_response, sent_bitrate
 
 WINDOW_S = 12.0  # the longest stretch a device is classified on
@@ -33,6 +34,11 @@ WALK_S = 10.0  # the walk the inspector is asked for, for the motion test
 TRAIL_S = 30  # seconds of RSSI trail kept per suspect
 RSSI_RANGE = (-90.0, -30.0)  # mapped to proximity 0-1
 RUN_GAP_NS = 5_000_000  # dwells closer than this are one stretch of listening
+# An RF finding is explained by Wi-Fi traffic heard this recently on its channels (the
+# hopper comes back to a channel within a cycle, 3-6 s).
+EXPLAIN_RECENT_S = 6.0
+WIFI_HALF_WIDTH_MHZ = 10.0  # a 20 MHz Wi-Fi channel either side of its centre
+LOOK_AGAIN_S = 8.0  # an RF finding's channel is looked at again after this long
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,32 @@ class Suspect:
                                for t, r in self.trail]}
 
 
+# Nearly every 2.4 GHz network uses channel 1, 6 or 11, the three that do not overlap.
+COMMON_2G4_MHZ = (2412, 2437, 2462)
+
+
+def channel_for(lo_mhz: float, hi_mhz: float) -> int | None:
+    """The Wi-Fi channel most likely to carry RF power seen between lo and hi MHz: at
+    2.4 GHz channel 1, 6 or 11 when one is within a channel's width of its centre (a
+    run of hot channels wanders and breaks up around its emitter), else the nearest
+    channel within half a channel's width; None outside the Wi-Fi bands."""
+    centre = (lo_mhz + hi_mhz) / 2
+    common = min(COMMON_2G4_MHZ, key=lambda mhz: abs(mhz - centre))
+    if abs(common - centre) <= 2 * WIFI_HALF_WIDTH_MHZ and centre < 3000:
+        return common
+    freq = min(CHANNEL_MHZ.values(), key=lambda mhz: abs(mhz - centre))
+    return freq if abs(freq - centre) <= WIFI_HALF_WIDTH_MHZ else None
+
+
+def _overlaps(freq_mhz: int, lo_mhz: float, hi_mhz: float) -> bool:
+    """Whether a 20 MHz Wi-Fi channel covers a real share of lo-hi MHz: half of it, or
+    half a channel's width of a wider span (a run that only grazes a neighbouring
+    channel's edge is not that channel's)."""
+    shared = min(freq_mhz + WIFI_HALF_WIDTH_MHZ, hi_mhz) - max(freq_mhz - WIFI_HALF_WIDTH_MHZ,
+                                                             lo_mhz)
+    return shared >= min(WIFI_HALF_WIDTH_MHZ, (hi_mhz - lo_mhz) / 2)
+
+
 class WifiAnalyzer:
     """Feed it `add(frames, dwells)` and `add_motion(t_ns, value)`; call `update(now)`
     for the cameras identified since the last call. `hold(freq, since_ns, now)` tells the
@@ -100,12 +132,19 @@ class WifiAnalyzer:
         self.suspects: dict[bytes, Suspect] = {}
         self.motion: deque[tuple[int, float]] = deque()
         self.heard: set[int] = set()  # channels heard so far
+        self.listened: dict[int, deque[Dwell]] = defaultdict(deque)  # recent, per channel
+        self.looks: dict[int, int] = {}  # channels the RF analysis asked about, and when
+        self._cues: list[int] = []  # of those, the ones the hopper has not been told of
         self._next_ns = start_ns
 
     # ---- inputs -----------------------------------------------------------------------------
     def add(self, frames: list[WifiFrame], dwells: list[Dwell]) -> None:
         for d in dwells:
             self.heard.add(d.freq_mhz)
+            recent = self.listened[d.freq_mhz]
+            recent.append(d)
+            while recent and d.end_ns - recent[0].end_ns > EXPLAIN_RECENT_S * 1e9:
+                recent.popleft()
             run = self.runs.get(d.freq_mhz)
             if run is not None and d.start_ns - run[1] <= RUN_GAP_NS:
                 self.runs[d.freq_mhz] = (run[0], max(run[1], d.end_ns))
@@ -197,14 +236,110 @@ class WifiAnalyzer:
         else:
             trail.append((f.t_ns, float(f.rssi_dbm)))
 
+    # ---- what the RF analysis asks ------------------------------------------------------
+    def explains(self, lo_mhz: float, hi_mhz: float, now: int) -> str | None:
+        """Whether Wi-Fi traffic heard lately accounts for RF power between lo_mhz and
+        hi_mhz: among the devices heard sending on the Wi-Fi channels that overlap it in
+        the last EXPLAIN_RECENT_S, the loudest is one the traffic analysis has classified
+        as no camera (a phone, a laptop, an access point...), and none is an identified
+        camera or a stream not classified yet. Returns what explains it ("phone-browse on
+        2437 MHz"), or None. A Wi-Fi power reading cannot tell these apart; the headers
+        can (docs/rf.md, "Explained by Wi-Fi")."""
+        loudest: tuple[float, str | None] | None = None
+        for address, frames in self.senders(lo_mhz, hi_mhz, now).items():
+            rssi = max((f.rssi_dbm for f in frames if f.rssi_dbm is not None), default=-200.0)
+            if address in self.suspects:
+                return None
+            known = self.verdicts.get(address)
+            streams = self._streams(frames, now)
+            if known is not None and known[1].device_class != DeviceClass.UNKNOWN:
+                kind = str(known[1].device_class)
+            elif streams:
+                return None  # still being classified: it may be a camera
+            elif any(f.kind == MGMT and f.subtype == BEACON for f in frames):
+                kind = "access-point"  # beacons and no stream: one frame says what it is
+            else:
+                continue  # a keep-alive says nothing either way
+            why = f"{kind} on {frames[-1].freq_mhz} MHz"
+            if loudest is None or rssi > loudest[0]:
+                loudest = (rssi, why)
+        return loudest[1] if loudest is not None else None
+
+    def look(self, lo_mhz: float, hi_mhz: float, now: int) -> None:
+        """The RF analysis heard something new between lo and hi MHz: listen on the Wi-Fi
+        channel it most likely is (`channel_for`; once per LOOK_AGAIN_S), so that what
+        is sending there gets classified."""
+        freq = channel_for(lo_mhz, hi_mhz)
+        if freq is None:
+            return
+        asked = self.looks.get(freq)
+        if asked is None or now - asked > LOOK_AGAIN_S * 1e9:
+            self.looks[freq] = now
+            self._cues.append(freq)
+
+    def take_cues(self) -> list[int]:
+        """The channels to listen on next (each handed over once)."""
+        cues, self._cues = self._cues, []
+        return cues
+
+    def examining(self, lo_mhz: float, hi_mhz: float, now: int) -> bool:
+        """Whether traffic on those channels is still to be classified: the RF analysis
+        asked for a look less than LOOK_AGAIN_S ago and the adapter has not yet listened
+        there MIN_RUN_S since, or a stream heard there lately has no verdict yet. Not
+        when an identified camera is heard there: then nothing will explain it away."""
+        senders = self.senders(lo_mhz, hi_mhz, now)
+        if any(address in self.suspects for address in senders):
+            return False
+        for freq, asked in self.looks.items():
+            if now - asked <= LOOK_AGAIN_S * 1e9 and _overlaps(freq, lo_mhz, hi_mhz):
+                run = self.runs.get(freq)
+                if run is None or run[1] - max(run[0], asked) < MIN_RUN_S * 1e9:
+                    return True
+        for address, frames in senders.items():
+            known = self.verdicts.get(address)
+            if (
+                    known is None or known[1].device_class == DeviceClass.UNKNOWN) \
+                    and self._streams(frames, now):
+                return True
+        return False
+
+    def _streams(self, frames: list[WifiFrame], now: int) -> bool:
+        """Whether a device's recent frames carry a stream's bitrate (STREAM_KBPS) over
+        the time the adapter listened on its channel (it hears a channel a fraction of
+        the time)."""
+        sent = sum(f.length for f in frames if f.kind == DATA)
+        if not sent:
+            return False
+        since = now - int(EXPLAIN_RECENT_S * 1e9)
+        listened_s = sum(min(d.end_ns, now) - max(d.start_ns, since)
+                         for d in self.listened.get(frames[-1].freq_mhz, ())
+                         if d.end_ns > since) / 1e9
+        return sent * 8 / 1000 / max(listened_s, 0.1) >= STREAM_KBPS
+
+    def senders(self, lo_mhz: float, hi_mhz: float, now: int) -> dict[bytes, list[WifiFrame]]:
+        """The frames each device sent lately on a Wi-Fi channel overlapping lo-hi MHz."""
+        since = now - int(EXPLAIN_RECENT_S * 1e9)
+        out: dict[bytes, list[WifiFrame]] = {}
+        for address, frames in self.frames.items():
+            mine = [f for f in frames if f.addr2 == address and f.t_ns >= since
+                    and f.freq_mhz and _overlaps(f.freq_mhz, lo_mhz, hi_mhz)]
+            if mine:
+                out[address] = mine
+        return out
+
     # ---- what the hopper and the screen ask -------------------------------------------
     def hold(self, freq_mhz: int, since_ns: int, now: int) -> bool:
-        """Stay on this channel? While a stream heard on it since `since_ns` is still
-        unclassified (up to HOLD_MAX_S), and while a camera on it is being walk-tested."""
+        """Stay on this channel? While the RF analysis's look at it lasts (MIN_RUN_S of
+        listening), while a stream heard on it since `since_ns` is still unclassified (up
+        to HOLD_MAX_S), and while a camera on it is being walk-tested."""
         held_s = (now - since_ns) / 1e9
         walking = self.walk_prompt(now)
         if walking is not None and walking.freq_mhz == freq_mhz and held_s < WALK_S + MIN_RUN_S:
             return True
+        asked = self.looks.get(freq_mhz)
+        if asked is not None and now - asked <= LOOK_AGAIN_S * 1e9 \
+                and now - max(since_ns, asked) < (MIN_RUN_S + CLASSIFY_EVERY_S) * 1e9:
+            return True  # the RF analysis asked: listen long enough to classify what is here
         if held_s >= HOLD_MAX_S:
             return False
         for address, frames in self.frames.items():

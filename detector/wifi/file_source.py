@@ -47,5 +47,8 @@ class CaptureFileSource:
             deliver(group, Dwell(self.freq, self.mark_ns, end_ns))
         self.mark_ns = max(self.mark_ns, end_ns)
 
+    def cue(self, freq_mhz: int) -> None:
+        """A capture file's channels are what was recorded: nothing to tune."""
+
     def close(self) -> None:
         pass

@@ -33,6 +33,7 @@ class HopSchedule:
     max_dwell_s: float = MAX_DWELL_S
     activity: dict[int, float] = field(default_factory=dict)  # data frames/s, smoothed
     position: int = 0
+    cued: list[int] = field(default_factory=list)  # visited next, before the cycle goes on
 
     def __post_init__(self) -> None:
         if not self.channels:
@@ -45,9 +46,17 @@ class HopSchedule:
         return self.base_dwell_s + share * (self.max_dwell_s - self.base_dwell_s)
 
     def next(self) -> tuple[int, float]:
+        if self.cued:
+            channel = self.cued.pop(0)
+            return channel, self.dwell_s(channel)
         channel = self.channels[self.position % len(self.channels)]
         self.position += 1
         return channel, self.dwell_s(channel)
+
+    def cue(self, channel: int) -> None:
+        """Visit this channel next (the RF analysis heard something there to explain)."""
+        if channel in self.channels and channel not in self.cued:
+            self.cued.append(channel)
 
     def heard(self, channel: int, data_frames: int, dwell_s: float) -> None:
         rate = data_frames / dwell_s if dwell_s > 0 else 0.0
@@ -88,6 +97,12 @@ class Hopper:
     @property
     def freq_mhz(self) -> int:
         return CHANNEL_MHZ[self.channel]
+
+    def cue(self, freq_mhz: int) -> None:
+        """Tune to this channel at the next hop, unless already there."""
+        channel = next((ch for ch, mhz in CHANNEL_MHZ.items() if mhz == freq_mhz), None)
+        if channel is not None and channel != self.channel:
+            self.schedule.cue(channel)
 
     def advance(self, now: int, hold: Hold, listen: Listen) -> None:
         while True:

@@ -99,6 +99,10 @@ class LiveCapture:
 
         self.hopper.advance(now, hold, listen)
 
+    def cue(self, freq_mhz: int) -> None:
+        """Listen on this channel next (the monitor's analysis asks)."""
+        self.hopper.cue(freq_mhz)
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2 * RECV_TIMEOUT_S + 1)

@@ -30,6 +30,8 @@ Deliver = Callable[[list[WifiFrame], Dwell], None]
 class WifiSource(Protocol):
     def read(self, now: int, hold: Hold, deliver: Deliver) -> None: ...
 
+    def cue(self, freq_mhz: int) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -58,6 +60,8 @@ class WifiMonitor:
         failed = self.error
         if self.error is None:
             try:
+                for freq in a.take_cues():  # channels the RF analysis asked about
+                    self.source.cue(freq)
                 self.source.read(now, a.hold, self._deliver)
             except (OSError, DetectorError) as exc:  # an unplugged adapter: say so, go on
                 self.error = str(exc)

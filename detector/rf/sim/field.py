@@ -6,9 +6,11 @@ Model (constants below, with their reasoning):
   occupancy: the chance that a short RSSI sample lands on a packet. Wi-Fi and phones are
   bursty; an analog video transmitter is a continuous FM carrier; Bluetooth hops over
   79 1-MHz channels, one per 625 µs slot, in a sequence of its own.
-- On air: a camera per `sim/truth.tx_intervals_s` (what truth.json records); a phone in
-  episodes of a few seconds (it comes and goes); other transmitters always, at their
-  packet occupancy `duty`.
+- On air: a camera per `sim/truth.tx_intervals_s` (what truth.json records); a phone that
+  is idle or browsing in episodes of a few seconds (it syncs, loads a page, and goes
+  quiet), one on a video call or watching video throughout; other transmitters always,
+  at their packet occupancy `duty`. The Wi-Fi traffic the monitor hears of a phone
+  (sim/wifi_room.py) follows the same episodes (`phone_on_air_s`).
 - Path loss: free space at 1 m plus 10·n·log10(d) with n = 2.2 indoors; one wall's loss
   for emitters outside the room box; log-normal shadowing per emitter (σ 3 dB); multipath
   fading as a spatial field: a line-of-sight component plus 8 scattered plane waves of
@@ -52,7 +54,14 @@ def _unit_hash(slot: int, salt: int) -> float:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
     return ((z ^ (z >> 31)) >> 11) / float(1 << 53)
-PHONE_EPISODE_S = (2.0, 5.0)  # a phone syncs or calls for a few seconds at a time
+PHONE_EPISODE_S = (2.0, 5.0)  # a phone syncs or loads a page for a few seconds at a time
+# A phone doing this is on the air for the whole sweep (a call or a player does not pause).
+CONTINUOUS_PHONE_TRAFFIC = ("video-call", "video-down")
+# A phone's own packet occupancy by what it does, on the scale of BAND_PLAN's (a camera's
+# 1 Mb/s stream up is 0.3): syncing and page loads send in dense bursts; a call sends
+# about what a camera does; a phone watching video only acknowledges what the access
+# point sends it.
+PHONE_OCCUPANCY = {"idle": 0.4, "browse": 0.4, "video-call": 0.3, "video-down": 0.05}
 
 # band -> (centre frequencies in MHz to draw from, bandwidth MHz, packet occupancy, narrow)
 BAND_PLAN = {
@@ -177,8 +186,11 @@ class RadioField:
                     occupancy = tx.duty
             intervals, always = [], True
             if tx.kind == "phone":
+                # Drawn for every phone, so the draws after it are the same whatever it does.
                 intervals, always = _phone_episodes(self.rng, tx.duty, sc.total_s), False
-                occupancy = 0.4
+                if tx.traffic in CONTINUOUS_PHONE_TRAFFIC:
+                    intervals, always = [], True
+                occupancy = PHONE_OCCUPANCY[tx.traffic]
             out.append(Emitter(tx.id, tx.kind, tx.band, at, tx.tx_dbm, centre, bw, occupancy,
                                narrow, hopping, float(self.rng.normal(0, SHADOWING_DB)),
                                *self._walls(at, centre), intervals, always))
@@ -198,6 +210,11 @@ class RadioField:
             self._pos = self.trajectory.pose(min(max(t_s, 0.0), self.scenario.total_s)).position
             self._pos_t = t_s
         return self._pos
+
+    def phone_on_air_s(self, emitter_id: str) -> list[tuple[float, float]] | None:
+        """A phone's on-air episodes in seconds (None: on the air throughout)."""
+        e = next(e for e in self.emitters if e.id == emitter_id)
+        return None if e.always_on else list(e.intervals)
 
     def on_air(self, e: Emitter, t_us: float) -> bool:
         """Whether `e` is transmitting at t_us: within its on-air intervals, and within a
