@@ -245,16 +245,15 @@ class WifiAnalyzer:
         camera or a stream not classified yet. Returns what explains it ("phone-browse on
         2437 MHz"), or None. A Wi-Fi power reading cannot tell these apart; the headers
         can (docs/rf.md, "Explained by Wi-Fi")."""
-        loudest: tuple[float, str | None] | None = None
+        loudest: tuple[float, str] | None = None
         for address, frames in self.senders(lo_mhz, hi_mhz, now).items():
             rssi = max((f.rssi_dbm for f in frames if f.rssi_dbm is not None), default=-200.0)
             if address in self.suspects:
                 return None
-            known = self.verdicts.get(address)
-            streams = self._streams(frames, now)
-            if known is not None and known[1].device_class != DeviceClass.UNKNOWN:
-                kind = str(known[1].device_class)
-            elif streams:
+            known = self._class_of(address)
+            if known is not None:
+                kind = str(known)
+            elif self._streams(frames, now):
                 return None  # still being classified: it may be a camera
             elif any(f.kind == MGMT and f.subtype == BEACON for f in frames):
                 kind = "access-point"  # beacons and no stream: one frame says what it is
@@ -295,13 +294,15 @@ class WifiAnalyzer:
                 run = self.runs.get(freq)
                 if run is None or run[1] - max(run[0], asked) < MIN_RUN_S * 1e9:
                     return True
-        for address, frames in senders.items():
-            known = self.verdicts.get(address)
-            if (
-                    known is None or known[1].device_class == DeviceClass.UNKNOWN) \
-                    and self._streams(frames, now):
-                return True
-        return False
+        return any(self._class_of(address) is None and self._streams(frames, now)
+                   for address, frames in senders.items())
+
+    def _class_of(self, address: bytes) -> DeviceClass | None:
+        """The device's class from its latest verdict (None: not classified yet)."""
+        known = self.verdicts.get(address)
+        if known is None or known[1].device_class == DeviceClass.UNKNOWN:
+            return None
+        return known[1].device_class
 
     def _streams(self, frames: list[WifiFrame], now: int) -> bool:
         """Whether a device's recent frames carry a stream's bitrate (STREAM_KBPS) over
