@@ -73,12 +73,14 @@ def emitter_addresses(scenario: Scenario) -> dict[bytes, tuple[str, str]]:
     """Which simulated emitter (id, kind) sends from which address: what evaluation
     credits a Wi-Fi alert with."""
     field = RadioField(scenario)
-    out = {address_of(e.id, e.kind, k): (e.id, e.kind) for k, e in enumerate(field.emitters)
-           if e.band in WIFI_BANDS}
-    for e in field.emitters:
+    out: dict[bytes, tuple[str, str]] = {}
+    venues = set()
+    for k, e in enumerate(field.emitters):
         if e.band in WIFI_BANDS:
-            out.setdefault(_venue_ap(field, int(round(e.centre_mhz))),
-                           ("venue-ap", "wifi-ap"))
+            out[address_of(e.id, e.kind, k)] = (e.id, e.kind)
+            venues.add(_venue_ap(field, int(round(e.centre_mhz))))
+    for venue in venues:  # the scenario's own access point keeps its own id
+        out.setdefault(venue, ("venue-ap", "wifi-ap"))
     return out
 
 
@@ -93,7 +95,8 @@ def _venue_ap(field: RadioField, freq_mhz: int) -> bytes:
 
 
 def channel_number(freq_mhz: int) -> int:
-    """The 802.11 channel number of a centre frequency (2.4 and 5 GHz bands)."""
+    """The 802.11 channel number at or below a frequency (2.4 and 5 GHz bands): a
+    hopper's 2441 MHz centre falls in channel 6's numbering, as a Wi-Fi channel would."""
     return (freq_mhz - 2407) // 5 if freq_mhz < 3000 else (freq_mhz - 5000) // 5
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 Runner = Callable[[Sequence[str]], tuple[int, str]]
 CHANNEL_MHZ = {**{ch: 2407 + 5 * ch for ch in range(1, 14)}, 14: 2484,
                **{ch: 5000 + 5 * ch for ch in range(32, 178)}}
+CHANNEL_OF_MHZ = {mhz: ch for ch, mhz in CHANNEL_MHZ.items()}  # centre frequency -> number
 
 
 def run_iw(args: Sequence[str]) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from detector.wifi.adapter import CHANNEL_MHZ
+from detector.wifi.adapter import CHANNEL_MHZ, CHANNEL_OF_MHZ
 from detector.wifi.analysis import Dwell
 
 CHANNELS_2G = tuple(range(1, 14))
@@ -100,7 +100,7 @@ class Hopper:
 
     def cue(self, freq_mhz: int) -> None:
         """Tune to this channel at the next hop, unless already there."""
-        channel = next((ch for ch, mhz in CHANNEL_MHZ.items() if mhz == freq_mhz), None)
+        channel = CHANNEL_OF_MHZ.get(freq_mhz)
         if channel is not None and channel != self.channel:
             self.schedule.cue(channel)
 
