@@ -15,9 +15,10 @@ class Monitor:
     classified as what from when (ms), and which channels are still being classified
     until when (ms). Records the looks it is asked for."""
 
-    def __init__(self, classified=None, examining_until=None):
+    def __init__(self, classified=None, examining_until=None, cameras=None):
         self.classified = classified or {}  # MHz -> (class, from ms)
         self.examining_until = examining_until or {}  # MHz -> ms
+        self.cameras = cameras or {}  # MHz -> from ms: an identified camera heard there
         self.looks = []
 
     def _on(self, table, lo, hi):
@@ -38,6 +39,10 @@ class Monitor:
 
     def look(self, lo, hi, now):
         self.looks.append(((lo + hi) / 2, (now - START) / 1e9))
+
+    def camera_heard(self, lo, hi, now):
+        ms = (now - START) / 1e6
+        return any(ms >= self.cameras[mhz] for mhz in self._on(self.cameras, lo, hi))
 
 
 def phone_world(seed=11):
@@ -142,11 +147,40 @@ def test_the_band_alerts_at_a_run_the_monitor_has_settled_before_one_it_is_class
         w.wifi.append((2462, -55, 0.3, 4_000, 30_000))  # the camera
         return w
 
-    def raised_mhz(alerts):
-        return [round(a.raised_freq_hz / 1e6) for a in alerts]
-
     alone = world().run(RfAnalyzer(START, 3.0), 30_000)
     assert abs(raised_mhz(alone)[0] - 2412) <= 3
     classifying = Monitor({}, {2412: 60_000})
     settled = world().run(RfAnalyzer(START, 3.0, explainer=classifying), 30_000)
     assert abs(raised_mhz(settled)[0] - 2462) <= 3
+
+
+def raised_mhz(alerts):
+    return [round(a.raised_freq_hz / 1e6) for a in alerts]
+
+
+def test_the_band_alerts_at_an_identified_cameras_run_before_a_louder_one():
+    """A louder emitter that nothing on Wi-Fi explains (a phone the monitor heard only
+    keep-alives of, say) and a quieter camera the monitor has identified start together:
+    the band's one alert goes to the camera's run."""
+    def world():
+        w = World(15)
+        w.wifi.append((2412, -45, 0.4, 4_000, 30_000))  # the louder emitter
+        w.wifi.append((2462, -55, 0.5, 4_000, 30_000))  # the camera
+        return w
+
+    alone = world().run(RfAnalyzer(START, 3.0), 30_000)
+    assert abs(raised_mhz(alone)[0] - 2412) <= 3
+    identified = Monitor(cameras={2462: 5_000})
+    alerts = world().run(RfAnalyzer(START, 3.0, explainer=identified), 30_000)
+    assert abs(raised_mhz(alerts)[0] - 2462) <= 3
+
+
+def test_a_hold_one_emitter_began_does_not_confirm_another():
+    """The band's one finding moves from an emitter that came and went to a louder one
+    that starts later: the later one holds for the whole confirmation time of its own."""
+    world = World(16)
+    world.wifi.append((2412, -55, 0.4, 4_000, 6_500))  # briefly, from 4 s
+    world.wifi.append((2462, -45, 0.4, 6_000, 30_000))  # from 6 s, louder
+    alerts = world.run(RfAnalyzer(START, 3.0), 30_000)
+    assert abs(raised_mhz(alerts)[0] - 2462) <= 3
+    assert started_s(alerts)[0] >= 6.0 + CONFIRM_S

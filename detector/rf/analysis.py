@@ -31,7 +31,6 @@ ends `hold_s` after its finding stops.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -40,13 +39,18 @@ import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
 from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, run_key, without_skirts
-from detector.rf.explain import WIFI5_HALF_SPAN_MHZ, TrafficExplainer, WifiQuestions
+from detector.rf.explain import (
+    ANOTHER_EMITTER_MHZ,
+    WIFI5_HALF_SPAN_MHZ,
+    TrafficExplainer,
+    WifiQuestions,
+)
+from detector.rf.narrowband_power import narrowband_dbm
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
     DEFAULT_FLOORS,
     NARROW_2G4,
-    NO_POWER_DBM,
     BroadbandReading,
     Finding,
     Pending,
@@ -131,7 +135,7 @@ class RfAnalyzer:
             self.baseline.add(source, freqs, dbm)
             self.baseline_counts[source] = self.baseline_counts.get(source, 0) + 1
             if source == Receiver.AD8318:  # broadband rules need no baseline: fill the window
-                self._push(self.bb, BroadbandReading(t, float(dbm[0]), self._explained_dbm()),
+                self._push(self.bb, BroadbandReading(t, float(dbm[0]), narrowband_dbm(self.cc, self.rx)),
                            self.p.broadband_window_s)
             elif source == Receiver.RX5808:
                 self.rx.append(Sweep(t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
@@ -158,7 +162,7 @@ class RfAnalyzer:
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
         elif source == Receiver.AD8318:
-            self._push(self.bb, BroadbandReading(t, float(values[0]), self._explained_dbm()),
+            self._push(self.bb, BroadbandReading(t, float(values[0]), narrowband_dbm(self.cc, self.rx)),
                        self.p.broadband_window_s)
         return self._update(t)
 
@@ -176,16 +180,6 @@ class RfAnalyzer:
     def ready_s(self) -> float | None:
         """Seconds from the start until the baseline was complete (None: not yet)."""
         return None if self.ready_ns is None else (self.ready_ns - self.start_ns) / 1e9
-
-    def _explained_dbm(self) -> float:
-        """Power the 2.4 and 5.8 GHz receivers account for right now: the CC2500's latest
-        sweep summed over its channels, plus the RX5808's strongest channel."""
-        mw = 0.0
-        if self.cc:
-            mw += float(np.sum(10 ** (self.cc[-1].dbm / 10)))
-        if self.rx:
-            mw += float(10 ** (self.rx[-1].dbm.max() / 10))
-        return 10 * math.log10(mw) if mw > 0 else NO_POWER_DBM
 
     @staticmethod
     def _push(queue: deque, item: Sweep | BroadbandReading, window_s: float,
@@ -268,9 +262,12 @@ class RfAnalyzer:
                 and not self.wifi.explained(float(self.cc_freqs[start]) / 1e6,
                                             float(self.cc_freqs[end - 1]) / 1e6, self.cc[-1].t_ns)]
         if not self.p.alert_per_emitter:  # the band's one finding: its strongest run
-            if runs:  # that the Wi-Fi monitor is not still classifying, if there is one
+            if runs:  # where the Wi-Fi monitor hears an identified camera, else that it
+                # is not still classifying, if there is one
+                t = self.cc[-1].t_ns
                 findings = [finding(*run) for run in runs]
-                settled = [f for f in findings if not self.wifi.examining(f, self.cc[-1].t_ns)]
+                cameras = [f for f in findings if self.wifi.camera_heard(f, t)]
+                settled = cameras or [f for f in findings if not self.wifi.examining(f, t)]
                 found["wifi-2g4"] = max(settled or findings, key=lambda f: f.excess_db)
             return
         # Every emitter its own finding (a phone on channel 1 and a camera on channel 11
@@ -387,7 +384,9 @@ class RfAnalyzer:
             if alert is None:
                 pending = self.pending.setdefault(key, Pending(t, t))
                 awaiting = self.wifi.awaiting_verdict(band, f, pending, t)
-                if t - pending.since_ns < self._confirm_s(band, f) * 1e9:
+                since = pending.since_ns if band != "wifi-2g4" else pending.emitter_since(
+                    f.freq_hz / 1e6, t, int(PENDING_GRACE_S * 1e9), ANOTHER_EMITTER_MHZ)
+                if t - since < self._confirm_s(band, f) * 1e9:
                     continue
                 if awaiting and t - (pending.asking_since_ns or t) < self.p.wifi_wait_s * 1e9:
                     continue

@@ -2,7 +2,7 @@
 on some channels accounts for RF power there. A receiver that only measures power cannot
 tell a neighbour's syncing phone from a camera that starts to stream; the monitor reads
 the headers and can (docs/rf.md, "Explained by Wi-Fi"). The RF side knows nothing of how
-the monitor decides: anything with these two methods will do (wifi/analysis.py's
+the monitor decides: anything with these methods will do (wifi/analysis.py's
 WifiAnalyzer in a sweep)."""
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class TrafficExplainer(Protocol):
 
     def look(self, lo_mhz: float, hi_mhz: float, now: int) -> None:
         """Listen there: the RF analysis has a Wi-Fi finding to explain."""
+        ...
+
+    def camera_heard(self, lo_mhz: float, hi_mhz: float, now: int) -> bool:
+        """Whether a device identified as a camera was heard sending there lately."""
         ...
 
 
@@ -66,6 +70,13 @@ class WifiQuestions:
         lo, hi = span_mhz(f.freq_hz, f.evidence.get("width_mhz", 2 * WIFI5_HALF_SPAN_MHZ))
         self.explainer.look(lo, hi, t)
         return self.explainer.examining(lo, hi, t)
+
+    def camera_heard(self, f: Finding, t: int) -> bool:
+        """Whether the monitor hears an identified camera on a Wi-Fi finding's channels."""
+        if self.explainer is None:
+            return False
+        lo, hi = span_mhz(f.freq_hz, f.evidence.get("width_mhz", 2 * WIFI5_HALF_SPAN_MHZ))
+        return self.explainer.camera_heard(lo, hi, t)
 
     def awaiting_verdict(self, band: str, f: Finding, pending: Pending, t: int) -> bool:
         """`examining` for a pending Wi-Fi finding, noting in `pending` since when its

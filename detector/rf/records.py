@@ -136,3 +136,17 @@ class Pending:
     seen_ns: int
     asking_since_ns: int | None = None
     asking_mhz: float | None = None
+    # A band's one Wi-Fi finding can move between emitters (a camera's run breaks up and
+    # a phone's is the strongest for a while): MHz -> (since, last seen) of each.
+    emitters: dict[float, tuple[int, int]] = field(default_factory=dict)
+
+    def emitter_since(self, mhz: float, t: int, grace_ns: int, spacing_mhz: float) -> int:
+        """Since when the emitter the finding is at now (within spacing_mhz of one seen
+        within grace_ns) has been found; notes it seen at t."""
+        self.emitters = {m: v for m, v in self.emitters.items() if t - v[1] <= grace_ns}
+        near = min(self.emitters, key=lambda m: abs(m - mhz), default=None)
+        since = t
+        if near is not None and abs(near - mhz) <= spacing_mhz:
+            since = self.emitters.pop(near)[0]
+        self.emitters[mhz] = (since, t)
+        return since

@@ -297,6 +297,11 @@ class WifiAnalyzer:
         return any(self._class_of(address) is None and self._streams(frames, now)
                    for address, frames in senders.items())
 
+    def camera_heard(self, lo_mhz: float, hi_mhz: float, now: int) -> bool:
+        """Whether a device identified as a camera sent lately on the Wi-Fi channels that
+        overlap lo-hi MHz: the RF analysis alerts at its run first."""
+        return any(address in self.suspects for address in self.senders(lo_mhz, hi_mhz, now))
+
     def _class_of(self, address: bytes) -> DeviceClass | None:
         """The device's class from its latest verdict (None: not classified yet)."""
         known = self.verdicts.get(address)
