@@ -569,3 +569,19 @@ def test_the_live_views_band_bar_lights_while_an_alert_is_active_there():
         lit.append(radio.bars()["2.4"][1])
     assert not any(lit[:150])  # before the camera's Wi-Fi hold is over
     assert lit[-1] and radio.status_text().startswith("RF wifi-2g4")
+
+
+def test_the_narrowband_power_is_worked_out_again_when_a_sweep_joins_the_window():
+    from collections import deque
+
+    from detector.rf.narrowband_power import NarrowbandPower, narrowband_dbm
+    from detector.rf.records import Sweep
+
+    def sweep(t, level):
+        return Sweep(t, np.zeros(84, bool), np.full(84, level, dtype=float))
+
+    cc, rx, power = deque([sweep(0, -100.0)]), deque(), NarrowbandPower()
+    quiet = power.dbm(cc, rx)
+    assert quiet == narrowband_dbm(cc, rx)
+    cc.append(sweep(1, -60.0))
+    assert power.dbm(cc, rx) == narrowband_dbm(cc, rx) > quiet + 30

@@ -45,7 +45,7 @@ from detector.rf.explain import (
     TrafficExplainer,
     WifiQuestions,
 )
-from detector.rf.narrowband_power import narrowband_dbm
+from detector.rf.narrowband_power import NarrowbandPower
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
 from detector.rf.records import (
@@ -109,6 +109,7 @@ class RfAnalyzer:
         self.rx: deque[Sweep] = deque()  # the last RX5808 sweeps
         self.rx_freqs: np.ndarray | None = None
         self.bb: deque[BroadbandReading] = deque()
+        self.narrowband = NarrowbandPower()  # what the 2.4 / 5.8 GHz receivers account for
         self.active: dict[str, RfAlert] = {}
         # Keyed by band, or for 2.4 GHz Wi-Fi by band and episode ("wifi-2g4@3"):
         # every emitter there is followed on its own.
@@ -135,7 +136,7 @@ class RfAnalyzer:
             self.baseline.add(source, freqs, dbm)
             self.baseline_counts[source] = self.baseline_counts.get(source, 0) + 1
             if source == Receiver.AD8318:  # broadband rules need no baseline: fill the window
-                self._push(self.bb, BroadbandReading(t, float(dbm[0]), narrowband_dbm(self.cc, self.rx)),
+                self._push(self.bb, BroadbandReading(t, float(dbm[0]), self.narrowband.dbm(self.cc, self.rx)),
                            self.p.broadband_window_s)
             elif source == Receiver.RX5808:
                 self.rx.append(Sweep(t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
@@ -162,7 +163,7 @@ class RfAnalyzer:
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
         elif source == Receiver.AD8318:
-            self._push(self.bb, BroadbandReading(t, float(values[0]), narrowband_dbm(self.cc, self.rx)),
+            self._push(self.bb, BroadbandReading(t, float(values[0]), self.narrowband.dbm(self.cc, self.rx)),
                        self.p.broadband_window_s)
         return self._update(t)
 

@@ -26,3 +26,18 @@ def narrowband_dbm(cc_window: Sequence[Sweep], rx_recent: Sequence[Sweep]) -> fl
     if rx_recent:
         mw += float(10 ** (max(float(sweep.dbm.max()) for sweep in rx_recent) / 10))
     return 10 * math.log10(mw) if mw > 0 else NO_POWER_DBM
+
+
+class NarrowbandPower:
+    """`narrowband_dbm`, worked out again only when a sweep joins either window: the
+    broadband detector reads about 30 times a second, the windows change less often."""
+
+    def __init__(self) -> None:
+        self._newest: tuple[Sweep | None, Sweep | None] = (None, None)
+        self._dbm = NO_POWER_DBM
+
+    def dbm(self, cc_window: Sequence[Sweep], rx_recent: Sequence[Sweep]) -> float:
+        newest = (cc_window[-1] if cc_window else None, rx_recent[-1] if rx_recent else None)
+        if newest[0] is not self._newest[0] or newest[1] is not self._newest[1]:
+            self._newest, self._dbm = newest, narrowband_dbm(cc_window, rx_recent)
+        return self._dbm
