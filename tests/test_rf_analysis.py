@@ -96,6 +96,20 @@ def test_a_new_wifi_emitter_is_alerted_after_it_holds():
     assert abs(alert.freq_hz - 2462e6) <= 3e6 and alert.kind == "Wi-Fi"
 
 
+def test_a_phone_and_a_camera_on_neighbouring_channels_are_not_found_between_them():
+    """Their skirts join channels 1 and 6 into one run: the finding is at an emitter's
+    channel, not at the run's middle (2424 MHz, where neither transmits)."""
+    for seed in range(3):
+        world = World(20 + seed)
+        world.wifi.append((2412, -45, 0.5, 3_000, 30_000))  # a phone
+        world.wifi.append((2437, -55, 0.5, 3_000, 30_000))  # a camera
+        world.wifi.append((2424, -75, 0.5, 3_000, 30_000))  # their skirts between
+        analyzer = RfAnalyzer(START, 2.0)
+        started = world.run(analyzer, 12_000)
+        assert [a.band for a in started] == ["wifi-2g4"]
+        assert min(abs(started[0].raised_freq_hz - f) for f in (2412e6, 2437e6)) <= 4e6
+
+
 def test_a_camera_streaming_already_at_the_door_counts_once_it_is_stronger():
     world = World(2)
     world.wifi.append((2412, -62, 0.3, 0, 3_000))  # heard through the door
@@ -159,6 +173,21 @@ def test_continuous_5g8_carrier_is_an_analog_camera_even_if_on_at_the_door():
     started = world.run(analyzer, 20_000)
     assert [(a.band, a.kind) for a in started] == [("analog-5g8", "analog video carrier")]
     assert started[0].evidence["channel_mhz"] == 5880
+
+
+def test_a_carrier_heard_from_the_door_alerts_once_its_window_was_read_inside_the_room():
+    """At the door a louder phone outside can share a carrier's channel: the alert waits
+    until every sweep the rule reads was taken carrier_inside_s after ready."""
+    window_s = RfParams.defaults().window_s
+    for inside_s in (0.0, 1.5, 3.0):
+        world = World(8)
+        world.wifi = [(2440, -50.0, 1.0, 0, 60_000)]  # on in every sweep: a carrier
+        analyzer = RfAnalyzer(START, 2.0, RfParams.defaults().with_(carrier_inside_s=inside_s))
+        started = world.run(analyzer, 10_000)
+        assert [a.band for a in started] == ["analog-2g4"]
+        after_ready_s = (started[0].start_ns - analyzer.ready_ns) / 1e9
+        # (the window reaches back window_s from its newest sweep, one 33 ms step short)
+        assert inside_s + window_s - 0.05 <= after_ready_s < inside_s + window_s + 0.1
 
 
 def test_continuous_broadband_source_outside_the_scanned_bands():

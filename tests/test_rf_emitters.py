@@ -1,7 +1,9 @@
 """Telling 2.4 GHz Wi-Fi emitters apart (rf/emitters.py): pieces of one run, a loud
-emitter's skirts, and episodes followed by the channels they cover."""
+emitter's skirts, neighbours merged into one run, and episodes followed by the channels they cover."""
 
-from detector.rf.emitters import EpisodeKeys, group_pieces, without_skirts
+import numpy as np
+
+from detector.rf.emitters import EpisodeKeys, group_pieces, split_at_valleys, without_skirts
 from detector.rf.records import Finding
 
 MHZ = 1e6
@@ -16,6 +18,41 @@ def test_runs_a_few_channels_apart_are_one_emitter_and_a_channel_apart_are_two()
     assert group_pieces([(2, 10), (12, 22)], gap=3) == [(2, 22)]
     assert group_pieces([(2, 23), (27, 48)], gap=3) == [(2, 23), (27, 48)]
     assert group_pieces([(2, 10), (12, 22), (40, 60)], gap=3) == [(2, 22), (40, 60)]
+
+
+def neighbours(left_dbm, valley_dbm, right_dbm, notch_at=None, notch_dbm=None):
+    """1 MHz channels from 2400 MHz: channel 1 (2402-2421) and channel 6 (2427-2446)
+    with the 5 channels between them at valley_dbm (skirts)."""
+    levels = np.full(60, -95.0)
+    levels[2:22], levels[22:27], levels[27:47] = left_dbm, valley_dbm, right_dbm
+    if notch_at is not None:
+        levels[notch_at] = notch_dbm
+    return levels
+
+
+def test_a_run_over_two_neighbouring_channels_is_cut_at_its_valley():
+    # a phone on channel 1 and a camera on channel 6 read as one 45-channel run
+    levels = neighbours(-45.0, -70.0, -55.0)
+    (first, first_end), (second, second_end) = split_at_valleys([(2, 47)], levels, 25, 12.0)
+    assert first == 2 and 22 <= first_end <= 27 and 22 <= second <= 27 and second_end == 47
+    # a shallow valley (fading across one emitter's channel) and a run no wider than a
+    # channel are left whole
+    assert split_at_valleys([(2, 47)], neighbours(-50.0, -58.0, -50.0), 25, 12.0) == [(2, 47)]
+    assert split_at_valleys([(2, 22)], neighbours(-50.0, -70.0, -50.0, 10, -80.0), 25,
+                            12.0) == [(2, 22)]
+    # quiet edges are not valleys: the cut needs loud channels on both sides
+    edges = neighbours(-50.0, -50.0, -50.0)
+    edges[2], edges[46] = -80.0, -80.0
+    assert split_at_valleys([(2, 47)], edges, 25, 12.0) == [(2, 47)]
+
+
+def test_three_neighbours_in_one_run_are_cut_into_three():
+    levels = np.full(80, -95.0)
+    levels[2:22], levels[22:27], levels[27:47] = -45.0, -70.0, -50.0
+    levels[47:52], levels[52:72] = -72.0, -48.0
+    cuts = split_at_valleys([(2, 72)], levels, 25, 12.0)
+    assert len(cuts) == 3
+    assert [levels[a:b].max() for a, b in cuts] == [-45.0, -50.0, -48.0]
 
 
 def test_a_run_far_below_the_loudest_is_its_skirt():

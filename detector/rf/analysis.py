@@ -32,19 +32,28 @@ ends `hold_s` after its finding stops.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from detector.rf.baseline import DoorBaseline, in_wifi5
-from detector.rf.emitters import EpisodeKeys, band_of, group_pieces, run_key, without_skirts
+from detector.rf.emitters import (
+    EpisodeKeys,
+    band_of,
+    channel_runs,
+    group_pieces,
+    run_key,
+    split_at_valleys,
+    without_skirts,
+)
 from detector.rf.explain import (
     ANOTHER_EMITTER_MHZ,
     WIFI5_HALF_SPAN_MHZ,
     TrafficExplainer,
     WifiQuestions,
 )
+from detector.rf.holds import BROADBAND_BANDS, confirm_s, heard_inside, window_excess_s
 from detector.rf.narrowband_power import NarrowbandPower
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
@@ -74,12 +83,15 @@ MIN_2G4_SWEEPS = 10
 STRONG_2G4_DBM = -60.0
 # In the window, a sweep slow enough that the window is held at MIN_2G4_SWEEPS pools one
 # neighbouring channel on either side (rf/pooling.py).
-BROADBAND_BANDS = ("cellular", "analog-1g2")
 # Proximity: the strongest alert's level from "just heard" to "right next to it" (dBm).
 PROXIMITY_QUIET_DBM = {"broadband": -55.0, "narrow": -85.0}
 PENDING_GRACE_S = 1.5  # a finding that drops out this briefly still counts as held
 WIFI5_MIN_CHANNELS = 3  # a 20 MHz Wi-Fi channel covers two or three RX5808 channels
 WIFI5_MIN_HOT_SWEEPS = 2  # of the last carrier_sweeps
+# A 2.4 GHz run wider than a 20 MHz channel and its skirt, with a channel this far below
+# the loudest on either side, is two emitters on neighbouring channels (rf/emitters.py).
+NEIGHBOURS_WIDER_MHZ = 25.0
+VALLEY_DB = 12.0
 NEIGHBOUR_HZ = 12e6  # channels this close share an analog video carrier's spectrum
 
 
@@ -222,7 +234,7 @@ class RfAnalyzer:
         need = max(int(round(self.p.wifi_width_mhz / step_mhz)), 2)
         # A continuous carrier: loud in nearly every sweep, baseline or not.
         steady = (levels >= self.p.loud_2g4_dbm).mean(axis=0) >= self.p.carrier_occupancy
-        for start, end in _runs(steady):
+        for start, end in channel_runs(steady):
             if end - start >= need:
                 centre = float(self.cc_freqs[(start + end - 1) // 2])
                 level = float(np.median(levels[:, start:end]))
@@ -259,9 +271,12 @@ class RfAnalyzer:
                  "occupancy": round(float(occupancy[start:end].mean()), 2),
                  "door_rise_db": round(float(rise[start:end].max()), 1)})
 
-        runs = [(start, end) for start, end in _runs(busy) if end - start >= need
-                and not self.wifi.explained(float(self.cc_freqs[start]) / 1e6,
-                                            float(self.cc_freqs[end - 1]) / 1e6, self.cc[-1].t_ns)]
+        widest = int(round(NEIGHBOURS_WIDER_MHZ / step_mhz))
+        runs = [(start, end) for start, end in split_at_valleys(
+                    channel_runs(busy), now90, widest, VALLEY_DB)
+                if end - start >= need and not self.wifi.explained(
+                    float(self.cc_freqs[start]) / 1e6, float(self.cc_freqs[end - 1]) / 1e6,
+                    self.cc[-1].t_ns)]
         if not self.p.alert_per_emitter:  # the band's one finding: its strongest run
             if runs:  # where the Wi-Fi monitor hears an identified camera, else that it
                 # is not still classifying, if there is one
@@ -387,7 +402,9 @@ class RfAnalyzer:
                 awaiting = self.wifi.awaiting_verdict(band, f, pending, t)
                 since = pending.since_ns if band != "wifi-2g4" else pending.emitter_since(
                     f.freq_hz / 1e6, t, int(PENDING_GRACE_S * 1e9), ANOTHER_EMITTER_MHZ)
-                if t - since < self._confirm_s(band, f) * 1e9:
+                hold = confirm_s(self.p, band, f, window_excess_s(self.cc, self.p.window_s))
+                if t - since < hold * 1e9 or not heard_inside(
+                        self._carrier_window(band), self.ready_ns, self.p.carrier_inside_s):
                     continue
                 if awaiting and t - (pending.asking_since_ns or t) < self.p.wifi_wait_s * 1e9:
                     continue
@@ -408,27 +425,10 @@ class RfAnalyzer:
             alert.proximity = self.proximity
         return started
 
-    def _confirm_s(self, band: str, finding: Finding) -> float:
-        """How long a finding must hold before it alerts: bursty emitters hold, carriers
-        alert at once; an emitter heard at the door that has grown since holds less."""
-        confirm = {"wifi-2g4": self.p.wifi_confirm_s, "wifi-5g": self.p.wifi_confirm_s,
-                   "cellular": self.p.cellular_confirm_s}.get(band, 0.0)
-        approach = (self.p.broadband_approach_db if band in BROADBAND_BANDS
-                    else self.p.approach_rise_db)
-        if finding.evidence.get("door_rise_db", 0.0) >= approach:
-            confirm = min(confirm, self.p.approach_confirm_s)
-        if band == "wifi-2g4" and confirm > 0:
-            # A slow sweep's window (10 sweeps) spans more than `window_s` and keeps an
-            # emitter's finding up longer after it stops: hold that much longer too, so
-            # that a phone's short syncing does not alert (this errs strict: docs/rf.md).
-            confirm += self._window_excess_s()
-        return confirm
-
-    def _window_excess_s(self) -> float:
-        """How much longer than `window_s` the 2.4 GHz window reaches back."""
-        if len(self.cc) < 2:
-            return 0.0
-        return max((self.cc[-1].t_ns - self.cc[0].t_ns) / 1e9 - self.p.window_s, 0.0)
+    def _carrier_window(self, band: str) -> Sequence[Sweep | BroadbandReading]:
+        """The readings a carrier band's rule reads (none for other bands)."""
+        return {"analog-2g4": self.cc, "analog-5g8": list(self.rx)[-self.p.carrier_sweeps:],
+                "analog-1g2": self.bb}.get(band, [])
 
     def _closeness(self, alert: RfAlert) -> float:
         quiet = PROXIMITY_QUIET_DBM["broadband" if alert.band in BROADBAND_BANDS else "narrow"]
@@ -439,9 +439,3 @@ class RfAnalyzer:
             alert.end_ns = alert.last_ns
         self.active.clear()
 
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) of each run of True."""
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return list(zip(edges[::2], edges[1::2], strict=True))

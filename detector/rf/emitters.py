@@ -2,14 +2,16 @@
 channel 11 is not folded into the alert of a phone on channel 1 (docs/rf.md, "One alert
 per emitter").
 
-Three things make one emitter look like several runs of hot channels, and each has a
-rule here:
+Three things make one emitter look like several runs of hot channels, and one makes two
+emitters look like one run; each has a rule here:
 - *Pieces.* Packets hit parts of a 20 MHz run, so a sweep window can hold it as two
   runs a channel or three apart: runs that close are one emitter (`group_pieces`).
 - *Skirts.* A loud emitter leaks into channels far from its own (the transmitter's
   spectral mask, the receiver's adjacent-channel rejection), and those channels read
   hot too: a run far weaker than the loudest run or channel is its skirt
   (`without_skirts`).
+- *Neighbours.* Two emitters on neighbouring channels make one run twice a channel's
+  width, with a deep valley between them: it is cut there (`split_at_valleys`).
 - *Wandering.* A run's centre moves as packets hit different parts of it: a run
   continues the episode whose frequency it covers (`EpisodeKeys.follow`).
 """
@@ -20,9 +22,42 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+import numpy as np
+
 from detector.rf.records import Finding
 
 WIFI_2G4 = "wifi-2g4"
+
+
+def channel_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True channels."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def split_at_valleys(runs: list[tuple[int, int]], levels: np.ndarray, widest: int,
+                     valley_db: float) -> list[tuple[int, int]]:
+    """Runs wider than `widest` channels cut at their quietest channel when it is
+    `valley_db` below the loudest channel on either side: two emitters on neighbouring
+    channels (a phone on channel 1, a camera on channel 6) whose runs touch. A single
+    emitter's run is no wider than its channel, and its fading notches are shallower."""
+    out: list[tuple[int, int]] = []
+    todo = list(runs)
+    while todo:
+        start, end = todo.pop(0)
+        if end - start > widest:
+            run = levels[start:end]
+            # Each channel's depth below the lower of the loudest channels either side.
+            left = np.maximum.accumulate(run)[:-2]
+            right = np.maximum.accumulate(run[::-1])[::-1][2:]
+            depth = np.minimum(left, right) - run[1:-1]
+            cut = start + 1 + int(np.argmax(depth))
+            if depth.max() >= valley_db:
+                todo[:0] = [(start, cut), (cut + 1, end)]
+                continue
+        out.append((start, end))
+    return out
 
 
 def group_pieces(runs: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:

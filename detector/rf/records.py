@@ -62,6 +62,7 @@ class RfParams(Section):
     approach_rise_db: float
     broadband_approach_db: float
     approach_confirm_s: float
+    carrier_inside_s: float
     wifi_explains: bool
     wifi_wait_s: float
     hold_s: float
