@@ -2,6 +2,8 @@
 explains RF power on its channel, a camera or a stream still being classified never
 does, and a channel the RF analysis asks about is listened to next."""
 
+from detector.rf.explain import WifiQuestions
+from detector.rf.records import Finding
 from detector.sim.wifi_traffic import Link, beacons, camera_stream, phone
 from detector.wifi.analysis import LOOK_AGAIN_S, MIN_RUN_S, Dwell, WifiAnalyzer, channel_for
 from detector.wifi.hopping import Hopper, HopSchedule
@@ -56,6 +58,20 @@ def test_a_camera_on_the_same_channel_as_a_phone_is_never_explained_away():
     # Nothing to wait for either, even when the RF analysis has just asked to look.
     analyzer.look(*CH6, now)
     assert not analyzer.examining(*CH6, now)
+
+
+def test_a_5ghz_finding_on_an_rx5808_channel_beside_a_cameras_channel_hears_the_camera():
+    """The RX5808's 18 MHz channel at 5732 MHz reads a camera streaming on channel 149
+    (5745 MHz): the RF analysis's question about that channel finds the camera and
+    waits for nothing (it waited for a look at 5730 MHz, where the monitor never goes)."""
+    analyzer = heard(camera(freq=5745), 5745, 5.0)
+    now = 5 * S
+    assert CAM in analyzer.suspects
+    questions = WifiQuestions(explainer=analyzer)
+    finding = Finding("Wi-Fi", 5732e6, -50.0, 40.0, {"channels": 3})
+    assert questions.camera_heard(finding, now)
+    assert not questions.examining(finding, now)
+    assert analyzer.take_cues() == [5745]
 
 
 def test_a_stream_not_yet_classified_explains_nothing_and_is_being_examined():
@@ -118,6 +134,10 @@ def test_an_rf_run_is_looked_for_on_the_channel_its_emitter_most_likely_uses():
     assert channel_for(2467.0, 2487.0) == 2462  # a run at the band's top edge: channel 11
     assert channel_for(2427.0, 2447.0) == 2437
     assert channel_for(5795.0, 5815.0) == 5805  # 5 GHz: the nearest channel
+    # an RX5808 channel at 5732 MHz reads a camera on 5745 MHz (channel 149): look there,
+    # not at 5730 MHz, which the monitor never hops
+    assert channel_for(5713.0, 5751.0) == 5745
+    assert channel_for(5590.0, 5610.0) == 5600  # no hopped channel near: the nearest
     assert channel_for(5900.0, 5920.0) is None  # beyond the Wi-Fi channels
 
 

@@ -148,8 +148,7 @@ class RfAnalyzer:
             self.baseline.add(source, freqs, dbm)
             self.baseline_counts[source] = self.baseline_counts.get(source, 0) + 1
             if source == Receiver.AD8318:  # broadband rules need no baseline: fill the window
-                self._push(self.bb, BroadbandReading(t, float(dbm[0]), self.narrowband.dbm(self.cc, self.rx)),
-                           self.p.broadband_window_s)
+                self._push_broadband(t, float(dbm[0]))
             elif source == Receiver.RX5808:
                 self.rx.append(Sweep(t, np.zeros(len(dbm), bool), np.asarray(dbm, dtype=float)))
             elif source in NARROW_2G4:
@@ -175,9 +174,14 @@ class RfAnalyzer:
             while len(self.rx) > max(self.p.carrier_sweeps, 4):
                 self.rx.popleft()
         elif source == Receiver.AD8318:
-            self._push(self.bb, BroadbandReading(t, float(values[0]), self.narrowband.dbm(self.cc, self.rx)),
-                       self.p.broadband_window_s)
+            self._push_broadband(t, float(values[0]))
         return self._update(t)
+
+    def _push_broadband(self, t: int, dbm: float) -> None:
+        """One AD8318 reading into the broadband window, with what the narrowband
+        receivers account for then."""
+        self._push(self.bb, BroadbandReading(t, dbm, self.narrowband.dbm(self.cc, self.rx)),
+                   self.p.broadband_window_s)
 
     def _ready(self, t: int) -> bool:
         """Whether the baseline is complete at t: the device decides, as on the Pi (the

@@ -12,7 +12,9 @@ from typing import Protocol
 
 from detector.rf.records import Finding, Pending
 
-WIFI5_HALF_SPAN_MHZ = 10.0  # an RX5808 channel's share of a 20 MHz Wi-Fi channel
+# The Wi-Fi channels whose power an RX5808 channel reads: its 18 MHz passband reaches
+# half a 20 MHz channel further (a camera on 5745 MHz reads loud on 5732 MHz).
+WIFI5_HALF_SPAN_MHZ = 19.0
 WIFI_BANDS = ("wifi-2g4", "wifi-5g")
 # A pending finding that moved this far is another emitter's (half the 25 MHz between
 # Wi-Fi channels 1, 6 and 11): the Wi-Fi monitor's verdict is waited for afresh.

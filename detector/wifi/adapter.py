@@ -14,6 +14,8 @@ Runner = Callable[[Sequence[str]], tuple[int, str]]
 CHANNEL_MHZ = {**{ch: 2407 + 5 * ch for ch in range(1, 14)}, 14: 2484,
                **{ch: 5000 + 5 * ch for ch in range(32, 178)}}
 CHANNEL_OF_MHZ = {mhz: ch for ch, mhz in CHANNEL_MHZ.items()}  # centre frequency -> number
+# The 5 GHz channels the monitor hops: 20 MHz channels where no radar rules apply.
+CHANNELS_5G = (36, 40, 44, 48, 149, 153, 157, 161, 165)
 
 
 def run_iw(args: Sequence[str]) -> tuple[int, str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detector.wifi.adapter import CHANNEL_MHZ
+from detector.wifi.adapter import CHANNEL_MHZ, CHANNELS_5G
 from detector.wifi.classify import STREAM_KBPS, DeviceClass, Verdict, classify
 from detector.wifi.features import TrafficFeatures, features_of
 from detector.wifi.headers import BEACON, DATA, MGMT, WifiFrame, mac_text
@@ -94,16 +94,21 @@ class Suspect:
 
 # Nearly every 2.4 GHz network uses channel 1, 6 or 11, the three that do not overlap.
 COMMON_2G4_MHZ = (2412, 2437, 2462)
+HOPPED_5G_MHZ = tuple(CHANNEL_MHZ[ch] for ch in CHANNELS_5G)
 
 
 def channel_for(lo_mhz: float, hi_mhz: float) -> int | None:
     """The Wi-Fi channel most likely to carry RF power seen between lo and hi MHz: at
-    2.4 GHz channel 1, 6 or 11 when one is within a channel's width of its centre (a
-    run of hot channels wanders and breaks up around its emitter), else the nearest
-    channel within half a channel's width; None outside the Wi-Fi bands."""
+    2.4 GHz channel 1, 6 or 11, at 5 GHz a hopped channel, when one is within a
+    channel's width of its centre (a run of hot channels wanders and breaks up around
+    its emitter), else the nearest channel within half a channel's width; None outside
+    the Wi-Fi bands."""
     centre = (lo_mhz + hi_mhz) / 2
-    common = min(COMMON_2G4_MHZ, key=lambda mhz: abs(mhz - centre))
-    if abs(common - centre) <= 2 * WIFI_HALF_WIDTH_MHZ and centre < 3000:
+    # At 5 GHz the monitor hops only HOPPED_5G_MHZ: an RX5808 channel 13 MHz from a
+    # camera's reads it, and a look between two of them is a look where nobody sends.
+    common = min(COMMON_2G4_MHZ if centre < 3000 else HOPPED_5G_MHZ,
+                 key=lambda mhz: abs(mhz - centre))
+    if abs(common - centre) <= 2 * WIFI_HALF_WIDTH_MHZ:
         return common
     freq = min(CHANNEL_MHZ.values(), key=lambda mhz: abs(mhz - centre))
     return freq if abs(freq - centre) <= WIFI_HALF_WIDTH_MHZ else None

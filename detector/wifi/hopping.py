@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from detector.wifi.adapter import CHANNEL_MHZ, CHANNEL_OF_MHZ
+from detector.wifi.adapter import CHANNEL_MHZ, CHANNEL_OF_MHZ, CHANNELS_5G
 from detector.wifi.analysis import Dwell
 
 CHANNELS_2G = tuple(range(1, 14))
-CHANNELS_5G = (36, 40, 44, 48, 149, 153, 157, 161, 165)  # where no radar rules apply
 CHANNELS = CHANNELS_2G + CHANNELS_5G
 BASE_DWELL_S = 0.15  # long enough to hear a beacon (every 102.4 ms)
 MAX_DWELL_S = 1.0
