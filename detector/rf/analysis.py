@@ -6,8 +6,9 @@ The rules, per receiver (docs/rf.md explains them with their reasons):
   `wifi_width_mhz` wide that is loud in `carrier_occupancy` of the sweeps is an analog
   carrier (`analog-2g4`), baseline or not; one that is hot (`margin_db` above the door's
   95th percentile) in `min_occupancy` of the sweeps, or whose 90th percentile rose
-  `rise_db` above the door's, is Wi-Fi (`wifi-2g4`), each emitter's run its own finding
-  and alert (rf/emitters.py). Bluetooth forms no run. A slow
+  `rise_db` above the door's, is Wi-Fi (`wifi-2g4`), a run over two neighbouring
+  channels cut at its valley, each emitter's run its own finding and alert with
+  `alert_per_emitter` (rf/emitters.py). Bluetooth forms no run. A slow
   sweep (few sweeps at the door, the window held at MIN_2G4_SWEEPS) pools neighbouring
   channels for its percentiles, and holds a Wi-Fi finding as much longer as its window
   reaches back beyond `window_s`.
@@ -25,8 +26,9 @@ A Wi-Fi finding that a Wi-Fi monitor's classified traffic explains raises nothin
 Bursty findings must hold (`wifi_confirm_s`, `cellular_confirm_s`) before they alert,
 except an emitter already heard at the door that has grown since (the inspector walked
 toward it): `approach_rise_db` at 2.4 GHz, `broadband_approach_db` for a cellular
-uplink; it holds `approach_confirm_s`. An alert episode
-ends `hold_s` after its finding stops.
+uplink; it holds `approach_confirm_s`. Carriers alert once their rule's window was
+read `carrier_inside_s` after ready (rf/holds.py). An alert episode ends `hold_s` after
+its finding stops.
 """
 
 from __future__ import annotations
@@ -294,8 +296,8 @@ class RfAnalyzer:
         # are two alerts): pieces of one run joined, skirts of a loud one left out (the
         # loudest run or channel: a door-learned emitter's own channels are not busy);
         # `_update` follows each by its frequency (rf/emitters.py).
-        emitters = [finding(*span) for span in group_pieces(runs, int(self.p.piece_gap_mhz
-                                                                      / step_mhz))]
+        pieces = group_pieces(runs, int(self.p.piece_gap_mhz / step_mhz))
+        emitters = [finding(*span) for span in split_at_valleys(pieces, now90, widest, VALLEY_DB)]
         for f in without_skirts(emitters, self.p.skirt_db, float(now90.max())):
             found[run_key(f)] = f
 

@@ -38,10 +38,11 @@ def channel_runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def split_at_valleys(runs: list[tuple[int, int]], levels: np.ndarray, widest: int,
                      valley_db: float) -> list[tuple[int, int]]:
-    """Runs wider than `widest` channels cut at their quietest channel when it is
-    `valley_db` below the loudest channel on either side: two emitters on neighbouring
-    channels (a phone on channel 1, a camera on channel 6) whose runs touch. A single
-    emitter's run is no wider than its channel, and its fading notches are shallower."""
+    """Runs wider than `widest` channels cut at their deepest valley (the channel
+    furthest below the lower of the loudest channels on either side of it) when that is
+    `valley_db` or more: two emitters on neighbouring channels (a phone on channel 1, a
+    camera on channel 6) whose runs touch. A single emitter's run is no wider than its
+    channel, and its fading notches are shallower."""
     out: list[tuple[int, int]] = []
     todo = list(runs)
     while todo:

@@ -1,5 +1,5 @@
 """How long an RF finding must hold before it alerts (rf/analysis.py; docs/rf.md,
-"Holds"): bursty emitters hold, an emitter heard at the door that has grown since holds
+"Analysis"): bursty emitters hold, an emitter heard at the door that has grown since holds
 less, and a continuous carrier alerts once its rule has read only sweeps taken inside."""
 
 from __future__ import annotations
