@@ -55,7 +55,7 @@ from detector.rf.explain import (
     TrafficExplainer,
     WifiQuestions,
 )
-from detector.rf.holds import BROADBAND_BANDS, confirm_s, heard_inside, window_excess_s
+from detector.rf.holds import BROADBAND_BANDS, confirm_s, heard_inside
 from detector.rf.narrowband_power import NarrowbandPower
 from detector.rf.pooling import pooled_mean, pooled_percentile, within
 from detector.rf.readings import frequencies
@@ -408,7 +408,7 @@ class RfAnalyzer:
                 awaiting = self.wifi.awaiting_verdict(band, f, pending, t)
                 since = pending.since_ns if band != "wifi-2g4" else pending.emitter_since(
                     f.freq_hz / 1e6, t, int(PENDING_GRACE_S * 1e9), ANOTHER_EMITTER_MHZ)
-                hold = confirm_s(self.p, band, f, window_excess_s(self.cc, self.p.window_s))
+                hold = confirm_s(self.p, band, f, self.cc)
                 if t - since < hold * 1e9 or not heard_inside(
                         self._carrier_window(band), self.ready_ns, self.p.carrier_inside_s):
                     continue
@@ -433,8 +433,9 @@ class RfAnalyzer:
 
     def _carrier_window(self, band: str) -> Sequence[Sweep | BroadbandReading]:
         """The readings a carrier band's rule reads (none for other bands)."""
-        return {"analog-2g4": self.cc, "analog-5g8": list(self.rx)[-self.p.carrier_sweeps:],
-                "analog-1g2": self.bb}.get(band, [])
+        if band == "analog-5g8":
+            return list(self.rx)[-self.p.carrier_sweeps:]
+        return {"analog-2g4": self.cc, "analog-1g2": self.bb}.get(band, ())
 
     def _closeness(self, alert: RfAlert) -> float:
         quiet = PROXIMITY_QUIET_DBM["broadband" if alert.band in BROADBAND_BANDS else "narrow"]

@@ -45,6 +45,12 @@ def span_mhz(freq_hz: float, width_mhz: float) -> tuple[float, float]:
     return centre - width_mhz / 2, centre + width_mhz / 2
 
 
+def finding_span_mhz(f: Finding) -> tuple[float, float]:
+    """The band a Wi-Fi finding covers: a 2.4 GHz run's width, or what an RX5808 channel
+    reads (a 5 GHz finding has no width)."""
+    return span_mhz(f.freq_hz, f.evidence.get("width_mhz", 2 * WIFI5_HALF_SPAN_MHZ))
+
+
 @dataclass
 class WifiQuestions:
     """The RF analysis's questions to the Wi-Fi monitor (none without one), and how often
@@ -69,7 +75,7 @@ class WifiQuestions:
         classifying what is there."""
         if self.explainer is None:
             return False
-        lo, hi = span_mhz(f.freq_hz, f.evidence.get("width_mhz", 2 * WIFI5_HALF_SPAN_MHZ))
+        lo, hi = finding_span_mhz(f)
         self.explainer.look(lo, hi, t)
         return self.explainer.examining(lo, hi, t)
 
@@ -77,8 +83,7 @@ class WifiQuestions:
         """Whether the monitor hears an identified camera on a Wi-Fi finding's channels."""
         if self.explainer is None:
             return False
-        lo, hi = span_mhz(f.freq_hz, f.evidence.get("width_mhz", 2 * WIFI5_HALF_SPAN_MHZ))
-        return self.explainer.camera_heard(lo, hi, t)
+        return self.explainer.camera_heard(*finding_span_mhz(f), t)
 
     def awaiting_verdict(self, band: str, f: Finding, pending: Pending, t: int) -> bool:
         """`examining` for a pending Wi-Fi finding, noting in `pending` since when its

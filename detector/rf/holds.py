@@ -16,9 +16,9 @@ class Timed(Protocol):
     t_ns: int
 
 
-def confirm_s(p: RfParams, band: str, finding: Finding, window_excess_s: float) -> float:
-    """How long `finding` must hold before it alerts. `window_excess_s`: how much longer
-    than `window_s` the 2.4 GHz window reaches back (`window_excess_s`)."""
+def confirm_s(p: RfParams, band: str, finding: Finding, cc_window: Sequence[Timed]) -> float:
+    """How long `finding` must hold before it alerts; `cc_window` is the 2.4 GHz window
+    of sweeps."""
     confirm = {"wifi-2g4": p.wifi_confirm_s, "wifi-5g": p.wifi_confirm_s,
                "cellular": p.cellular_confirm_s}.get(band, 0.0)
     approach = p.broadband_approach_db if band in BROADBAND_BANDS else p.approach_rise_db
@@ -28,7 +28,7 @@ def confirm_s(p: RfParams, band: str, finding: Finding, window_excess_s: float) 
         # A slow sweep's window (10 sweeps) spans more than `window_s` and keeps an
         # emitter's finding up longer after it stops: hold that much longer too, so
         # that a phone's short syncing does not alert (this errs strict: docs/rf.md).
-        confirm += window_excess_s
+        confirm += window_excess_s(cc_window, p.window_s)
     return confirm
 
 

@@ -292,7 +292,7 @@ class WifiAnalyzer:
         there MIN_RUN_S since, or a stream heard there lately has no verdict yet. Not
         when an identified camera is heard there: then nothing will explain it away."""
         senders = self.senders(lo_mhz, hi_mhz, now)
-        if any(address in self.suspects for address in senders):
+        if self._any_camera(senders):
             return False
         for freq, asked in self.looks.items():
             if now - asked <= LOOK_AGAIN_S * 1e9 and _overlaps(freq, lo_mhz, hi_mhz):
@@ -305,7 +305,11 @@ class WifiAnalyzer:
     def camera_heard(self, lo_mhz: float, hi_mhz: float, now: int) -> bool:
         """Whether a device identified as a camera sent lately on the Wi-Fi channels that
         overlap lo-hi MHz: the RF analysis alerts at its run first."""
-        return any(address in self.suspects for address in self.senders(lo_mhz, hi_mhz, now))
+        return self._any_camera(self.senders(lo_mhz, hi_mhz, now))
+
+    def _any_camera(self, senders: dict[bytes, list[WifiFrame]]) -> bool:
+        """Whether any of these senders is an identified camera."""
+        return any(address in self.suspects for address in senders)
 
     def _class_of(self, address: bytes) -> DeviceClass | None:
         """The device's class from its latest verdict (None: not classified yet)."""
